@@ -1,0 +1,31 @@
+// Command grove makes Cargo builds fast and cheap across the many git
+// worktrees of one repository. See README.md.
+//
+// grove has two faces. Invoked by Cargo as a RUSTC_WRAPPER
+// (`grove /path/to/rustc ARGS...`) it runs the compile cache; that path is
+// hot, so it is detected before any CLI setup. Otherwise it is a CLI with
+// subcommands. This package only wires the two together.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/wrapper"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if wrapper.IsWrapperInvocation(os.Args) {
+		os.Exit(wrapper.Main(os.Args[1], os.Args[2:]))
+	}
+	root := newRootCmd()
+	err := root.Execute()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "grove: %v\n", err)
+	}
+	os.Exit(cli.ExitCode(err))
+}

@@ -1,0 +1,69 @@
+// Package cli holds the conventions every grove subcommand shares: exit
+// codes, usage errors and machine-readable output.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as documented in the README.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// UsageError marks an error caused by how grove was called (bad flag,
+// wrong arguments): it exits with ExitUsage instead of ExitFailure.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError with a formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var u *UsageError
+	if errors.As(err, &u) || IsUnknownCommand(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// WriteJSON writes v as indented JSON followed by a newline, the format of
+// every --json flag.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Args wraps a cobra positional-argument validator so that its errors are
+// usage errors (exit code 2).
+func Args(v func(cmd *cobra.Command, args []string) error) func(cmd *cobra.Command, args []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+		}
+		return nil
+	}
+}
+
+// IsUnknownCommand reports whether err is cobra's "unknown command" error,
+// which has no type of its own.
+func IsUnknownCommand(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "unknown command ")
+}
