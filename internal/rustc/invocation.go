@@ -132,7 +132,9 @@ func Parse(rustc string, args []string) *Invocation {
 	for _, o := range SplitOptions(args) {
 		switch o.Flag {
 		case "":
-			inputs = append(inputs, o.Value)
+			if !strings.HasPrefix(o.Value, "@") {
+				inputs = append(inputs, o.Value)
+			}
 		case "--crate-name":
 			inv.CrateName = o.Value
 		case "--crate-type":
