@@ -1,0 +1,135 @@
+// Package filehash computes content digests of files, memoizing those of
+// large files by their stat identity so that a cache hit costs stat calls,
+// not reads.
+//
+// The memo key is (device, inode, size, mtime, ctime). A file is memoized
+// only when it has not changed for RacyWindow: a write in the same clock tick
+// as an earlier hash would leave size and times unchanged, and the memo would
+// then vouch for content it never read (the "racy git" problem; ccache
+// refuses such inputs the same way).
+package filehash
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
+)
+
+// RacyWindow is how long a file must be unchanged before its digest is
+// memoized. Kernel file times advance in coarse ticks (jiffies), so this is
+// far larger than one tick.
+const RacyWindow = 2 * time.Second
+
+// MemoThreshold is the size from which digests are memoized. Reading and
+// hashing a smaller file costs about as much as reading its memo entry.
+const MemoThreshold = 128 << 10
+
+// Memo stores small values by namespace and key; the store implements it.
+type Memo interface {
+	GetObject(ns, key string) ([]byte, error)
+	PutObject(ns, key string, data []byte) error
+}
+
+const memoNS = "filehash"
+
+// Hasher hashes files. A nil Memo disables memoization.
+type Hasher struct {
+	Memo Memo
+	Now  func() time.Time
+}
+
+// Stat is the identity of a file as the hasher saw it.
+type Stat struct {
+	Dev, Ino     uint64
+	Size         int64
+	Mtime, Ctime int64 // nanoseconds
+	Mode         uint32
+}
+
+// StatFile returns the identity of path (following symlinks).
+func StatFile(path string) (Stat, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return Stat{}, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	return Stat{
+		Dev: uint64(st.Dev), Ino: st.Ino, Size: st.Size,
+		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Mode: st.Mode,
+	}, nil
+}
+
+// Newest returns the later of the file's mtime and ctime.
+func (s Stat) Newest() time.Time {
+	n := s.Mtime
+	if s.Ctime > n {
+		n = s.Ctime
+	}
+	return time.Unix(0, n)
+}
+
+func (s Stat) memoKey() string {
+	var b [40]byte
+	binary.LittleEndian.PutUint64(b[0:], s.Dev)
+	binary.LittleEndian.PutUint64(b[8:], s.Ino)
+	binary.LittleEndian.PutUint64(b[16:], uint64(s.Size))
+	binary.LittleEndian.PutUint64(b[24:], uint64(s.Mtime))
+	binary.LittleEndian.PutUint64(b[32:], uint64(s.Ctime))
+	sum := blake3.Sum256(b[:])
+	return hex.EncodeToString(sum[:16])
+}
+
+// File returns the hex blake3 digest of path's content and its identity.
+func (h *Hasher) File(path string) (string, Stat, error) {
+	st, err := StatFile(path)
+	if err != nil {
+		return "", st, err
+	}
+	memo := h.Memo != nil && st.Size >= MemoThreshold
+	if memo {
+		if v, err := h.Memo.GetObject(memoNS, st.memoKey()); err == nil && len(v) == 64 {
+			return string(v), st, nil
+		}
+	}
+	digest, err := hashContent(path)
+	if err != nil {
+		return "", st, err
+	}
+	if memo {
+		// Re-stat: only memoize if nothing changed while we read, and the
+		// file has been still for longer than the racy window.
+		after, err := StatFile(path)
+		now := time.Now()
+		if h.Now != nil {
+			now = h.Now()
+		}
+		if err == nil && after == st && now.Sub(st.Newest()) > RacyWindow {
+			_ = h.Memo.PutObject(memoNS, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+		}
+	}
+	return digest, st, nil
+}
+
+func hashContent(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := blake3.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Bytes returns the hex blake3 digest of b.
+func Bytes(b []byte) string {
+	sum := blake3.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,67 @@
+package key
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestSumDistinguishesBoundaries(t *testing.T) {
+	a := Sum([]Component{{"arg", "ab"}, {"arg", "c"}})
+	b := Sum([]Component{{"arg", "a"}, {"arg", "bc"}})
+	if a == b {
+		t.Fatal("length prefixing failed: different lists hash the same")
+	}
+	if Sum([]Component{{"x", "1"}}) != Sum([]Component{{"x", "1"}}) {
+		t.Fatal("Sum is not deterministic")
+	}
+}
+
+func TestDiff(t *testing.T) {
+	old := []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="a"`}, {"src:lib.rs", "d1"}, {"env:FOO", "1"}}
+	tests := []struct {
+		name string
+		new  []Component
+		want []Change
+	}{
+		{"same", old, nil},
+		{"feature", []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="b"`}, {"src:lib.rs", "d1"}, {"env:FOO", "1"}},
+			[]Change{{"arg", `feature="a"`, `feature="b"`}}},
+		{"source", []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="a"`}, {"src:lib.rs", "d2"}, {"env:FOO", "1"}},
+			[]Change{{"src:lib.rs", "d1", "d2"}}},
+		{"env removed", []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="a"`}, {"src:lib.rs", "d1"}},
+			[]Change{{"env:FOO", "1", ""}}},
+		{"order", []Component{{"rustc", "1.95"}, {"arg", `feature="a"`}, {"arg", "--cfg"}, {"src:lib.rs", "d1"}, {"env:FOO", "1"}},
+			[]Change{{"arg", "(order)", "(order changed)"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Diff(old, tc.new)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Diff = %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalizer(t *testing.T) {
+	n := NewNormalizer(map[string]string{Cwd: "/work/wt-a", Target: "/work/wt-a/target", CargoHome: "/root/.cargo", Sysroot: "/"})
+	tests := []struct{ in, want string }{
+		{"/work/wt-a/target/debug/deps/libx.rlib", Target + "/debug/deps/libx.rlib"},
+		{"/work/wt-a/src/lib.rs", Cwd + "/src/lib.rs"},
+		{"dependency=/work/wt-a/target/debug/deps", "dependency=" + Target + "/debug/deps"},
+		{"/root/.cargo/registry/src/x/lib.rs", CargoHome + "/registry/src/x/lib.rs"},
+		{"/usr/share/cargo/registry/x/lib.rs", "/usr/share/cargo/registry/x/lib.rs"},
+	}
+	for _, tc := range tests {
+		if got := n.Normalize(tc.in); got != tc.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if back := n.Denormalize(n.Normalize(tc.in)); back != tc.in {
+			t.Errorf("round trip of %q = %q", tc.in, back)
+		}
+	}
+	other := NewNormalizer(map[string]string{Cwd: "/elsewhere/b", Target: "/tmp/tgt"})
+	if got := other.Denormalize(n.Normalize("/work/wt-a/target/debug/x")); got != "/tmp/tgt/debug/x" {
+		t.Errorf("cross-tree denormalize = %q", got)
+	}
+}
