@@ -1,0 +1,168 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// changeTime returns the later of a file's mtime and ctime. A temp file made
+// by hard-linking a source carries the source's (possibly old) mtime but a
+// fresh ctime, and must not look abandoned to Clean while its writer is still
+// about to rename it.
+func changeTime(st *syscall.Stat_t) time.Time {
+	m := time.Unix(st.Mtim.Unix())
+	c := time.Unix(st.Ctim.Unix())
+	if c.After(m) {
+		return c
+	}
+	return m
+}
+
+// Clean removes files that writers killed mid-write left under tmp/ (and lock
+// files nobody holds) once they are older than maxAge, and returns the bytes
+// freed. maxAge must exceed the longest write a live process may be doing
+// (an hour is generous); Clean(0) is for when no other process uses the store.
+// Bytes count allocated blocks of inodes whose last name was removed: a temp
+// hard link to a target-dir file frees nothing.
+func (s *Store) Clean(maxAge time.Duration) (int64, error) {
+	cutoff := time.Now().Add(-maxAge)
+	var freed int64
+	var errs []error
+
+	tmp := filepath.Join(s.dir, tmpDir)
+	entries, err := os.ReadDir(tmp)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("store: clean: %w", err)
+	}
+	for _, e := range entries {
+		path := filepath.Join(tmp, e.Name())
+		var st syscall.Stat_t
+		if err := syscall.Lstat(path, &st); err != nil {
+			continue // removed by its writer meanwhile
+		}
+		if maxAge > 0 && !changeTime(&st).Before(cutoff) {
+			continue
+		}
+		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+			err = os.RemoveAll(path)
+		} else {
+			err = os.Remove(path)
+			if err == nil && st.Nlink == 1 {
+				freed += st.Blocks * 512
+			}
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+
+	if err := s.cleanLocks(cutoff, maxAge); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return freed, fmt.Errorf("store: clean: %w", err)
+	}
+	return freed, nil
+}
+
+// cleanLocks removes lock files older than the cutoff that no process holds.
+// It unlinks a file only while holding its flock, and LockKey re-checks the
+// name after locking, so a waiter on a removed file retries on a new one.
+func (s *Store) cleanLocks(cutoff time.Time, maxAge time.Duration) error {
+	matches, err := filepath.Glob(filepath.Join(s.dir, locksDir, "*", "*.lock"))
+	if err != nil {
+		return err
+	}
+	for _, path := range matches {
+		var st syscall.Stat_t
+		if err := syscall.Stat(path, &st); err != nil {
+			continue
+		}
+		if maxAge > 0 && !changeTime(&st).Before(cutoff) {
+			continue
+		}
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil && sameFile(fd, path) {
+			unix.Unlink(path)
+		}
+		unix.Close(fd)
+	}
+	return nil
+}
+
+// Usage is the disk use of a store, counting each inode once by its
+// allocated blocks (st_blocks*512), like du. A blob hard-linked into target
+// directories is counted here in full; it costs nothing extra there.
+type Usage struct {
+	BlobBytes   int64
+	BlobFiles   int64
+	ObjectBytes int64
+	ObjectFiles int64
+	TmpBytes    int64
+	TmpFiles    int64
+}
+
+// Usage walks the store and adds up its blobs, objects and temp files. It is
+// for `grove status`/trimming, not for the hot path.
+func (s *Store) Usage() (Usage, error) {
+	var u Usage
+	type inode struct{ dev, ino uint64 }
+	seen := make(map[inode]bool)
+	walk := func(sub string, bytes, files *int64) error {
+		root := filepath.Join(s.dir, sub)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // removed meanwhile, or never created
+				}
+				return err
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			*files++
+			st, ok := fi.Sys().(*syscall.Stat_t)
+			if !ok {
+				*bytes += fi.Size()
+				return nil
+			}
+			id := inode{uint64(st.Dev), st.Ino}
+			if !seen[id] {
+				seen[id] = true
+				*bytes += st.Blocks * 512
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: usage: %w", err)
+		}
+		return nil
+	}
+	if err := walk(blobsDir, &u.BlobBytes, &u.BlobFiles); err != nil {
+		return u, err
+	}
+	if err := walk(objectsDir, &u.ObjectBytes, &u.ObjectFiles); err != nil {
+		return u, err
+	}
+	if err := walk(tmpDir, &u.TmpBytes, &u.TmpFiles); err != nil {
+		return u, err
+	}
+	return u, nil
+}

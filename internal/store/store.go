@@ -1,0 +1,172 @@
+// Package store is grove's content-addressed store.
+//
+// It is modelled on Go's build cache (cmd/go/internal/cache): a directory of
+// small, content-addressed files in a two-level fan-out, written to a temporary
+// name and renamed into place, so that readers never need a global lock and a
+// killed writer never leaves a half-written entry behind.
+//
+// Layout, under the store directory:
+//
+//	blobs/<first 2 hex>/<digest>       compiled outputs (rlib, rmeta, executables), read-only
+//	objects/<ns>/<first 2 hex>/<key>   small records in the caller's format (manifests, entries)
+//	tmp/                               files being written; anything here may be garbage
+//	locks/<first 2 hex>/<key>.lock     per-key flock files for single-flight compiles
+//
+// Invariants (every function in this package preserves them; code that touches
+// the directory by hand must too):
+//
+//  1. A file at a final name (under blobs/ or objects/) is complete. It was
+//     fully written (and, for copies, fsync'ed) under tmp/ before one
+//     rename(2) or renameat2(2) gave it its final name. A crash at any point
+//     leaves at most a file under tmp/, which Clean removes once it is old.
+//  2. A blob's content is the content its digest names and never changes in
+//     place: blobs are created read-only (0444, or 0555 when executable) and
+//     the store never opens one for writing. A blob name, once created, is not
+//     replaced by a second writer (renameat2 RENAME_NOREPLACE), so its inode,
+//     size and mtime stay stable for callers that remember them.
+//     The store cannot stop others from writing through a hard link to a
+//     blob (root ignores mode bits), which is why Materialize unlinks its
+//     destination before writing it and callers re-hash a blob whose size or
+//     mtime changed, and RemoveBlob it if the digest no longer matches.
+//  3. An object may be replaced (manifests grow), but always whole: a reader
+//     sees the old bytes or the new bytes, never a mix.
+//  4. The store keeps no index and no global lock. Everything it knows is in
+//     the file system, so any number of processes can use one store at once,
+//     and deleting any file under the store loses cached work but never
+//     corrupts the store.
+//  5. Object mtimes are a coarse LRU clock: TouchObject only bumps an mtime
+//     older than an hour, so a hit costs at most one stat and rarely a write.
+//  6. Lock files are only ever unlinked by a holder of their flock, and
+//     LockKey re-checks after acquiring that the file it locked is still the
+//     one at the lock's name, so removing stale lock files is safe.
+//
+// Durability: copied blobs and objects are fsync'ed before their rename, so a
+// power loss leaves a missing entry, not a wrong one. A blob ingested by hard
+// link shares its source's inode and is only as durable as that source; the
+// caller's size/mtime check plus re-hash on doubt covers that case.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Store is a content-addressed store rooted at one directory. A Store holds
+// no mutable state, so it is safe for concurrent use by many goroutines, and
+// any number of processes may open the same directory at once.
+type Store struct {
+	dir string
+}
+
+// Subdirectory names. tmp/ is created last by Open, so its existence tells a
+// later Open that the others exist too.
+const (
+	blobsDir   = "blobs"
+	objectsDir = "objects"
+	tmpDir     = "tmp"
+	locksDir   = "locks"
+)
+
+// Open prepares dir and returns a Store for it.
+//
+// Open is on the wrapper's hot path (once per rustc invocation), so when the
+// store already exists it costs one stat: fan-out directories are created
+// lazily by the writers that need them.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("store: open: empty directory name")
+	}
+	if !filepath.IsAbs(dir) {
+		// Materialize and LockKey may be called after the caller changes its
+		// working directory; pin the store now.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		}
+		dir = abs
+	}
+	dir = filepath.Clean(dir)
+	s := &Store{dir: dir}
+	if _, err := os.Stat(filepath.Join(dir, tmpDir)); err == nil {
+		return s, nil
+	}
+	for _, sub := range []string{blobsDir, objectsDir, locksDir, tmpDir} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		}
+	}
+	return s, nil
+}
+
+// Dir returns the store's directory (absolute).
+func (s *Store) Dir() string { return s.dir }
+
+// validHex reports whether name is usable as a digest or key: lower-case hex,
+// at least 8 characters (so the fan-out prefix is meaningful), short enough
+// for a file name with a suffix. Restricting the alphabet keeps path
+// separators, dots and case aliases out of the store.
+func validHex(name string) bool {
+	if len(name) < 8 || len(name) > 200 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validNamespace reports whether ns is a single, ordinary path element.
+func validNamespace(ns string) bool {
+	if ns == "" || len(ns) > 100 || ns[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(ns); i++ {
+		c := ns[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// fan returns the two-character fan-out directory for name. It tolerates
+// short names so that path helpers never panic; operations validate first.
+func fan(name string) string {
+	if len(name) < 2 {
+		return "__"
+	}
+	return name[:2]
+}
+
+// tmpPath returns a fresh, unique name under tmp/. The random suffix makes
+// collisions between concurrent writers (in any process) vanishingly rare;
+// creators still use O_EXCL or link(2), which fail rather than share.
+func (s *Store) tmpPath(kind string) string {
+	return filepath.Join(s.dir, tmpDir, kind+"-"+strconv.FormatUint(rand.Uint64(), 36))
+}
+
+// mkdirParent creates the parent directory of path (a fan-out directory). It
+// exists so that writers can create fan-out directories lazily instead of
+// Open creating hundreds of them.
+func mkdirParent(path string) error {
+	err := os.Mkdir(filepath.Dir(path), 0o777)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	// The store's top-level directory may have been removed or never
+	// finished; MkdirAll repairs the whole chain.
+	return os.MkdirAll(filepath.Dir(path), 0o777)
+}
+
+// ErrInvalidName is wrapped by errors for a digest or key that is not
+// lower-case hex of 8 to 200 characters, or a namespace that is not a plain
+// file name.
+var ErrInvalidName = errors.New("invalid name")
