@@ -59,8 +59,9 @@ func Sum(cs []Component) string {
 
 // Change is one difference between two component lists.
 type Change struct {
-	Name     string `json:"name"`
-	Old, New string `json:"old,omitempty"`
+	Name string `json:"name"`
+	Old  string `json:"old,omitempty"`
+	New  string `json:"new,omitempty"`
 }
 
 // Diff lists the components that differ between old and new, by name.

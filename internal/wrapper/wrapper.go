@@ -1,20 +1,220 @@
-// Package wrapper is grove's RUSTC_WRAPPER flow.
+// Package wrapper is grove's RUSTC_WRAPPER flow: Cargo runs
+// `grove <rustc> ARGS...` for every unit, and grove either restores the
+// unit's outputs from the store or runs rustc and stores them.
+//
+// Two rules shape everything here:
+//
+//   - Never serve a stale artifact: every input that can change rustc's
+//     output is in the key (see unit.go), or the unit is not cached.
+//   - Never break a build: any failure of grove's own runs rustc exactly as
+//     given, and records why. Only rustc's own exit status is returned.
 package wrapper
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/grove-rs/grove/internal/rustc"
+	"github.com/grove-rs/grove/internal/settings"
+	"github.com/grove-rs/grove/internal/stats"
+	"github.com/grove-rs/grove/internal/store"
 )
 
-// Main runs one rustc invocation and returns the exit code.
-func Main(rustc string, args []string) int {
-	cmd := exec.Command(rustc, args...)
+// Main runs one rustc invocation through the cache and returns the exit
+// code for the process.
+func Main(rustcPath string, args []string) int {
+	w := &wrapper{
+		start: time.Now(),
+		cfg:   settings.FromEnv(os.Getenv),
+		inv:   rustc.Parse(rustcPath, args),
+	}
+	return w.run()
+}
+
+type wrapper struct {
+	start time.Time
+	cfg   settings.Settings
+	inv   *rustc.Invocation
+	st    *store.Store
+	ev    stats.Event
+}
+
+func (w *wrapper) run() (code int) {
+	if w.cfg.Disable {
+		return w.execRustc()
+	}
+	w.ev = stats.Event{Build: os.Getppid(), Crate: w.inv.CrateName}
+	if w.ev.Dir, _ = os.Getwd(); w.ev.Dir == "" {
+		w.ev.Dir = "?"
+	}
+	switch {
+	case !w.inv.Cacheable():
+		return w.passthrough(stats.Uncacheable, w.inv.Uncacheable)
+	case w.cfg.Excluded(w.inv.CrateName):
+		return w.passthrough(stats.Uncacheable, "excluded by GROVE_EXCLUDE")
+	}
+
+	// From here on, any error of grove's own falls back to plain rustc.
+	// A panic is such an error too: recover, record and fall back, unless
+	// rustc already ran (then its result stands).
+	ran := false
+	defer func() {
+		if r := recover(); r != nil {
+			if ran {
+				w.logf("panic after rustc ran: %v", r)
+				return
+			}
+			code = w.passthrough(stats.Error, fmt.Sprintf("internal error: %v", r))
+		}
+	}()
+
+	st, err := store.Open(w.cfg.Dir)
+	if err != nil {
+		return w.passthrough(stats.Error, "open store: "+err.Error())
+	}
+	w.st = st
+	u, err := newUnit(w.inv, w.cfg, st)
+	if err != nil {
+		var nc notCacheable
+		if errors.As(err, &nc) {
+			return w.passthrough(stats.Uncacheable, string(nc))
+		}
+		return w.passthrough(stats.Error, "key: "+err.Error())
+	}
+	w.ev.Key = u.argKey
+
+	if code, ok := w.tryHit(u); ok {
+		return code
+	}
+	ctx, cancel := lockContext()
+	defer cancel()
+	unlock, err := st.LockKey(ctx, u.argKey)
+	if err == nil {
+		defer unlock()
+		// Another build may have compiled this unit while we waited.
+		if code, ok := w.tryHit(u); ok {
+			return code
+		}
+	} else {
+		w.logf("lock %s: %v (compiling without single-flight)", u.argKey, err)
+	}
+
+	ran = true
+	res, err := w.compile(u)
+	if err != nil {
+		// rustc could not even be started: fall back (which will report it).
+		ran = false
+		return w.passthrough(stats.Error, "run rustc: "+err.Error())
+	}
+	if res.code != 0 {
+		w.finish(stats.Failed, fmt.Sprintf("rustc exit %d", res.code))
+		return res.code
+	}
+	if reason, err := w.save(u, res); err != nil {
+		w.finish(stats.Error, "store: "+err.Error())
+	} else if reason != "" {
+		w.finish(stats.Uncacheable, reason)
+	} else {
+		w.ev.Why = w.explainMiss(u)
+		w.finish(stats.Miss, "")
+	}
+	return 0
+}
+
+// tryHit restores the unit if the store has it. ok is false on a miss or
+// when the entry could not be served; the caller then compiles.
+func (w *wrapper) tryHit(u *unit) (code int, ok bool) {
+	entry, entryKey, err := w.lookup(u)
+	if err != nil {
+		w.logf("lookup: %v", err)
+		return 0, false
+	}
+	if entry == nil {
+		return 0, false
+	}
+	res, err := w.restore(u, entry)
+	if err != nil {
+		w.logf("restore %s: %v", entryKey, err)
+		return 0, false
+	}
+	w.st.TouchObject("entry", entryKey)
+	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
+	if w.ev.SavedMs < 0 {
+		w.ev.SavedMs = 0
+	}
+	w.ev.Bytes, w.ev.SharedBytes = res.Bytes, res.SharedBytes
+	if w.cfg.Verify {
+		w.verify(u, entry)
+	}
+	w.finish(stats.Hit, "")
+	return 0, true
+}
+
+// passthrough records why the invocation is not served from the cache and
+// runs rustc as given.
+func (w *wrapper) passthrough(kind, reason string) int {
+	w.finish(kind, reason)
+	return w.execRustc()
+}
+
+func (w *wrapper) finish(kind, reason string) {
+	w.ev.Kind, w.ev.Reason = kind, reason
+	w.ev.Time = time.Now().UnixMilli()
+	w.ev.Ms = time.Since(w.start).Milliseconds()
+	if w.cfg.Log != "" {
+		w.logf("%s %s %s (%d ms)", kind, w.inv.CrateName, reason, w.ev.Ms)
+	}
+	// Queries (-vV, --print) are not units; counting them would only
+	// drown the figures that matter.
+	if kind == stats.Uncacheable && w.inv.Input == "" {
+		return
+	}
+	dir := w.cfg.Dir
+	if w.st != nil {
+		dir = w.st.Dir()
+	}
+	_ = stats.Append(dir, w.ev)
+}
+
+// execRustc replaces grove with rustc, so that signals, stdio and the exit
+// status are exactly rustc's. Should exec fail, rustc runs as a child.
+func (w *wrapper) execRustc() int {
+	path := w.inv.Rustc
+	if !strings.ContainsRune(path, '/') {
+		if p, err := exec.LookPath(path); err == nil {
+			path = p
+		}
+	}
+	argv := append([]string{w.inv.Rustc}, w.inv.Args...)
+	err := syscall.Exec(path, argv, os.Environ())
+	w.logf("exec %s: %v", path, err)
+	cmd := exec.Command(w.inv.Rustc, w.inv.Args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			return ee.ExitCode()
 		}
+		fmt.Fprintf(os.Stderr, "grove: cannot run %s: %v\n", w.inv.Rustc, err)
 		return 1
 	}
 	return 0
+}
+
+// logf appends a line to GROVE_LOG, if set.
+func (w *wrapper) logf(format string, args ...any) {
+	if w.cfg.Log == "" {
+		return
+	}
+	f, err := os.OpenFile(w.cfg.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s [%d] %s\n", time.Now().Format("15:04:05.000"), os.Getpid(), fmt.Sprintf(format, args...))
 }

@@ -1,0 +1,91 @@
+// Package record defines what grove keeps in the store for each compiled
+// unit. Every path in a record is normalized (see package key): records are
+// shared by all worktrees, so they must not name any one of them.
+//
+// Three levels, as in ccache's direct mode:
+//
+//	argument key  → Manifest: the input sets seen for these arguments
+//	entry key     → Entry: the outputs of one compile, by blob digest
+//	rlib digest   → Lib: the libraries an rlib was compiled against,
+//	                used to key what a linker will pull in
+package record
+
+// Namespaces of store objects.
+const (
+	NSManifest   = "manifest"
+	NSEntry      = "entry"
+	NSLib        = "lib"
+	NSComponents = "components" // argument key → its key components, for explain
+	NSCrate      = "crate"      // crate name → recent argument keys, for explain
+)
+
+// Input is one source file a compile read, with its content digest.
+type Input struct {
+	Path   string `json:"p"` // normalized
+	Digest string `json:"d"`
+}
+
+// Env is one environment variable a compile read through env!/option_env!.
+type Env struct {
+	Name  string `json:"n"`
+	Value string `json:"v,omitempty"` // normalized
+	Set   bool   `json:"s"`
+}
+
+// Candidate is one input set seen for an argument key, and the entry it
+// produced.
+type Candidate struct {
+	Entry  string  `json:"entry"`
+	Inputs []Input `json:"inputs"`
+	Env    []Env   `json:"env,omitempty"`
+}
+
+// MaxCandidates bounds a manifest; the oldest candidates are dropped.
+const MaxCandidates = 32
+
+// Manifest lists the candidates for one argument key, newest first.
+type Manifest struct {
+	Candidates []Candidate `json:"candidates"`
+}
+
+// Add puts c first, replacing a candidate with the same entry.
+func (m *Manifest) Add(c Candidate) {
+	out := []Candidate{c}
+	for _, old := range m.Candidates {
+		if old.Entry != c.Entry && len(out) < MaxCandidates {
+			out = append(out, old)
+		}
+	}
+	m.Candidates = out
+}
+
+// Output is one file a compile wrote into its --out-dir.
+type Output struct {
+	Name    string `json:"name"` // file name inside --out-dir
+	Digest  string `json:"digest"`
+	Size    int64  `json:"size"`
+	MtimeNs int64  `json:"mtime_ns"` // the blob's mtime when stored: a change means it was written in place
+}
+
+// Entry is the result of one successful compile.
+type Entry struct {
+	Crate     string   `json:"crate"`
+	Outputs   []Output `json:"outputs"`
+	DepInfo   string   `json:"depinfo"`      // normalized .d text
+	DepName   string   `json:"depinfo_name"` // file name of the .d inside --out-dir
+	Stderr    string   `json:"stderr"`       // normalized, replayed on a hit
+	Stdout    string   `json:"stdout,omitempty"`
+	CompileMs int64    `json:"compile_ms"`
+}
+
+// Lib records the libraries an rlib was compiled against (file names of
+// its --extern rlibs/rmetas), so that the link closure of a binary can be
+// followed without parsing rlib metadata.
+type Lib struct {
+	Externs []string `json:"externs"`
+}
+
+// CrateKeys lists recent argument keys of one crate, newest first.
+type CrateKeys struct {
+	Keys []string `json:"keys"`
+}

@@ -1,0 +1,106 @@
+// Package restore materializes a stored unit into a target dir: its output
+// files, its dep-info with this tree's paths, and its diagnostics.
+//
+// Cargo decides freshness by mtime: a unit is rebuilt when a dependency's
+// output is newer than its own. A hardlinked output carries the blob's
+// mtime into this tree, and that mtime is shared by every tree linked to the
+// blob, so it must never be changed (touching it would re-date the unit in
+// every other worktree). The rule here: hardlink only when the blob is not
+// older than any dependency output of this unit in this tree; otherwise
+// reflink or copy, which gives the file a fresh mtime. A blob is never
+// touched.
+package restore
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/key"
+	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/store"
+)
+
+// ErrCorrupt means a blob no longer has the content the entry recorded (it
+// was written in place through a link); it has been removed from the store.
+type ErrCorrupt struct{ Digest string }
+
+func (e ErrCorrupt) Error() string { return "blob " + e.Digest + " changed in place; removed" }
+
+// Result says what a restore wrote.
+type Result struct {
+	Bytes       int64 // output bytes restored
+	SharedBytes int64 // of which restored by hardlink or reflink
+}
+
+// Unit materializes entry into outDir. depMtime is the newest mtime of the
+// unit's dependency outputs in this tree.
+func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, norm *key.Normalizer, depMtime time.Time) (Result, error) {
+	var res Result
+	// Check every blob before writing anything, so a corrupt entry leaves
+	// the tree untouched and the caller can compile instead.
+	mtimes := make([]time.Time, len(e.Outputs))
+	for i, o := range e.Outputs {
+		fi, err := st.BlobStat(o.Digest)
+		if err != nil {
+			return res, fmt.Errorf("restore %s: %w", o.Name, err)
+		}
+		if fi.Size() != o.Size || fi.ModTime().UnixNano() != o.MtimeNs {
+			// Changed since stored: re-hash, and drop it if the content moved.
+			d, _, err := h.File(st.BlobPath(o.Digest))
+			if err != nil || d != o.Digest {
+				_ = st.RemoveBlob(o.Digest)
+				return res, ErrCorrupt{o.Digest}
+			}
+		}
+		mtimes[i] = fi.ModTime()
+	}
+	for i, o := range e.Outputs {
+		dst := filepath.Join(outDir, o.Name)
+		allowLink := !mtimes[i].Before(depMtime)
+		m, err := st.Materialize(o.Digest, dst, allowLink)
+		if err != nil {
+			return res, fmt.Errorf("restore %s: %w", dst, err)
+		}
+		res.Bytes += o.Size
+		if m == store.MethodHardlink || m == store.MethodReflink {
+			res.SharedBytes += o.Size
+		}
+	}
+	if e.DepName != "" {
+		if err := writeFile(filepath.Join(outDir, e.DepName), []byte(norm.Denormalize(e.DepInfo))); err != nil {
+			return res, fmt.Errorf("restore dep-info: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// Replay writes the compile's stdout and stderr (artifact notifications and
+// diagnostics) with this tree's paths, in their original order, so Cargo
+// sees what rustc would have printed.
+func Replay(e *record.Entry, norm *key.Normalizer, stdout, stderr io.Writer) error {
+	if e.Stdout != "" {
+		if _, err := io.WriteString(stdout, norm.Denormalize(e.Stdout)); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(stderr, norm.Denormalize(e.Stderr))
+	return err
+}
+
+// writeFile writes a regular file atomically: never a hardlink to anything
+// shared, since Cargo reads and may rewrite it.
+func writeFile(path string, data []byte) error {
+	tmp := fmt.Sprintf("%s.grove-tmp-%d", path, os.Getpid())
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package settings reads grove's configuration. Everything is an
+// environment variable, so it can be set per shell, per CI job, or per
+// repository through Cargo's own `[env]` table in .cargo/config.toml (Cargo
+// passes [env] to the wrapper).
+package settings
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Settings is grove's configuration for one process.
+type Settings struct {
+	Dir        string   // GROVE_DIR: the store
+	Disable    bool     // GROVE_DISABLE=1: pass every invocation straight to rustc
+	Log        string   // GROVE_LOG: file to append a line per invocation to
+	Verify     bool     // GROVE_VERIFY=1: on a hit, also compile and compare
+	Exclude    []string // GROVE_EXCLUDE: crate names never cached
+	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
+	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
+}
+
+// FromEnv reads settings from a getenv function (os.Getenv in production).
+func FromEnv(getenv func(string) string) Settings {
+	s := Settings{
+		Dir:        getenv("GROVE_DIR"),
+		Disable:    truthy(getenv("GROVE_DISABLE")),
+		Log:        getenv("GROVE_LOG"),
+		Verify:     truthy(getenv("GROVE_VERIFY")),
+		Exclude:    list(getenv("GROVE_EXCLUDE")),
+		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
+		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
+	}
+	if s.Dir == "" {
+		s.Dir = DefaultDir(getenv)
+	}
+	return s
+}
+
+// DefaultDir is the per-user store: $XDG_CACHE_HOME/grove, else
+// ~/.cache/grove, the place Linux users expect caches to live.
+func DefaultDir(getenv func(string) string) string {
+	if x := getenv("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "grove")
+	}
+	home := getenv("HOME")
+	if home == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = h
+		}
+	}
+	if home == "" {
+		return filepath.Join(os.TempDir(), "grove-cache")
+	}
+	return filepath.Join(home, ".cache", "grove")
+}
+
+// Excluded reports whether crate is excluded from caching.
+func (s Settings) Excluded(crate string) bool {
+	for _, e := range s.Exclude {
+		if e == crate || strings.ReplaceAll(e, "-", "_") == crate {
+			return true
+		}
+	}
+	return false
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+func list(v string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,194 @@
+// Package stats records one event per wrapper invocation and sums them up
+// for `grove stats` and `grove explain`.
+//
+// Events are JSON lines appended to <store>/stats/events.jsonl with
+// O_APPEND and a single write each, so concurrent wrappers never interleave
+// and no lock is needed.
+package stats
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kinds of event.
+const (
+	Hit         = "hit"
+	Miss        = "miss"
+	Uncacheable = "uncacheable"
+	Error       = "error"  // grove failed internally and ran rustc as given
+	Failed      = "failed" // rustc itself failed (nothing stored)
+)
+
+// Change is one key input that differed from the nearest stored unit.
+type Change struct {
+	Name string `json:"name"`
+	Old  string `json:"old,omitempty"`
+	New  string `json:"new,omitempty"`
+}
+
+// Event is one wrapper invocation.
+type Event struct {
+	Time        int64    `json:"t"`     // unix ms
+	Build       int      `json:"build"` // Cargo's pid: one build's invocations share it
+	Crate       string   `json:"crate,omitempty"`
+	Kind        string   `json:"kind"`
+	Reason      string   `json:"reason,omitempty"`
+	Ms          int64    `json:"ms"`                 // wall time of the wrapper
+	SavedMs     int64    `json:"saved_ms,omitempty"` // compile time avoided by a hit
+	Bytes       int64    `json:"bytes,omitempty"`    // bytes of outputs restored
+	SharedBytes int64    `json:"shared_bytes,omitempty"`
+	Key         string   `json:"key,omitempty"`
+	Why         []Change `json:"why,omitempty"`
+	Dir         string   `json:"dir,omitempty"`
+}
+
+const maxLog = 64 << 20
+
+func logPath(storeDir string) string  { return filepath.Join(storeDir, "stats", "events.jsonl") }
+func zeroPath(storeDir string) string { return filepath.Join(storeDir, "stats", "zero") }
+
+// Append writes ev to the store's event log. Errors are returned but the
+// wrapper ignores them: statistics never break a build.
+func Append(storeDir string, ev Event) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	p := logPath(storeDir)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			f, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxLog {
+		_ = os.Rename(p, p+".1") // keep one old generation; a racing writer just loses the rotation
+	}
+	_, err = f.Write(b)
+	return err
+}
+
+// Read returns the events since the last Zero, oldest first.
+func Read(storeDir string) ([]Event, error) {
+	zero := int64(0)
+	if b, err := os.ReadFile(zeroPath(storeDir)); err == nil {
+		zero, _ = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	}
+	var evs []Event
+	for _, p := range []string{logPath(storeDir) + ".1", logPath(storeDir)} {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			var ev Event
+			if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Time >= zero {
+				evs = append(evs, ev)
+			}
+		}
+		f.Close()
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time < evs[j].Time })
+	return evs, nil
+}
+
+// Zero makes later Reads start from now.
+func Zero(storeDir string, now time.Time) error {
+	p := zeroPath(storeDir)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return os.WriteFile(p, []byte(strconv.FormatInt(now.UnixMilli(), 10)+"\n"), 0o644)
+}
+
+// Summary is what `grove stats` reports.
+type Summary struct {
+	Invocations    int            `json:"invocations"`
+	Hits           int            `json:"hits"`
+	Misses         int            `json:"misses"`
+	Uncacheable    int            `json:"uncacheable"`
+	Errors         int            `json:"errors"`
+	Failed         int            `json:"failed"`
+	HitRate        float64        `json:"hit_rate"` // hits / (hits + misses)
+	ByReason       map[string]int `json:"uncacheable_by_reason"`
+	ErrorsByReason map[string]int `json:"errors_by_reason,omitempty"`
+	TimeSavedMs    int64          `json:"time_saved_ms"`
+	WrapperMsHit   int64          `json:"median_hit_ms"` // median wall time of the wrapper on a hit
+	BytesRestored  int64          `json:"bytes_restored"`
+	BytesShared    int64          `json:"bytes_deduplicated"` // restored by hardlink or reflink: no new data blocks
+}
+
+// Summarize adds up events.
+func Summarize(evs []Event) Summary {
+	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
+	var hitMs []int64
+	for _, ev := range evs {
+		s.Invocations++
+		switch ev.Kind {
+		case Hit:
+			s.Hits++
+			s.TimeSavedMs += ev.SavedMs
+			s.BytesRestored += ev.Bytes
+			s.BytesShared += ev.SharedBytes
+			hitMs = append(hitMs, ev.Ms)
+		case Miss:
+			s.Misses++
+		case Uncacheable:
+			s.Uncacheable++
+			s.ByReason[ev.Reason]++
+		case Error:
+			s.Errors++
+			s.ErrorsByReason[ev.Reason]++
+		case Failed:
+			s.Failed++
+		}
+	}
+	if n := s.Hits + s.Misses; n > 0 {
+		s.HitRate = float64(s.Hits) / float64(n)
+	}
+	if len(hitMs) > 0 {
+		sort.Slice(hitMs, func(i, j int) bool { return hitMs[i] < hitMs[j] })
+		s.WrapperMsHit = hitMs[len(hitMs)/2]
+	}
+	return s
+}
+
+// LastBuild returns the events of the most recent build (those sharing the
+// newest event's Cargo pid), optionally only for one crate.
+func LastBuild(evs []Event) []Event {
+	if len(evs) == 0 {
+		return nil
+	}
+	last := evs[len(evs)-1].Build
+	var out []Event
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Build != last {
+			break
+		}
+		out = append(out, evs[i])
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}

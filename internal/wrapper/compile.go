@@ -1,0 +1,89 @@
+package wrapper
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+type compileResult struct {
+	code           int
+	stdout, stderr []byte
+	start          time.Time
+	dur            time.Duration
+}
+
+// lockContext bounds how long a miss waits for another build compiling the
+// same unit. Past it, compiling again is cheaper than waiting forever on a
+// stuck build.
+func lockContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 20*time.Minute)
+}
+
+// compile runs rustc on a miss. Existing outputs are removed first: rustc
+// and the linker replace their outputs, but a tool that wrote in place
+// through a hardlink would otherwise write into the store. stderr is
+// streamed line by line as it arrives, because Cargo starts dependent units
+// as soon as it reads the metadata artifact notification (pipelining); it is
+// also kept, to be replayed on later hits.
+func (w *wrapper) compile(u *unit) (*compileResult, error) {
+	names, err := u.inv.OutputNames()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range append(names, u.inv.DepInfoName()) {
+		if err := os.Remove(filepath.Join(u.outDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(u.inv.Rustc, u.inv.Args...)
+	cmd.Stdin = os.Stdin
+	var outBuf, errBuf bytes.Buffer
+	cmd.Stdout = io.MultiWriter(os.Stdout, &outBuf)
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	res := &compileResult{start: time.Now()}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := bufio.NewReaderSize(errPipe, 64<<10)
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) > 0 {
+				os.Stderr.Write(line)
+				errBuf.Write(line)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	err = cmd.Wait()
+	res.dur = time.Since(res.start)
+	res.stdout, res.stderr = outBuf.Bytes(), errBuf.Bytes()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return nil, err
+		}
+		res.code = ee.ExitCode()
+		if res.code < 0 {
+			res.code = 1 // killed by a signal
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,120 @@
+package wrapper
+
+import (
+	"encoding/json"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/key"
+	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/stats"
+)
+
+// maxCrateKeys bounds the argument keys remembered per crate for explain.
+const maxCrateKeys = 8
+
+func crateID(crate string) string { return filehash.Bytes([]byte("crate:" + crate))[:32] }
+
+// rememberComponents keeps this unit's key components and adds its
+// argument key to the crate's recent keys, so that a later miss of the same
+// crate can say which input differed. Runs on misses only.
+func (w *wrapper) rememberComponents(u *unit) {
+	if b, err := json.Marshal(u.comps.Components); err == nil {
+		_ = w.st.PutObject(record.NSComponents, u.argKey, b)
+	}
+	var ck record.CrateKeys
+	if b, err := w.st.GetObject(record.NSCrate, crateID(u.inv.CrateName)); err == nil {
+		_ = json.Unmarshal(b, &ck)
+	}
+	keys := []string{u.argKey}
+	for _, k := range ck.Keys {
+		if k != u.argKey && len(keys) < maxCrateKeys {
+			keys = append(keys, k)
+		}
+	}
+	if b, err := json.Marshal(record.CrateKeys{Keys: keys}); err == nil {
+		_ = w.st.PutObject(record.NSCrate, crateID(u.inv.CrateName), b)
+	}
+}
+
+// explainMiss says why a compiled unit was not in the store: either its
+// arguments were known and a source differed (named), or the nearest known
+// argument key of the same crate differs in the components listed.
+func (w *wrapper) explainMiss(u *unit) []stats.Change {
+	// Known arguments: the newest other candidate tells which inputs moved.
+	if m, err := readManifest(w, u.argKey); err == nil && m != nil && len(m.Candidates) > 1 {
+		return diffCandidates(m.Candidates[1], m.Candidates[0])
+	}
+	var ck record.CrateKeys
+	if b, err := w.st.GetObject(record.NSCrate, crateID(u.inv.CrateName)); err == nil {
+		_ = json.Unmarshal(b, &ck)
+	}
+	var best []key.Change
+	found := false
+	for _, k := range ck.Keys {
+		if k == u.argKey {
+			continue
+		}
+		b, err := w.st.GetObject(record.NSComponents, k)
+		if err != nil {
+			continue
+		}
+		var comps []key.Component
+		if json.Unmarshal(b, &comps) != nil {
+			continue
+		}
+		d := key.Diff(comps, u.comps.Components)
+		if !found || len(d) < len(best) {
+			best, found = d, true
+		}
+	}
+	if !found {
+		return []stats.Change{{Name: "new", New: "no earlier build of this crate in the store"}}
+	}
+	out := make([]stats.Change, 0, len(best))
+	for _, c := range best {
+		out = append(out, stats.Change{Name: c.Name, Old: trim(c.Old), New: trim(c.New)})
+	}
+	return out
+}
+
+// diffCandidates names the inputs and env-deps that differ between two
+// candidates of one argument key.
+func diffCandidates(old, new record.Candidate) []stats.Change {
+	var out []stats.Change
+	om := map[string]string{}
+	for _, in := range old.Inputs {
+		om[in.Path] = in.Digest
+	}
+	nm := map[string]bool{}
+	for _, in := range new.Inputs {
+		nm[in.Path] = true
+		switch d, ok := om[in.Path]; {
+		case !ok:
+			out = append(out, stats.Change{Name: "source " + in.Path, New: "added"})
+		case d != in.Digest:
+			out = append(out, stats.Change{Name: "source " + in.Path, Old: d[:12], New: in.Digest[:12]})
+		}
+	}
+	for _, in := range old.Inputs {
+		if !nm[in.Path] {
+			out = append(out, stats.Change{Name: "source " + in.Path, Old: "removed"})
+		}
+	}
+	oe := map[string]record.Env{}
+	for _, e := range old.Env {
+		oe[e.Name] = e
+	}
+	for _, e := range new.Env {
+		if o, ok := oe[e.Name]; !ok || o != e {
+			out = append(out, stats.Change{Name: "env " + e.Name, Old: trim(o.Value), New: trim(e.Value)})
+		}
+	}
+	return out
+}
+
+func trim(s string) string {
+	if len(s) > 120 {
+		return s[:117] + "..."
+	}
+	return s
+}

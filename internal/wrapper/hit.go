@@ -1,0 +1,27 @@
+package wrapper
+
+import (
+	"os"
+	"time"
+
+	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/restore"
+)
+
+// restore materializes entry into this tree and replays rustc's output.
+func (w *wrapper) restore(u *unit, e *record.Entry) (restore.Result, error) {
+	var depMtime time.Time
+	for _, p := range u.depFiles {
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(depMtime) {
+			depMtime = fi.ModTime()
+		}
+	}
+	res, err := restore.Unit(w.st, u.hasher, e, u.outDir, u.norm, depMtime)
+	if err != nil {
+		return res, err
+	}
+	// From here the outputs are in place: a failed write to Cargo's pipe
+	// is Cargo's problem, not a reason to compile again.
+	_ = restore.Replay(e, u.norm, os.Stdout, os.Stderr)
+	return res, nil
+}
