@@ -1,0 +1,345 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/grove-rs/grove/internal/bench/diskuse"
+	"github.com/grove-rs/grove/internal/bench/measure"
+	"github.com/grove-rs/grove/internal/bench/report"
+)
+
+// session is one strategy's turn in one round: a fresh strategy state
+// and a chain of scenarios, each starting from what the previous left.
+// Chaining keeps the cost down (one cold build per session, not one per
+// scenario) and is what a user's day looks like:
+//
+//	cold            worktree A at From (To without next-commit), empty state
+//	noop            A again
+//	next-commit     A checks out To
+//	fresh-worktree  new worktree B at To
+//	edit            the edit file changes in the newest worktree at To
+//	parallel        N new worktrees at To, each with its own edit, at once
+//	disk            more worktrees at To until N are built; bytes counted
+//
+// A scenario that was not asked for but is needed by a later one runs
+// unmeasured ("setup").
+type session struct {
+	ws       *workspace
+	st       strategy
+	name     string // strategy name
+	run      int    // 1-based round
+	opts     *Options
+	from, to string
+	editFile string   // relative to the workspace dir
+	env      []string // base environment of every build
+
+	seq     int      // worktrees added, for unique names
+	trees   []string // workspace dirs of added worktrees
+	built   []string // the ones built at least once
+	samples []report.Sample
+}
+
+// errStepFailed marks a build failure already recorded as a sample; the
+// session stops, the benchmark goes on.
+var errStepFailed = errors.New("step failed")
+
+// runAll runs every wanted scenario for one strategy in one round and
+// returns the samples. A failed build ends the session with error samples
+// for the scenarios left; only cancellation is returned as an error.
+func (s *session) runAll(ctx context.Context, want map[string]bool) ([]report.Sample, error) {
+	dir := filepath.Join(s.ws.root, "state", fmt.Sprintf("%s-r%d", s.name, s.run))
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = s.st.setup(ctx, dir)
+	}
+	if err == nil {
+		err = s.chain(ctx, want)
+	}
+	if terr := s.st.teardown(); terr != nil && err == nil {
+		err = terr
+	}
+	for _, t := range s.trees {
+		_ = s.ws.removeTree(context.WithoutCancel(ctx), t)
+	}
+	_ = removeAll(dir)
+	if ctx.Err() != nil {
+		return s.samples, ctx.Err()
+	}
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, errStepFailed) {
+			msg = "not run: an earlier step of this session failed"
+		}
+		for _, sc := range ScenarioNames() {
+			if want[sc] && !s.has(sc) {
+				s.samples = append(s.samples, report.Sample{Scenario: sc, Strategy: s.name, Run: s.run, Error: msg})
+			}
+		}
+	}
+	return s.samples, nil
+}
+
+func (s *session) has(scenario string) bool {
+	for _, x := range s.samples {
+		if x.Scenario == scenario {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *session) chain(ctx context.Context, want map[string]bool) error {
+	next := want[NextCommit] && s.from != ""
+	start := s.to
+	if next {
+		start = s.from
+	}
+	a, err := s.newTree(ctx, start)
+	if err != nil {
+		return err
+	}
+	if err := s.step(ctx, Cold, want[Cold], []string{a}, true); err != nil {
+		return err
+	}
+	if want[Noop] {
+		if err := s.step(ctx, Noop, true, []string{a}, false); err != nil {
+			return err
+		}
+	}
+	if next {
+		if _, err := git(ctx, a, "checkout", "--quiet", "--detach", s.to); err != nil {
+			return err
+		}
+		if err := s.step(ctx, NextCommit, true, []string{a}, false); err != nil {
+			return err
+		}
+	}
+	latest := a
+	if want[FreshWorktree] {
+		b, err := s.newTree(ctx, s.to)
+		if err != nil {
+			return err
+		}
+		if err := s.step(ctx, FreshWorktree, true, []string{b}, true); err != nil {
+			return err
+		}
+		latest = b
+	}
+	if want[Edit] {
+		if err := applyEdit(filepath.Join(latest, s.editFile), "edit"); err != nil {
+			return err
+		}
+		if err := s.step(ctx, Edit, true, []string{latest}, false); err != nil {
+			return err
+		}
+	}
+	if want[Parallel] {
+		var trees []string
+		for i := range s.opts.Parallel {
+			t, err := s.newTree(ctx, s.to)
+			if err != nil {
+				return err
+			}
+			if err := applyEdit(filepath.Join(t, s.editFile), fmt.Sprintf("parallel %d", i+1)); err != nil {
+				return err
+			}
+			trees = append(trees, t)
+		}
+		if err := s.step(ctx, Parallel, true, trees, true); err != nil {
+			return err
+		}
+	}
+	if want[Disk] {
+		for len(s.built) < s.opts.Parallel {
+			t, err := s.newTree(ctx, s.to)
+			if err != nil {
+				return err
+			}
+			if err := s.step(ctx, Disk, false, []string{t}, true); err != nil {
+				return err
+			}
+		}
+		return s.diskSample(ctx)
+	}
+	return nil
+}
+
+func (s *session) newTree(ctx context.Context, commit string) (string, error) {
+	s.seq++
+	t, err := s.ws.addTree(ctx, fmt.Sprintf("%s-r%d-%d", s.name, s.run, s.seq), commit)
+	if t != "" {
+		s.trees = append(s.trees, t)
+	}
+	return t, err
+}
+
+// step builds trees at once (one tree, or the parallel scenario's N),
+// measuring them together. Unrecorded steps are setup for a later
+// scenario. fresh says the trees are new, so the strategy's prepare
+// command (seeding) runs first, inside the measurement.
+func (s *session) step(ctx context.Context, scenario string, record bool, trees []string, fresh bool) error {
+	label := scenario
+	if !record {
+		label += " (setup)"
+	}
+	if p := s.opts.Progress; p != nil {
+		p.Step(label, s.name, s.run, s.opts.Runs)
+	}
+	smp := s.measureBuilds(ctx, trees, fresh)
+	smp.Scenario, smp.Strategy, smp.Run = scenario, s.name, s.run
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if smp.Error == "" {
+		for _, t := range trees {
+			if !slices.Contains(s.built, t) {
+				s.built = append(s.built, t)
+			}
+		}
+		bytes, err := diskuse.Bytes(s.outputDirs()...)
+		if err != nil {
+			smp.Error = "measuring disk use: " + err.Error()
+		}
+		smp.DiskBytes, smp.Worktrees = bytes, len(s.built)
+	}
+	if p := s.opts.Progress; p != nil {
+		p.Done(stepResult(smp))
+	}
+	if record || smp.Error != "" {
+		if !record {
+			smp.Error = label + ": " + smp.Error
+		}
+		s.samples = append(s.samples, smp)
+	}
+	if smp.Error != "" {
+		return errStepFailed
+	}
+	return nil
+}
+
+// measureBuilds runs prepare (if fresh) and cargo build in every tree
+// concurrently and sums what they cost. Wall time is until the last one
+// ends; the peak RSS is the largest single process.
+func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool) report.Sample {
+	before := s.st.counters(ctx)
+	cpu0, _ := s.st.outside()
+
+	type result struct {
+		cost  measure.Cost
+		units measure.Units
+		err   error
+	}
+	results := make([]result, len(trees))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, t := range trees {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			if fresh {
+				if c := s.st.prepare(t); c != nil {
+					out, err := measure.Run(ctx, *c)
+					r.cost.Add(out.Cost)
+					if err != nil {
+						r.err = fmt.Errorf("preparing worktree: %w", err)
+						return
+					}
+				}
+			}
+			env := measure.Env(s.env, s.st.env(t))
+			out, err := measure.Run(ctx, measure.Command{Dir: t, Env: env, Args: measure.CargoBuildArgs()})
+			r.cost.Add(out.Cost)
+			r.units = measure.ParseUnits(out.Stdout)
+			r.err = err
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+
+	cpu1, rss := s.st.outside()
+	after := s.st.counters(ctx)
+	var cost measure.Cost
+	var units measure.Units
+	var errs []error
+	for _, r := range results {
+		cost.Add(r.cost)
+		units.Add(r.units)
+		if r.err != nil {
+			errs = append(errs, r.err)
+		}
+	}
+	smp := report.Sample{
+		WallSeconds:   wall.Seconds(),
+		UserSeconds:   cost.User.Seconds(),
+		SysSeconds:    cost.Sys.Seconds(),
+		CPUSeconds:    (cost.CPU() + max(0, cpu1-cpu0)).Seconds(),
+		PeakRSSBytes:  max(cost.MaxRSS, rss),
+		UnitsCompiled: units.Compiled,
+		UnitsFresh:    units.Fresh,
+		Rustc:         units.Compiled,
+	}
+	if before != nil && after != nil {
+		c := report.Cache{
+			Hits:        after.Hits - before.Hits,
+			Misses:      after.Misses - before.Misses,
+			Uncacheable: after.Uncacheable - before.Uncacheable,
+		}
+		smp.Cache = &c
+		smp.Rustc = max(0, units.Compiled-c.Hits)
+	}
+	if err := errors.Join(errs...); err != nil {
+		smp.Error = err.Error()
+	}
+	return smp
+}
+
+// diskSample records the disk scenario: no build, just bytes.
+func (s *session) diskSample(ctx context.Context) error {
+	if p := s.opts.Progress; p != nil {
+		p.Step(Disk, s.name, s.run, s.opts.Runs)
+	}
+	smp := report.Sample{Scenario: Disk, Strategy: s.name, Run: s.run, Worktrees: len(s.built)}
+	b, err := diskuse.Bytes(s.outputDirs()...)
+	smp.DiskBytes = b
+	if err != nil {
+		smp.Error = "measuring disk use: " + err.Error()
+	}
+	if p := s.opts.Progress; p != nil {
+		p.Done(stepResult(smp))
+	}
+	s.samples = append(s.samples, smp)
+	return ctx.Err()
+}
+
+// outputDirs are where the session's build outputs live: each built
+// worktree's target dir and the strategy's stores.
+func (s *session) outputDirs() []string {
+	var dirs []string
+	for _, t := range s.built {
+		dirs = append(dirs, filepath.Join(t, "target"))
+	}
+	return append(dirs, s.st.stores()...)
+}
+
+// stepResult is the progress line's summary of a finished step.
+func stepResult(smp report.Sample) string {
+	if smp.Error != "" {
+		msg := smp.Error
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		return "FAILED: " + msg
+	}
+	if smp.Scenario == Disk && smp.WallSeconds == 0 {
+		return fmt.Sprintf("%s in %d worktrees", report.Bytes(smp.DiskBytes), smp.Worktrees)
+	}
+	return fmt.Sprintf("%s, %d units compiled, %d fresh, rustc %d", report.Seconds(smp.WallSeconds), smp.UnitsCompiled, smp.UnitsFresh, smp.Rustc)
+}

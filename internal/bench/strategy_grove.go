@@ -1,0 +1,89 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/grove-rs/grove/internal/bench/measure"
+	"github.com/grove-rs/grove/internal/bench/report"
+)
+
+// groveStrategy is grove's cache mode: grove itself as RUSTC_WRAPPER with a
+// private store. With seed set it is grove-seeded: `grove seed` runs in
+// every new worktree before its first build.
+type groveStrategy struct {
+	bin   string // absolute path of the running grove
+	seed  bool
+	store string
+	// noStats is set once `grove stats --json` fails, so a grove without
+	// stats is not asked again for every step.
+	noStats bool
+}
+
+func (g *groveStrategy) setup(_ context.Context, dir string) error {
+	g.store = filepath.Join(dir, "grove-store")
+	return os.MkdirAll(g.store, 0o755)
+}
+
+func (g *groveStrategy) env(tree string) map[string]string {
+	e := ownTarget(tree)
+	e["RUSTC_WRAPPER"] = g.bin
+	e["GROVE_DIR"] = g.store
+	return e
+}
+
+func (g *groveStrategy) stores() []string { return []string{g.store} }
+
+func (g *groveStrategy) prepare(tree string) *measure.Command {
+	if !g.seed {
+		return nil
+	}
+	return &measure.Command{
+		Dir:  tree,
+		Env:  measure.Env(baseEnv(os.Environ()), g.env(tree)),
+		Args: []string{g.bin, "seed"},
+	}
+}
+
+// counters reads `grove stats --json` for the private store. Only the
+// fields hits, misses and uncacheable are used; a grove that has no stats
+// yet makes the report fall back to Cargo's own counts.
+func (g *groveStrategy) counters(ctx context.Context) *report.Cache {
+	if g.noStats {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, g.bin, "stats", "--json")
+	cmd.Env = measure.Env(os.Environ(), map[string]string{"GROVE_DIR": g.store})
+	out, err := cmd.Output()
+	if err != nil {
+		g.noStats = true
+		return nil
+	}
+	var st struct {
+		Hits        *int `json:"hits"`
+		Misses      *int `json:"misses"`
+		Uncacheable *int `json:"uncacheable"`
+	}
+	if json.NewDecoder(bytes.NewReader(out)).Decode(&st) != nil || st.Hits == nil || st.Misses == nil {
+		g.noStats = true
+		return nil
+	}
+	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses}
+	if st.Uncacheable != nil {
+		c.Uncacheable = *st.Uncacheable
+	}
+	return c
+}
+
+func (*groveStrategy) outside() (time.Duration, int64) { return 0, 0 }
+func (*groveStrategy) teardown() error                 { return nil }
+
+// groveHasSeed reports whether this grove has a seed command yet.
+func groveHasSeed(ctx context.Context, bin string) bool {
+	return exec.CommandContext(ctx, bin, "seed", "--help").Run() == nil
+}
