@@ -126,29 +126,64 @@ func CargoHome(env Env) (string, error) {
 	return filepath.Join(home, ".cargo"), nil
 }
 
-// readTargetDir returns build.target-dir from one config file. go-toml
-// merges `[build] target-dir`, `build.target-dir` and inline tables alike.
+// readTargetDir returns build.target-dir from one config file.
 func readTargetDir(path string) (string, bool, error) {
+	return readString(path, []string{"build", "target-dir"})
+}
+
+// readString returns the string at a dotted path of one config file.
+// go-toml merges `[build] k`, `build.k` and inline tables alike.
+func readString(path string, key []string) (string, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", false, fmt.Errorf("read %s: %w", path, err)
 	}
-	var cfg struct {
-		Build struct {
-			TargetDir *string `toml:"target-dir"`
-		} `toml:"build"`
+	var m map[string]any
+	if err := toml.Unmarshal(data, &m); err != nil {
+		return "", false, &MalformedError{Path: path, Err: err}
 	}
-	if err := toml.Unmarshal(data, &cfg); err != nil {
-		var m map[string]any
-		if perr := toml.Unmarshal(data, &m); perr != nil {
-			return "", false, &MalformedError{Path: path, Err: perr}
+	var v any = m
+	for _, k := range key {
+		t, ok := v.(map[string]any)
+		if !ok {
+			return "", false, nil
 		}
-		return "", false, fmt.Errorf("%s: build.target-dir: %w", path, err)
+		if v, ok = t[k]; !ok {
+			return "", false, nil
+		}
 	}
-	if cfg.Build.TargetDir == nil {
-		return "", false, nil
+	s, ok := v.(string)
+	if !ok {
+		return "", false, fmt.Errorf("%s: %s is not a string", path, strings.Join(key, "."))
 	}
-	return *cfg.Build.TargetDir, true, nil
+	return s, true, nil
+}
+
+// Lookup returns the value Cargo would use for the string config key
+// table.key (e.g. "build", "rustc-wrapper") in a build started in dir: the
+// environment variable CARGO_<TABLE>_<KEY> first, then the closest config
+// file that defines it. source is the variable name or the file; found is
+// false when nothing defines it. Values are returned as written (no path
+// resolution).
+func Lookup(dir string, env Env, table, key string) (value, source string, found bool, err error) {
+	name := "CARGO_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(table+"."+key))
+	if v := env(name); v != "" {
+		return v, name, true, nil
+	}
+	files, err := ConfigFiles(dir, env)
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, f := range files {
+		v, ok, err := readString(f, splitKey(table, key))
+		if err != nil {
+			return "", "", false, err
+		}
+		if ok {
+			return v, f, true, nil
+		}
+	}
+	return "", "", false, nil
 }
 
 // WorkspaceRoot returns the directory of the workspace root manifest for

@@ -1,0 +1,203 @@
+// Package shared is grove's setup workflow for one repository: the seed
+// note's shared target dir (init --shared, status, reclaim, doctor) and the
+// config switch for the default cache mode (init, off). Functions return
+// data; cmd/grove prints it.
+//
+// Nothing here writes before every check has passed: a failed command
+// leaves the repository's files byte-for-byte as they were.
+package shared
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/grove-rs/grove/internal/cargoconfig"
+	"github.com/grove-rs/grove/internal/gitwt"
+	"golang.org/x/sys/unix"
+)
+
+// SharedDirName is the shared target dir's name at the repository root.
+const SharedDirName = ".shared-target"
+
+// WrapperName is what cache mode sets as build.rustc-wrapper. A bare name:
+// Cargo looks it up on PATH, so the committed config holds no absolute path.
+const WrapperName = "grove"
+
+// Mode is how a repository is set up.
+type Mode string
+
+const (
+	ModeNone   Mode = "none"
+	ModeShared Mode = "shared" // build.target-dir at the root points at .shared-target
+	ModeCache  Mode = "cache"  // build.rustc-wrapper = "grove" (repo or user config)
+)
+
+// Repo is a repository opened for the workflow.
+type Repo struct {
+	Git *gitwt.Repo
+	// Root is the main worktree (symlinks resolved).
+	Root string
+	// ConfigPath is the root's Cargo config file: `.cargo/config` if that
+	// exists (Cargo prefers it), else `.cargo/config.toml`.
+	ConfigPath string
+	// SharedDir is <Root>/.shared-target.
+	SharedDir string
+	// Env is the environment Cargo would see.
+	Env cargoconfig.Env
+}
+
+// Open finds the repository containing dir and checks that it is a Rust
+// repository grove can set up.
+func Open(ctx context.Context, dir string, env cargoconfig.Env) (*Repo, error) {
+	g, err := gitwt.Discover(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if g.Bare {
+		return nil, fmt.Errorf("%s is a bare repository: it has no main worktree to hold the shared config", g.Root)
+	}
+	root := g.Root
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	if !hasCargoManifest(ctx, root) {
+		return nil, fmt.Errorf("%s has no Cargo.toml: not a Rust repository", root)
+	}
+	return &Repo{
+		Git:        g,
+		Root:       root,
+		ConfigPath: ConfigPathIn(root),
+		SharedDir:  filepath.Join(root, SharedDirName),
+		Env:        env,
+	}, nil
+}
+
+// ConfigPathIn returns the Cargo config file of dir's `.cargo/`.
+func ConfigPathIn(dir string) string {
+	old := filepath.Join(dir, ".cargo", "config")
+	if st, err := os.Stat(old); err == nil && !st.IsDir() {
+		return old
+	}
+	return filepath.Join(dir, ".cargo", "config.toml")
+}
+
+// hasCargoManifest reports whether the main worktree has a Cargo.toml at
+// its root or anywhere git tracks one.
+func hasCargoManifest(ctx context.Context, root string) bool {
+	if _, err := os.Stat(filepath.Join(root, "Cargo.toml")); err == nil {
+		return true
+	}
+	tracked, err := gitwt.IsTracked(ctx, root, ":(glob)**/Cargo.toml")
+	return err == nil && tracked
+}
+
+// Mode reports how the repository is set up: shared when the root config
+// sets build.target-dir to the shared dir, cache when build.rustc-wrapper
+// is grove in the root or user config, none otherwise. userWrapper is the
+// user config file that enables cache mode for every repository, if any.
+func (r *Repo) Mode() (mode Mode, userWrapper string, err error) {
+	td, ok, err := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
+	if err != nil {
+		return ModeNone, "", err
+	}
+	if ok && r.isSharedDir(td) {
+		return ModeShared, "", nil
+	}
+	w, ok, err := cargoconfig.Get(r.ConfigPath, "build", "rustc-wrapper")
+	if err != nil {
+		return ModeNone, "", err
+	}
+	if ok && w == WrapperName {
+		return ModeCache, "", nil
+	}
+	if home, err := cargoconfig.CargoHome(r.Env); err == nil {
+		p := userConfigPath(home)
+		if w, ok, err := cargoconfig.Get(p, "build", "rustc-wrapper"); err == nil && ok && w == WrapperName {
+			return ModeCache, p, nil
+		}
+	}
+	return ModeNone, "", nil
+}
+
+// userConfigPath returns $CARGO_HOME's config file (`config` if present).
+func userConfigPath(home string) string {
+	old := filepath.Join(home, "config")
+	if st, err := os.Stat(old); err == nil && !st.IsDir() {
+		return old
+	}
+	return filepath.Join(home, "config.toml")
+}
+
+// isSharedDir reports whether a target-dir value from the root config names
+// this repository's shared dir (a relative value is relative to Root).
+func (r *Repo) isSharedDir(v string) bool {
+	if !filepath.IsAbs(v) {
+		v = filepath.Join(r.Root, v)
+	}
+	return samePath(v, r.SharedDir)
+}
+
+func samePath(a, b string) bool {
+	a, b = filepath.Clean(a), filepath.Clean(b)
+	if a == b {
+		return true
+	}
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
+}
+
+// configEnv is the environment without the variables that override
+// config files, to tell what the config files alone do.
+func configEnv(env cargoconfig.Env) cargoconfig.Env {
+	return func(k string) string {
+		switch k {
+		case "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER":
+			return ""
+		}
+		return env(k)
+	}
+}
+
+// checkWritable fails when path (or, if it does not exist, the closest
+// existing ancestor) cannot be written, and for an existing file also
+// when its directory cannot (atomic writes create a temp file there).
+// access(2) honours read-only mounts and immutable files even for root.
+func checkWritable(path string) error {
+	p := path
+	for {
+		err := unix.Access(p, unix.W_OK)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, unix.ENOENT) && filepath.Dir(p) != p {
+			p = filepath.Dir(p)
+			continue
+		}
+		return fmt.Errorf("cannot write %s: %w", p, err)
+	}
+	if p == path {
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			return checkWritable(filepath.Dir(path))
+		}
+	}
+	return nil
+}
+
+// rel shows p relative to root when it is inside it.
+func rel(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}
