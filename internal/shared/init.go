@@ -50,7 +50,9 @@ type step struct {
 	apply func() (bool, error)
 }
 
-func (p *plan) add(path string, apply func() (bool, error)) { p.steps = append(p.steps, step{path, apply}) }
+func (p *plan) add(path string, apply func() (bool, error)) {
+	p.steps = append(p.steps, step{path, apply})
+}
 
 func (p *plan) check() error {
 	for _, s := range p.steps {

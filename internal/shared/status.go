@@ -33,9 +33,9 @@ type WorktreeStatus struct {
 	// Bytes is TargetDir's disk usage (the whole shared dir if Shared).
 	Bytes int64 `json:"bytes"`
 	// Building is true while a Cargo build holds TargetDir's lock.
-	Building  bool  `json:"building"`
-	BuildPIDs []int `json:"build_pids,omitempty"`
-	Covered   bool  `json:"covered"`
+	Building  bool   `json:"building"`
+	BuildPIDs []int  `json:"build_pids,omitempty"`
+	Covered   bool   `json:"covered"`
 	Reason    string `json:"reason,omitempty"`
 }
 
