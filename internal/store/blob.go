@@ -245,7 +245,20 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 		return "", &fs.PathError{Op: "unlink", Path: dst, Err: err}
 	}
 
-	tmp := filepath.Join(filepath.Dir(dst), ".grove-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+	dir := filepath.Dir(dst)
+	tmp := filepath.Join(dir, ".grove-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+	if allowHardlink && !mayReflink(dir) {
+		// Skip the reflink probe, which costs creating and deleting an
+		// inode, on file systems known to have no FICLONE (ext4, tmpfs).
+		if os.Link(blob, tmp) == nil {
+			if err := os.Rename(tmp, dst); err != nil {
+				os.Remove(tmp)
+				return "", err
+			}
+			return MethodHardlink, nil
+		}
+		allowHardlink = false // tried; go on to copy
+	}
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return "", err
@@ -305,4 +318,20 @@ func finishTemp(out *os.File, tmp, dst string, mode fs.FileMode) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// mayReflink reports whether the file system holding dir might support
+// FICLONE. It answers false only for file systems known to lack it, so an
+// unknown one is probed by trying; one statfs is far cheaper than the
+// create-and-unlink a failed probe costs.
+func mayReflink(dir string) bool {
+	var fs unix.Statfs_t
+	if unix.Statfs(dir, &fs) != nil {
+		return true
+	}
+	switch uint32(fs.Type) {
+	case unix.EXT4_SUPER_MAGIC, unix.TMPFS_MAGIC:
+		return false
+	}
+	return true
 }
