@@ -212,11 +212,13 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 	if p := s.opts.Progress; p != nil {
 		p.Done(stepResult(smp))
 	}
-	if record || smp.Error != "" {
-		if !record {
-			smp.Error = label + ": " + smp.Error
-		}
+	switch {
+	case record:
 		s.samples = append(s.samples, smp)
+	case smp.Error != "":
+		// Nothing asked for this build: its failure becomes the error of
+		// every scenario of the session that had no sample yet.
+		return fmt.Errorf("not run: the build before it (%s) failed: %s", label, smp.Error)
 	}
 	if smp.Error != "" {
 		return errStepFailed
