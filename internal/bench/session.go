@@ -114,7 +114,7 @@ func (s *session) chain(ctx context.Context, want map[string]bool) error {
 		}
 	}
 	if next {
-		if _, err := git(ctx, a, "checkout", "--quiet", "--detach", s.to); err != nil {
+		if _, err := git(ctx, a, "checkout", "--quiet", "--force", "--detach", s.to); err != nil {
 			return err
 		}
 		if err := s.step(ctx, NextCommit, true, []string{a}, false); err != nil {
@@ -257,7 +257,8 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 				}
 			}
 			env := measure.Env(s.env, s.st.env(t))
-			out, err := measure.Run(ctx, measure.Command{Dir: t, Env: env, Args: measure.CargoBuildArgs()})
+			locked := exists(filepath.Join(t, "Cargo.lock"))
+			out, err := measure.Run(ctx, measure.Command{Dir: t, Env: env, Args: measure.CargoBuildArgs(locked)})
 			r.cost.Add(out.Cost)
 			r.units = measure.ParseUnits(out.Stdout)
 			r.err = err

@@ -27,9 +27,15 @@ func (u *Units) Add(o Units) {
 
 // CargoBuildArgs is the build command every strategy runs: JSON messages
 // on stdout so units can be counted, human-readable diagnostics inside
-// them, and --locked so a benchmark never rewrites Cargo.lock.
-func CargoBuildArgs() []string {
-	return []string{"cargo", "build", "--locked", "--message-format=json-render-diagnostics"}
+// them. With locked (the workspace has a Cargo.lock) --locked makes sure
+// every strategy builds exactly the committed versions; a repository
+// without a Cargo.lock (a library) resolves in each worktree.
+func CargoBuildArgs(locked bool) []string {
+	args := []string{"cargo", "build", "--message-format=json-render-diagnostics"}
+	if locked {
+		args = append(args, "--locked")
+	}
+	return args
 }
 
 // ParseUnits counts the compiler-artifact messages in Cargo's JSON output.
