@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ func crashChild() error {
 	}
 	scratch := os.Getenv("GROVE_STORE_SCRATCH")
 	seed, _ := strconv.ParseUint(os.Getenv("GROVE_STORE_SEED"), 10, 64)
-	big := content(seed, 16<<20)
-	obj := content(seed+1, 4<<20)
+	big := content(seed, crashSize)
+	obj := content(seed+1, crashSize)
 	for i := uint64(0); ; i++ {
 		binary.LittleEndian.PutUint64(big, i)
 		binary.LittleEndian.PutUint64(obj, i)
@@ -46,6 +47,33 @@ func crashChild() error {
 			if err := os.WriteFile(filepath.Join(scratch, "ready"), nil, 0o644); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// crashSize is the size of every blob and object the crash child writes.
+const crashSize = 16 << 20
+
+// waitForPartialFile returns as soon as a file under dir whose path contains
+// kind ("blob" or "obj": temp or final, wherever the store writes it) has
+// been partly written, so that the kill that follows lands in the middle of a
+// write rather than in an fsync or between writes; or after timeout.
+func waitForPartialFile(dir, kind string, full int64, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		found := false
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || found || !strings.Contains(path[len(dir):], kind) {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil && fi.Size() > 0 && fi.Size() < full {
+				found = true
+				return filepath.SkipAll
+			}
+			return nil
+		})
+		if found {
+			return
 		}
 	}
 }
@@ -75,7 +103,7 @@ func TestCrashLeavesNoPartialEntries(t *testing.T) {
 	}
 	s := mustOpen(t, t.TempDir())
 	leftoverRounds := 0
-	for round := 0; round < 6 || (leftoverRounds == 0 && round < 12); round++ {
+	for round := 0; round < 18 || (leftoverRounds == 0 && round < 24); round++ {
 		scratch := t.TempDir()
 		cmd := child("crash",
 			"GROVE_STORE_DIR="+s.Dir(),
@@ -85,7 +113,14 @@ func TestCrashLeavesNoPartialEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitForFile(t, filepath.Join(scratch, "ready"), cmd)
-		time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+		switch round % 3 {
+		case 0:
+			time.Sleep(time.Duration(rand.IntN(200)) * time.Millisecond)
+		case 1:
+			waitForPartialFile(s.Dir(), "blob", crashSize, 5*time.Second)
+		case 2:
+			waitForPartialFile(s.Dir(), "obj", crashSize, 5*time.Second)
+		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
