@@ -208,3 +208,36 @@ func TestTargetDirErrors(t *testing.T) {
 		t.Fatalf("malformed: %v", err)
 	}
 }
+
+func TestLookup(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	layout(t, root, map[string]string{
+		"home/config.toml":        "[build]\nrustc-wrapper = \"from-home\"\n",
+		"repo/.cargo/config.toml": "build.rustc-wrapper = \"grove\"\n",
+		"repo/sub/.cargo/config":  "[net]\noffline = true\n",
+	})
+	env := map[string]string{"CARGO_HOME": filepath.Join(root, "home")}
+	get := func(k string) string { return env[k] }
+	tests := []struct {
+		dir, want, src string
+		found          bool
+	}{
+		{"repo/sub", "grove", "repo/.cargo/config.toml", true},
+		{".", "from-home", "home/config.toml", true},
+	}
+	for _, tt := range tests {
+		v, src, found, err := Lookup(filepath.Join(root, tt.dir), get, "build", "rustc-wrapper")
+		if err != nil || v != tt.want || src != filepath.Join(root, tt.src) || found != tt.found {
+			t.Errorf("%s: %q %q %v %v", tt.dir, v, src, found, err)
+		}
+	}
+	env["CARGO_BUILD_RUSTC_WRAPPER"] = "env"
+	if v, src, _, _ := Lookup(filepath.Join(root, "repo"), get, "build", "rustc-wrapper"); v != "env" || src != "CARGO_BUILD_RUSTC_WRAPPER" {
+		t.Errorf("env: %q %q", v, src)
+	}
+	delete(env, "CARGO_BUILD_RUSTC_WRAPPER")
+	delete(env, "CARGO_HOME")
+	if _, _, found, err := Lookup(root, get, "build", "rustc-wrapper"); found || err != nil {
+		t.Errorf("nothing: %v %v", found, err)
+	}
+}

@@ -116,6 +116,9 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 		p.add(exclude, func() (bool, error) { return appendLine(exclude, "/"+filepath.ToSlash(cfgRel)) })
 		res.Notes = append(res.Notes, fmt.Sprintf("%s was not ignored by git; grove added it to %s (local to this clone)", cfgRel, exclude))
 	}
+	if td, ok, _ := cargoconfig.Get(r.ConfigPath, "build", "target-dir"); ok && !samePath(td, r.SharedDir) {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s had build.target-dir = %q; replaced by %q", r.ConfigPath, td, r.SharedDir))
+	}
 	p.add(r.ConfigPath, func() (bool, error) {
 		return cargoconfig.SetString(r.ConfigPath, "build", "target-dir", r.SharedDir)
 	})
