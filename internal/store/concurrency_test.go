@@ -112,9 +112,7 @@ func TestConcurrentPutSameKeys(t *testing.T) {
 			"GROVE_STORE_SCRATCH="+t.TempDir(),
 			"GROVE_STORE_ID="+strconv.Itoa(100+id),
 			"GROVE_STORE_START="+strconv.FormatInt(start.UnixNano(), 10))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		startChild(t, cmd)
 		wg.Go(func() {
 			if err := cmd.Wait(); err != nil {
 				errs <- fmt.Errorf("process %d: %w", id, err)
@@ -222,9 +220,7 @@ func TestLockKeyMutualExclusion(t *testing.T) {
 			"GROVE_STORE_SCRATCH="+scratch,
 			"GROVE_STORE_ID=p"+strconv.Itoa(i),
 			"GROVE_STORE_ITERS="+strconv.Itoa(iters))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		startChild(t, cmd)
 		wg.Go(func() {
 			if err := cmd.Wait(); err != nil {
 				errs <- fmt.Errorf("process p%d: %w", i, err)
@@ -308,9 +304,7 @@ func TestLockKeySingleFlight(t *testing.T) {
 			"GROVE_STORE_SCRATCH="+scratch,
 			"GROVE_STORE_ID=p"+strconv.Itoa(i),
 			"GROVE_STORE_START="+strconv.FormatInt(start.UnixNano(), 10))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		startChild(t, cmd)
 		wg.Go(func() {
 			if err := cmd.Wait(); err != nil {
 				errs <- fmt.Errorf("process p%d: %w", i, err)
@@ -414,9 +408,7 @@ func TestLockKeyReleasedWhenHolderKilled(t *testing.T) {
 	s := mustOpen(t, t.TempDir())
 	ready := filepath.Join(t.TempDir(), "ready")
 	cmd := child("hold", "GROVE_STORE_DIR="+s.Dir(), "GROVE_STORE_READY="+ready)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	startChild(t, cmd)
 	waitForFile(t, ready, cmd)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()

@@ -109,9 +109,7 @@ func TestCrashLeavesNoPartialEntries(t *testing.T) {
 			"GROVE_STORE_DIR="+s.Dir(),
 			"GROVE_STORE_SCRATCH="+scratch,
 			"GROVE_STORE_SEED="+strconv.Itoa(1000*round))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		startChild(t, cmd)
 		waitForFile(t, filepath.Join(scratch, "ready"), cmd)
 		switch round % 3 {
 		case 0:

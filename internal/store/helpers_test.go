@@ -56,6 +56,17 @@ func child(role string, env ...string) *exec.Cmd {
 	return cmd
 }
 
+// startChild starts cmd and makes sure it does not outlive the test, even
+// when the test fails early (a child holding a lock or the test's stderr
+// would otherwise keep `go test` waiting).
+func startChild(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // an error if it already exited
+}
+
 // content returns n deterministic pseudo-random bytes for seed.
 func content(seed uint64, n int) []byte {
 	var key [32]byte
