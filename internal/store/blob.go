@@ -156,16 +156,18 @@ func createExcl(name string, perm fs.FileMode) (*os.File, error) {
 // publish moves the complete blob tmp to final without replacing an existing
 // final: a blob that is already there is equal by construction and callers
 // may have remembered its inode and mtime. On file systems without
-// renameat2(RENAME_NOREPLACE), link(2) gives the same no-replace guarantee.
+// renameat2(RENAME_NOREPLACE), link(2) gives the same no-replace guarantee;
+// without either, a plain rename is still atomic.
 func publish(tmp, final string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
-		err = os.Link(tmp, final)
-		os.Remove(tmp)
-		if errors.Is(err, fs.ErrExist) {
+		if err := os.Link(tmp, final); err == nil || errors.Is(err, fs.ErrExist) {
+			os.Remove(tmp)
 			return nil
 		}
-		return err
+		// No hard links either (vfat, some FUSE): a plain rename, which may
+		// replace an equal blob that a concurrent writer just published.
+		err = os.Rename(tmp, final)
 	}
 	if errors.Is(err, fs.ErrExist) {
 		// Another writer won the race; its blob has the same content.
