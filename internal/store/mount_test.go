@@ -151,3 +151,30 @@ func TestFullDisk(t *testing.T) {
 	}
 	checkStoreIntegrity(t, s)
 }
+
+// Restoring into a target dir on another file system than the store: no
+// reflink, no hard link (EXDEV), so Materialize copies, even when hard links
+// are allowed.
+func TestMaterializeAcrossFileSystems(t *testing.T) {
+	mnt := mountScratch(t, "tmpfs-1m")
+	s := mustOpen(t, t.TempDir())
+	src := filepath.Join(t.TempDir(), "src")
+	data := content(34, 100_000)
+	d := writeFile(t, src, data, 0o755)
+	if err := s.PutBlob(src, d, true); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(mnt, "out")
+	m, err := s.Materialize(d, dst, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != MethodCopy {
+		t.Fatalf("method %s across file systems, want copy", m)
+	}
+	assertFileContent(t, dst, data)
+	assertMode(t, dst, 0o755)
+	if leftovers, _ := filepath.Glob(filepath.Join(mnt, ".grove-tmp-*")); len(leftovers) != 0 {
+		t.Fatalf("temp files left: %v", leftovers)
+	}
+}
