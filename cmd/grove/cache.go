@@ -1,6 +1,225 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
 
-// cacheCmds returns the subcommands of this area; see root.go.
-func cacheCmds() []*cobra.Command { return nil }
+	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/settings"
+	"github.com/grove-rs/grove/internal/stats"
+	"github.com/grove-rs/grove/internal/store"
+	"github.com/spf13/cobra"
+)
+
+// cacheCmds returns the commands that inspect the cache: stats, explain,
+// clean.
+func cacheCmds() []*cobra.Command {
+	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd()}
+}
+
+func storeDir() string { return settings.FromEnv(os.Getenv).Dir }
+
+func newStatsCmd() *cobra.Command {
+	var asJSON, zero bool
+	c := &cobra.Command{
+		Use:   "stats",
+		Short: "Show cache hits, misses, uncacheable units and time saved",
+		Long: `Show what the cache did since the statistics were last zeroed: hits,
+misses, uncacheable invocations by reason, wrapper errors, compile time saved,
+bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
+		Example: `  grove stats
+  grove stats --json
+  grove stats --zero      # start counting from now`,
+		Args: cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir := storeDir()
+			if zero {
+				if err := stats.Zero(dir, time.Now()); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "statistics zeroed")
+				return nil
+			}
+			evs, err := stats.Read(dir)
+			if err != nil {
+				return err
+			}
+			sum := stats.Summarize(evs)
+			if asJSON {
+				return cli.WriteJSON(cmd.OutOrStdout(), struct {
+					Store string `json:"store"`
+					stats.Summary
+				}{dir, sum})
+			}
+			printSummary(cmd.OutOrStdout(), dir, sum)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&zero, "zero", false, "zero the statistics")
+	return c
+}
+
+func printSummary(w io.Writer, dir string, s stats.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "store\t%s\n", dir)
+	fmt.Fprintf(tw, "units\t%d\n", s.Hits+s.Misses+s.Uncacheable+s.Errors+s.Failed)
+	fmt.Fprintf(tw, "hits\t%d\t(%.0f%% of cacheable)\n", s.Hits, 100*s.HitRate)
+	fmt.Fprintf(tw, "misses\t%d\n", s.Misses)
+	fmt.Fprintf(tw, "uncacheable\t%d\n", s.Uncacheable)
+	for _, r := range sortedKeys(s.ByReason) {
+		fmt.Fprintf(tw, "  %s\t%d\n", r, s.ByReason[r])
+	}
+	if s.Errors > 0 {
+		fmt.Fprintf(tw, "grove errors (rustc ran as given)\t%d\n", s.Errors)
+		for _, r := range sortedKeys(s.ErrorsByReason) {
+			fmt.Fprintf(tw, "  %s\t%d\n", r, s.ErrorsByReason[r])
+		}
+	}
+	if s.Failed > 0 {
+		fmt.Fprintf(tw, "failed compiles\t%d\n", s.Failed)
+	}
+	fmt.Fprintf(tw, "time saved\t%s\n", (time.Duration(s.TimeSavedMs) * time.Millisecond).Round(100*time.Millisecond))
+	fmt.Fprintf(tw, "median wrapper time per hit\t%d ms\n", s.WrapperMsHit)
+	fmt.Fprintf(tw, "restored\t%s\n", humanBytes(s.BytesRestored))
+	fmt.Fprintf(tw, "  without new data (hardlink/reflink)\t%s\n", humanBytes(s.BytesShared))
+	tw.Flush()
+}
+
+func newExplainCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "explain [CRATE]",
+		Short: "Say why units of the last build missed the cache",
+		Long: `For the last build (or one crate of it), list every unit that was compiled
+instead of restored, and why: the key input that differed from the nearest
+stored unit of the same crate (a source file, an env var, a feature, a flag,
+a dependency, the compiler), or why the unit cannot be cached at all.`,
+		Example: `  grove explain            # all misses of the last build
+  grove explain ledger_core
+  grove explain --json`,
+		Args: cli.Args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			evs, err := stats.Read(storeDir())
+			if err != nil {
+				return err
+			}
+			var crate string
+			if len(args) == 1 {
+				crate = strings.ReplaceAll(args[0], "-", "_")
+			}
+			var out []stats.Event
+			if crate != "" {
+				// The newest event of that crate, in whatever build.
+				for i := len(evs) - 1; i >= 0; i-- {
+					if evs[i].Crate == crate {
+						out = append(out, evs[i])
+						break
+					}
+				}
+				if len(out) == 0 {
+					return fmt.Errorf("no build of crate %s recorded in %s", crate, storeDir())
+				}
+			} else {
+				out = stats.LastBuild(evs)
+				if len(out) == 0 {
+					return fmt.Errorf("no build recorded in %s", storeDir())
+				}
+			}
+			if asJSON {
+				return cli.WriteJSON(cmd.OutOrStdout(), out)
+			}
+			printExplain(cmd.OutOrStdout(), out, crate != "")
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func printExplain(w io.Writer, evs []stats.Event, all bool) {
+	counts := map[string]int{}
+	for _, ev := range evs {
+		counts[ev.Kind]++
+		if ev.Kind == stats.Hit && !all {
+			continue
+		}
+		switch ev.Kind {
+		case stats.Hit:
+			fmt.Fprintf(w, "%s: hit (%d ms)\n", ev.Crate, ev.Ms)
+		case stats.Miss:
+			fmt.Fprintf(w, "%s: miss\n", ev.Crate)
+			for _, c := range ev.Why {
+				switch {
+				case c.Old == "" && c.New == "":
+					fmt.Fprintf(w, "    %s changed\n", c.Name)
+				case c.Old == "":
+					fmt.Fprintf(w, "    %s: now %s\n", c.Name, c.New)
+				case c.New == "":
+					fmt.Fprintf(w, "    %s: was %s\n", c.Name, c.Old)
+				default:
+					fmt.Fprintf(w, "    %s: %s -> %s\n", c.Name, c.Old, c.New)
+				}
+			}
+		default:
+			fmt.Fprintf(w, "%s: %s: %s\n", ev.Crate, ev.Kind, ev.Reason)
+		}
+	}
+	fmt.Fprintf(w, "%d hits, %d misses, %d uncacheable, %d errors\n", counts[stats.Hit], counts[stats.Miss], counts[stats.Uncacheable], counts[stats.Error])
+}
+
+func newCleanCmd() *cobra.Command {
+	var maxAge time.Duration
+	c := &cobra.Command{
+		Use:   "clean",
+		Short: "Remove temp files that killed writers left in the store",
+		Example: `  grove clean
+  grove clean --max-age 10m`,
+		Args: cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open(storeDir())
+			if err != nil {
+				return err
+			}
+			freed, err := st.Clean(maxAge)
+			if err != nil {
+				return err
+			}
+			u, err := st.Usage()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "freed %s; store %s holds %+v\n", humanBytes(freed), st.Dir(), u)
+			return nil
+		},
+	}
+	c.Flags().DurationVar(&maxAge, "max-age", time.Hour, "remove temp files older than this")
+	return c
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	return keys
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

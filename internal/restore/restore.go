@@ -1,13 +1,18 @@
 // Package restore materializes a stored unit into a target dir: its output
 // files, its dep-info with this tree's paths, and its diagnostics.
 //
-// Cargo decides freshness by mtime: a unit is rebuilt when a dependency's
-// output is newer than its own. A hardlinked output carries the blob's
-// mtime into this tree, and that mtime is shared by every tree linked to the
-// blob, so it must never be changed (touching it would re-date the unit in
-// every other worktree). The rule here: hardlink only when the blob is not
-// older than any dependency output of this unit in this tree; otherwise
-// reflink or copy, which gives the file a fresh mtime. A blob is never
+// Cargo decides freshness by mtime: a unit is rebuilt when the newest output
+// of a dependency is newer than the newest of its own outputs (checked with
+// cargo 1.95: StaleDependency compares dep max_mtime with our max over
+// outputs). A hardlinked output carries the blob's mtime into this tree, and
+// that mtime is shared by every tree linked to the blob, so it must never be
+// changed: touching it would re-date the unit in every other worktree.
+//
+// The rule: if the newest blob is not older than the newest dependency
+// output in this tree, hardlink everything. Otherwise give exactly one
+// output, the smallest (the rmeta of a library), a fresh mtime by reflink
+// or copy, and hardlink the rest. Cargo takes the newest output, so one
+// fresh file is enough, and the big rlib stays shared. A blob is never
 // touched.
 package restore
 
@@ -58,9 +63,10 @@ func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, n
 		}
 		mtimes[i] = fi.ModTime()
 	}
+	fresh := freshOutput(e.Outputs, mtimes, depMtime)
 	for i, o := range e.Outputs {
 		dst := filepath.Join(outDir, o.Name)
-		allowLink := !mtimes[i].Before(depMtime)
+		allowLink := i != fresh
 		m, err := st.Materialize(o.Digest, dst, allowLink)
 		if err != nil {
 			return res, fmt.Errorf("restore %s: %w", dst, err)
@@ -76,6 +82,27 @@ func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, n
 		}
 	}
 	return res, nil
+}
+
+// freshOutput returns the index of the output that must get a fresh mtime,
+// or -1 when hardlinking all of them keeps the unit fresh for Cargo.
+func freshOutput(outs []record.Output, mtimes []time.Time, depMtime time.Time) int {
+	var newest time.Time
+	for _, m := range mtimes {
+		if m.After(newest) {
+			newest = m
+		}
+	}
+	if !newest.Before(depMtime) {
+		return -1
+	}
+	fresh := 0
+	for i, o := range outs {
+		if o.Size < outs[fresh].Size {
+			fresh = i
+		}
+	}
+	return fresh
 }
 
 // Replay writes the compile's stdout and stderr (artifact notifications and

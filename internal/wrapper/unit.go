@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/grove-rs/grove/internal/arhash"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
@@ -198,9 +199,25 @@ func (u *unit) keyExterns() error {
 			return fmt.Errorf("extern %s: %w", e.Name, err)
 		}
 		u.comps.Add("extern:"+e.Name, filepath.Base(p)+" "+d)
+		// Cargo compares with the newest output of the dependency, which
+		// may be the sibling rmeta or rlib of the file passed.
 		u.depFiles = append(u.depFiles, p)
+		if sib := siblingLib(p); sib != "" {
+			u.depFiles = append(u.depFiles, sib)
+		}
 	}
 	return nil
+}
+
+// siblingLib returns the rlib of an rmeta and the other way round.
+func siblingLib(p string) string {
+	switch {
+	case strings.HasSuffix(p, ".rmeta"):
+		return strings.TrimSuffix(p, ".rmeta") + ".rlib"
+	case strings.HasSuffix(p, ".rlib"):
+		return strings.TrimSuffix(p, ".rlib") + ".rmeta"
+	}
+	return ""
 }
 
 // systemLibDirs are searched for static libraries named with -l that no -L
@@ -233,7 +250,7 @@ func (u *unit) keyLibs() error {
 				if _, err := os.Stat(p); err != nil {
 					continue
 				}
-				d, _, err := u.hasher.File(p)
+				d, err := libDigest(u.hasher, p)
 				if err != nil {
 					return fmt.Errorf("library %s: %w", l.Name, err)
 				}
@@ -244,6 +261,16 @@ func (u *unit) keyLibs() error {
 		u.comps.Add("lib:"+l.Kind+":"+l.Name, found)
 	}
 	return nil
+}
+
+// libDigest digests a native library. Static libraries are digested
+// without their debug sections, which embed the build dir (see arhash).
+func libDigest(h *filehash.Hasher, p string) (string, error) {
+	if strings.HasSuffix(p, ".a") {
+		return arhash.Digest(p)
+	}
+	d, _, err := h.File(p)
+	return d, err
 }
 
 // keyLink keys what only the linker reads: the linker itself, files named

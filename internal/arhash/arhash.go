@@ -1,0 +1,125 @@
+// Package arhash digests static libraries (ar archives of ELF objects)
+// without their debug sections.
+//
+// Static libraries built by build scripts (cc, cmake) embed the absolute path
+// of the directory they were built in, in their DWARF sections only. Keyed
+// by raw content, the same C code built in two worktrees would make every
+// crate that links it, and everything above, miss. Debug sections describe
+// code for debuggers; they do not change what the code does, so leaving them
+// out of the digest is safe: the restored unit behaves identically, and its
+// debug info names the worktree that compiled it first (as with ccache's
+// base_dir). Anything that is not a well-formed archive of ELF objects is
+// digested byte for byte.
+package arhash
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/zeebo/blake3"
+)
+
+const magic = "!<arch>\n"
+
+// Digest returns the debug-insensitive digest of the library at path.
+func Digest(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	if d, ok := archiveDigest(data); ok {
+		return d, nil
+	}
+	sum := blake3.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func archiveDigest(data []byte) (string, bool) {
+	if !bytes.HasPrefix(data, []byte(magic)) {
+		return "", false
+	}
+	h := blake3.New()
+	h.Write([]byte("arhash-1\x00"))
+	off := len(magic)
+	for off < len(data) {
+		if off+60 > len(data) {
+			return "", false
+		}
+		hdr := data[off : off+60]
+		if string(hdr[58:60]) != "`\n" {
+			return "", false
+		}
+		name := strings.TrimRight(string(hdr[0:16]), " ")
+		size, err := strconv.Atoi(strings.TrimSpace(string(hdr[48:58])))
+		if err != nil || size < 0 || off+60+size > len(data) {
+			return "", false
+		}
+		body := data[off+60 : off+60+size]
+		off += 60 + size + size%2
+		switch name {
+		case "/", "/SYM64/":
+			// The symbol index holds member offsets, which move when a
+			// member's debug sections change size. It is derived from the
+			// members, which are hashed.
+			continue
+		}
+		writeField(h, []byte(name))
+		if !bytes.HasPrefix(body, []byte(elf.ELFMAG)) {
+			writeField(h, body)
+			continue
+		}
+		if !hashELF(h, body) {
+			return "", false
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+func hashELF(h *blake3.Hasher, obj []byte) bool {
+	f, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, s := range f.Sections {
+		if isDebug(s.Name) {
+			continue
+		}
+		writeField(h, []byte(s.Name))
+		var meta [24]byte
+		binary.LittleEndian.PutUint64(meta[0:], uint64(s.Type))
+		binary.LittleEndian.PutUint64(meta[8:], uint64(s.Flags))
+		binary.LittleEndian.PutUint64(meta[16:], s.Size)
+		h.Write(meta[:])
+		if s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		b, err := s.Data()
+		if err != nil {
+			return false
+		}
+		writeField(h, b)
+	}
+	return true
+}
+
+func isDebug(name string) bool {
+	for _, p := range []string{".debug", ".zdebug", ".rela.debug", ".rel.debug"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeField(h *blake3.Hasher, b []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
