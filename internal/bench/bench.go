@@ -151,6 +151,9 @@ func finish(rep *report.Report, o Options) *report.Report {
 		}
 	}
 	rep.Summaries = report.Summarize(rep.Samples, rep.Scenarios, names)
+	if n := loadNote(rep.Samples, rep.Host.CPUs); n != "" {
+		rep.Notes = append(rep.Notes, n)
+	}
 	return rep
 }
 

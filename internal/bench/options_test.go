@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/bench/report"
 )
 
 func TestParseList(t *testing.T) {
@@ -38,5 +40,19 @@ func TestEveryScenarioHasATitle(t *testing.T) {
 		if ScenarioTitle(s) == "" {
 			t.Errorf("scenario %s has no title", s)
 		}
+	}
+}
+
+func TestLoadNote(t *testing.T) {
+	quiet := []report.Sample{{WallSeconds: 100, OtherCPUSeconds: 5}}
+	busy := []report.Sample{{WallSeconds: 100, OtherCPUSeconds: 120}, {WallSeconds: 10, Error: "x", OtherCPUSeconds: 999}}
+	if n := loadNote(quiet, 2); n != "" {
+		t.Errorf("quiet machine: %q", n)
+	}
+	if n := loadNote(busy, 2); !strings.Contains(n, "60% of its 2 CPUs") {
+		t.Errorf("busy machine: %q", n)
+	}
+	if n := loadNote(nil, 2); n != "" {
+		t.Errorf("no samples: %q", n)
 	}
 }

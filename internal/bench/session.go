@@ -232,6 +232,7 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool) report.Sample {
 	before := s.st.counters(ctx)
 	cpu0, _ := s.st.outside()
+	busy0, busyErr := measure.MachineBusy()
 
 	type result struct {
 		cost  measure.Cost
@@ -267,6 +268,7 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 	wg.Wait()
 	wall := time.Since(start)
 
+	busy1, busyErr1 := measure.MachineBusy()
 	cpu1, rss := s.st.outside()
 	after := s.st.counters(ctx)
 	var cost measure.Cost
@@ -288,6 +290,9 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 		UnitsCompiled: units.Compiled,
 		UnitsFresh:    units.Fresh,
 		Rustc:         units.Compiled,
+	}
+	if busyErr == nil && busyErr1 == nil {
+		smp.OtherCPUSeconds = max(0, (busy1-busy0).Seconds()-smp.CPUSeconds)
 	}
 	if before != nil && after != nil {
 		c := report.Cache{

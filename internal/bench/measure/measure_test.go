@@ -89,3 +89,17 @@ func TestProcCPUOfSelf(t *testing.T) {
 		t.Error("FindProc found a process that does not exist")
 	}
 }
+
+func TestMachineBusy(t *testing.T) {
+	a, err := MachineBusy()
+	if err != nil {
+		t.Skip("no /proc/stat:", err)
+	}
+	end := time.Now().Add(30 * time.Millisecond)
+	for time.Now().Before(end) {
+	}
+	b, err := MachineBusy()
+	if err != nil || b < a || a <= 0 {
+		t.Errorf("MachineBusy went %v -> %v (%v)", a, b, err)
+	}
+}

@@ -83,3 +83,29 @@ func FindProc(comm, envKV string) int {
 	}
 	return 0
 }
+
+// MachineBusy returns the CPU time all processors of the machine have
+// spent busy since boot (user, nice, system, irq, softirq, steal from the
+// "cpu" line of /proc/stat). The difference over a step, minus the step's
+// own CPU, is what other processes took meanwhile: on a loaded machine the
+// wall times are inflated, and the report says so.
+func MachineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}

@@ -57,6 +57,9 @@ type Sample struct {
 	// CPUSeconds is user+sys of the build's process tree plus, for
 	// sccache, the CPU its server used meanwhile (it runs the compilers).
 	CPUSeconds float64 `json:"cpu_s"`
+	// OtherCPUSeconds is the CPU other processes of the machine used during
+	// the step (from /proc/stat): high values mean inflated wall times.
+	OtherCPUSeconds float64 `json:"other_cpu_s"`
 	// PeakRSSBytes is the largest resident set of any single process of
 	// the step (Linux rusage ru_maxrss).
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
