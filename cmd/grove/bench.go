@@ -86,6 +86,17 @@ few scenarios. See bench/README.md.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			line := progress.New(cmd.ErrOrStderr(), progress.IsTerminal(os.Stderr))
+			finished := make(chan struct{})
+			defer close(finished)
+			go func() {
+				select {
+				case <-ctx.Done():
+					// The first signal cleans up; a second one kills as usual.
+					stop()
+					line.Note("interrupted: stopping builds and removing temporary worktrees (again to abort at once)")
+				case <-finished:
+				}
+			}()
 			rep, runErr := bench.Run(ctx, bench.Options{
 				Repo: repo, Runs: runs, Scenarios: scs, Strategies: sts, Out: out,
 				Parallel: parallel, From: from, To: to, NextEdit: nextEdit,
