@@ -5,6 +5,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -429,14 +430,29 @@ func TestCorpusSharedTarget(t *testing.T) {
 		t.Fatalf("config after init:\n%s", cfg)
 	}
 
+	// go test's default 10-minute timeout panics without a word on what
+	// was slow; a build still running near the deadline fails clearly.
+	ctx := context.Background()
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-30*time.Second))
+		defer cancel()
+	}
 	t0 := time.Now()
-	run(t, a, "cargo", "build", "--offline")
+	cold := exec.CommandContext(ctx, "cargo", "build", "--offline", "-q")
+	cold.Dir, cold.Env = a, env()
+	if out, err := cold.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("cold corpus build in worktree a not done after %s (machine busy? uptime load: %s); run with -timeout 30m", time.Since(t0).Round(time.Second), loadavg())
+		}
+		t.Fatalf("cold build in a: %v\n%s", err, out)
+	}
 	t.Logf("cold build in worktree a: %.1fs", time.Since(t0).Seconds())
 
 	b := filepath.Join(root, "worktrees", "b")
 	run(t, root, "git", "worktree", "add", "-q", "-b", "b", b)
 	t0 = time.Now()
-	cmd := exec.Command("cargo", "build", "--offline", "--message-format=json")
+	cmd := exec.CommandContext(ctx, "cargo", "build", "--offline", "--message-format=json")
 	cmd.Dir, cmd.Env = b, env()
 	out, err := cmd.Output()
 	if err != nil {
@@ -486,4 +502,9 @@ func TestCorpusSharedTarget(t *testing.T) {
 		t.Fatalf("reclaim freed %d, status said %d", freed, st.ReclaimBytes)
 	}
 	t.Logf("reclaimed %d bytes, as status said", st.ReclaimBytes)
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(b))
 }
