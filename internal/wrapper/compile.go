@@ -18,6 +18,41 @@ type compileResult struct {
 	stdout, stderr []byte
 	start          time.Time
 	dur            time.Duration
+	// before holds digests, taken just before rustc started, of files
+	// under OUT_DIR that were written moments earlier (see save).
+	before map[string]string
+}
+
+// preHashRecent digests the files under OUT_DIR written within the racy
+// margin: a build script typically writes them milliseconds before the
+// compile starts, too close to tell from mtimes alone whether they changed
+// during the compile. The same digest after the compile proves they did
+// not. Bounded, because OUT_DIR can hold a whole C build tree.
+func preHashRecent(u *unit) map[string]string {
+	outDir := u.env["OUT_DIR"]
+	if outDir == "" {
+		return nil
+	}
+	m := map[string]string{}
+	cutoff := time.Now().Add(-time.Second)
+	n := 0
+	filepath.WalkDir(outDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if n++; n > 2000 {
+			return filepath.SkipAll
+		}
+		info, err := d.Info()
+		if err != nil || !info.Mode().IsRegular() || info.ModTime().Before(cutoff) {
+			return nil
+		}
+		if dg, _, err := u.hasher.File(p); err == nil {
+			m[p] = dg
+		}
+		return nil
+	})
+	return m
 }
 
 // lockContext bounds how long a miss waits for another build compiling the
@@ -51,7 +86,8 @@ func (w *wrapper) compile(u *unit) (*compileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &compileResult{start: time.Now()}
+	res := &compileResult{before: preHashRecent(u)}
+	res.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 			// A source that vanished or cannot be read cannot be keyed.
 			return "unreadable input " + f, nil
 		}
-		if !st.Newest().Before(racyAfter) {
+		if !st.Newest().Before(racyAfter) && res.before[p] != d {
 			return "input modified during compile: " + f, nil
 		}
 		cand.Inputs = append(cand.Inputs, record.Input{Path: u.norm.Normalize(p), Digest: d})
