@@ -43,19 +43,25 @@ type unit struct {
 }
 
 // envKeyed reports whether an environment variable is an input of every
-// unit. Cargo's own variables (CARGO_PKG_*, CARGO_MANIFEST_DIR, OUT_DIR, ...)
-// reach env!() without a dep-info line when the compile reads them through
-// the crate's metadata, so all of them are keyed; the jobserver is not an
-// input. RUSTC_BOOTSTRAP unlocks nightly features; LIBRARY_PATH steers the
-// linker's library search.
+// unit. These are the variables Cargo sets for each unit (CARGO_PKG_*,
+// CARGO_MANIFEST_DIR, OUT_DIR, ...): proc-macros read them without a
+// dep-info line. Variables the user sets for Cargo (CARGO_TARGET_DIR,
+// CARGO_PROFILE_*, CARGO_TERM_COLOR) are not: Cargo turns their effect into
+// arguments, which are keyed. Whatever a compile reads through env! or
+// option_env! is keyed from its dep-info, per entry. RUSTC_BOOTSTRAP
+// unlocks nightly features; LIBRARY_PATH steers the linker's search.
 func envKeyed(name string) bool {
 	switch name {
-	case "CARGO_MAKEFLAGS":
-		return false
-	case "OUT_DIR", "RUSTC_BOOTSTRAP", "LIBRARY_PATH", "RUSTC_FORCE_RUSTC_VERSION", "__CARGO_DEFAULT_LIB_METADATA":
+	case "CARGO", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR",
+		"OUT_DIR", "RUSTC_BOOTSTRAP", "LIBRARY_PATH":
 		return true
 	}
-	return strings.HasPrefix(name, "CARGO_") || name == "CARGO"
+	for _, p := range []string{"CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func newUnit(inv *rustc.Invocation, cfg settings.Settings, st *store.Store) (*unit, error) {

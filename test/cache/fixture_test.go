@@ -7,7 +7,7 @@ package cache_test
 // closure can see it change).
 func fixture() map[string]string {
 	return map[string]string{
-		".gitignore":         "/target\n",
+		".gitignore": "/target\n",
 		"Cargo.toml": `[workspace]
 resolver = "2"
 members = ["alpha", "beta", "app"]

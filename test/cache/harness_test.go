@@ -220,3 +220,12 @@ func edit(t *testing.T, path, content string) {
 		}
 	}
 }
+
+func mustEvents(t *testing.T, e *env) []stats.Event {
+	t.Helper()
+	evs, err := stats.Read(e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
