@@ -123,3 +123,31 @@ func writeField(h *blake3.Hasher, b []byte) {
 	h.Write(n[:])
 	h.Write(b)
 }
+
+// MemberContents returns the raw contents of an archive's members in
+// order, without their names and without the symbol index. Incremental
+// compiles name an rlib's object files after the session, so two identical
+// compiles differ only in those names; verification compares contents.
+func MemberContents(data []byte) ([][]byte, bool) {
+	if !bytes.HasPrefix(data, []byte(magic)) {
+		return nil, false
+	}
+	var out [][]byte
+	off := len(magic)
+	for off < len(data) {
+		if off+60 > len(data) {
+			return nil, false
+		}
+		hdr := data[off : off+60]
+		name := strings.TrimRight(string(hdr[0:16]), " ")
+		size, err := strconv.Atoi(strings.TrimSpace(string(hdr[48:58])))
+		if err != nil || size < 0 || off+60+size > len(data) {
+			return nil, false
+		}
+		if name != "/" && name != "/SYM64/" && name != "//" {
+			out = append(out, data[off+60:off+60+size])
+		}
+		off += 60 + size + size%2
+	}
+	return out, true
+}

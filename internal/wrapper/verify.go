@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/grove-rs/grove/internal/arhash"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 )
@@ -15,10 +16,10 @@ import (
 // store into a scratch dir and compares the outputs byte for byte, the way
 // Go's GODEBUG=goverifycache=1 does. A difference is a key bug (or a
 // non-deterministic compile) and is written to GROVE_LOG and the event log.
-func (w *wrapper) verify(u *unit, e *record.Entry) {
+func (w *wrapper) verify(u *unit, e *record.Entry) string {
 	scratch, err := os.MkdirTemp(u.targetRoot, ".grove-verify-")
 	if err != nil {
-		return
+		return "verify: " + err.Error()
 	}
 	defer os.RemoveAll(scratch)
 	var args []string
@@ -27,7 +28,9 @@ func (w *wrapper) verify(u *unit, e *record.Entry) {
 		case o.Flag == "--out-dir":
 			args = append(args, "--out-dir", scratch)
 		case (o.Flag == "-C" || o.Flag == "--codegen") && strings.HasPrefix(o.Value, "incremental="):
-			// scratch build, no incremental state
+			// Incremental mode changes codegen partitioning, so keep it, but
+			// start from empty state instead of touching the tree's.
+			args = append(args, "-C", "incremental="+filepath.Join(scratch, "incr"))
 		case o.Flag == "":
 			args = append(args, o.Value)
 		case o.Value == "":
@@ -38,21 +41,38 @@ func (w *wrapper) verify(u *unit, e *record.Entry) {
 	}
 	cmd := exec.Command(u.inv.Rustc, args...)
 	if err := cmd.Run(); err != nil {
-		w.ev.Reason = "verify: compile failed: " + err.Error()
-		return
+		return "verify: compile failed: " + err.Error()
 	}
 	var bad []string
 	for _, o := range e.Outputs {
 		want, err1 := os.ReadFile(w.st.BlobPath(o.Digest))
 		got, err2 := os.ReadFile(filepath.Join(scratch, o.Name))
-		if err1 != nil || err2 != nil || !bytes.Equal(want, got) {
+		if err1 != nil || err2 != nil || !sameOutput(want, got) {
 			bad = append(bad, o.Name)
 		}
 	}
 	if len(bad) > 0 {
-		w.ev.Reason = "verify: differs: " + strings.Join(bad, " ")
 		w.logf("VERIFY MISMATCH %s: %s", u.inv.CrateName, strings.Join(bad, " "))
-	} else {
-		w.ev.Reason = "verify: identical"
+		return "verify: differs: " + strings.Join(bad, " ")
 	}
+	return "verify: identical"
+}
+
+// sameOutput compares two outputs; archives (rlibs) by member contents,
+// since incremental compiles name their object files per session.
+func sameOutput(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	ma, ok1 := arhash.MemberContents(a)
+	mb, ok2 := arhash.MemberContents(b)
+	if !ok1 || !ok2 || len(ma) != len(mb) {
+		return false
+	}
+	for i := range ma {
+		if !bytes.Equal(ma[i], mb[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -148,10 +148,11 @@ func (w *wrapper) tryHit(u *unit) (code int, ok bool) {
 		w.ev.SavedMs = 0
 	}
 	w.ev.Bytes, w.ev.SharedBytes = res.Bytes, res.SharedBytes
+	reason := ""
 	if w.cfg.Verify {
-		w.verify(u, entry)
+		reason = w.verify(u, entry)
 	}
-	w.finish(stats.Hit, "")
+	w.finish(stats.Hit, reason)
 	return 0, true
 }
 
