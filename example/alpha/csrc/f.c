@@ -1,0 +1,1 @@
+int grove_native(int x) { return x * 10; }

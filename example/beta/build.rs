@@ -1,0 +1,6 @@
+fn main() {
+    println!("cargo:rerun-if-changed=gen-input.txt");
+    let s = std::fs::read_to_string("gen-input.txt").unwrap();
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{out}/gen.rs"), format!("pub const GEN: &str = {:?};", s.trim())).unwrap();
+}
