@@ -16,7 +16,7 @@
 // the directory by hand must too):
 //
 //  1. A file at a final name (under blobs/ or objects/) is complete. It was
-//     fully written (and, for copies, fsync'ed) under tmp/ before one
+//     fully written (and, for copied blobs, fsync'ed) under tmp/ before one
 //     rename(2) or renameat2(2) gave it its final name. A crash at any point
 //     leaves at most a file under tmp/, which Clean removes once it is old.
 //  2. A blob's content is the content its digest names and never changes in
@@ -40,8 +40,9 @@
 //     LockKey re-checks after acquiring that the file it locked is still the
 //     one at the lock's name, so removing stale lock files is safe.
 //
-// Durability: copied blobs and objects are fsync'ed before their rename, so a
-// power loss leaves a missing entry, not a wrong one. A blob ingested by hard
+// Durability: copied blobs are fsync'ed before their rename, so a power loss
+// leaves a missing blob, not a wrong one. Objects are not synced: a power loss
+// can leave one empty, which its reader rejects as malformed (a miss). A blob ingested by hard
 // link shares its source's inode and is only as durable as that source; the
 // caller's size/mtime check plus re-hash on doubt covers that case.
 package store
