@@ -28,8 +28,13 @@ type Input struct {
 // Env is one environment variable a compile read through env!/option_env!.
 type Env struct {
 	Name  string `json:"n"`
-	Value string `json:"v,omitempty"` // normalized
+	Value string `json:"v,omitempty"` // normalized, unless Raw
 	Set   bool   `json:"s"`
+	// Raw is set when the value names a path of the tree that compiled it
+	// and so must match exactly: env!("CARGO_MANIFEST_DIR") is compiled
+	// into the output, and a binary restored into another worktree would
+	// read that worktree's neighbour's files.
+	Raw bool `json:"raw,omitempty"`
 }
 
 // Candidate is one input set seen for an argument key, and the entry it

@@ -55,7 +55,10 @@ func readManifest(w *wrapper, argKey string) (*record.Manifest, error) {
 func (w *wrapper) candidateMatches(u *unit, c record.Candidate) bool {
 	for _, e := range c.Env {
 		v, set := u.env[e.Name]
-		if set != e.Set || (set && u.norm.Normalize(v) != e.Value) {
+		if !e.Raw {
+			v = u.norm.Normalize(v)
+		}
+		if set != e.Set || (set && v != e.Value) {
 			return false
 		}
 	}

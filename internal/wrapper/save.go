@@ -54,9 +54,7 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 		cand.Inputs = append(cand.Inputs, record.Input{Path: u.norm.Normalize(p), Digest: d})
 	}
 	for _, e := range info.Env {
-		// The dep-info has the value rustc saw; key the variable by it,
-		// normalized like every path.
-		cand.Env = append(cand.Env, record.Env{Name: e.Name, Value: u.norm.Normalize(e.Value), Set: e.Set})
+		cand.Env = append(cand.Env, envRecord(u, e))
 	}
 
 	entry := &record.Entry{
@@ -158,4 +156,18 @@ func unexpectedArtifacts(u *unit, names []string, stderr []byte) string {
 		}
 	}
 	return ""
+}
+
+// envRecord keys a variable read through env!/option_env! by the value
+// rustc saw. A value naming a path of this tree is kept raw (exact match),
+// because the compiled code may contain it; OUT_DIR is the exception: it is
+// read to include! generated code at compile time (its trace in the output
+// is as cosmetic as debug info), and keying it raw would make every crate
+// with generated code miss in every new worktree.
+func envRecord(u *unit, e depinfo.EnvDep) record.Env {
+	norm := u.norm.Normalize(e.Value)
+	if norm != e.Value && e.Name != "OUT_DIR" {
+		return record.Env{Name: e.Name, Value: e.Value, Set: e.Set, Raw: true}
+	}
+	return record.Env{Name: e.Name, Value: norm, Set: e.Set}
 }

@@ -178,3 +178,27 @@ func TestDependencyBump(t *testing.T) {
 		t.Errorf("back to 0.1: misses %v", b.crates("miss"))
 	}
 }
+
+// A path compiled into the output (env!("CARGO_MANIFEST_DIR")) must name
+// this worktree: such a unit is never served across worktrees, while the
+// rest of the workspace still is.
+func TestEmbeddedPathIsNotShared(t *testing.T) {
+	t.Parallel()
+	files := fixture()
+	files["app/src/bin/where.rs"] = "fn main() { println!(\"{}\", env!(\"CARGO_MANIFEST_DIR\")); }\n"
+	e := newEnv(t)
+	repo := newRepo(t, files)
+	e.cargo(repo, true, "build")
+	wt := filepath.Join(t.TempDir(), "other")
+	git(t, repo, "worktree", "add", "-q", "-b", "other", wt)
+	b := e.cargo(wt, true, "build")
+	if got, want := run(t, filepath.Join(wt, "target/debug/where")), filepath.Join(wt, "app"); got != want {
+		t.Errorf("where prints %q, want %q", got, want)
+	}
+	if !slices.Contains(b.crates("miss"), "where") {
+		t.Errorf("where was served across worktrees (misses %v)", b.crates("miss"))
+	}
+	if slices.Contains(b.crates("miss"), "alpha") {
+		t.Errorf("alpha missed (misses %v)", b.crates("miss"))
+	}
+}
