@@ -85,7 +85,7 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 		fmt.Fprintf(tw, "failed compiles\t%d\n", s.Failed)
 	}
 	fmt.Fprintf(tw, "time saved\t%s\n", (time.Duration(s.TimeSavedMs) * time.Millisecond).Round(100*time.Millisecond))
-	fmt.Fprintf(tw, "median wrapper time per hit\t%d ms\n", s.WrapperMsHit)
+	fmt.Fprintf(tw, "median wrapper time per hit\t%.1f ms\n", s.WrapperMsHit)
 	fmt.Fprintf(tw, "restored\t%s\n", humanBytes(s.BytesRestored))
 	fmt.Fprintf(tw, "  without new data (hardlink/reflink)\t%s\n", humanBytes(s.BytesShared))
 	tw.Flush()

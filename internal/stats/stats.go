@@ -44,6 +44,7 @@ type Event struct {
 	Kind        string   `json:"kind"`
 	Reason      string   `json:"reason,omitempty"`
 	Ms          int64    `json:"ms"`                 // wall time of the wrapper
+	Us          int64    `json:"us"`                 // the same in microseconds
 	SavedMs     int64    `json:"saved_ms,omitempty"` // compile time avoided by a hit
 	Bytes       int64    `json:"bytes,omitempty"`    // bytes of outputs restored
 	SharedBytes int64    `json:"shared_bytes,omitempty"`
@@ -133,7 +134,7 @@ type Summary struct {
 	ByReason       map[string]int `json:"uncacheable_by_reason"`
 	ErrorsByReason map[string]int `json:"errors_by_reason,omitempty"`
 	TimeSavedMs    int64          `json:"time_saved_ms"`
-	WrapperMsHit   int64          `json:"median_hit_ms"` // median wall time of the wrapper on a hit
+	WrapperMsHit   float64        `json:"median_hit_ms"` // median wall time of the wrapper on a hit
 	BytesRestored  int64          `json:"bytes_restored"`
 	BytesShared    int64          `json:"bytes_deduplicated"` // restored by hardlink or reflink: no new data blocks
 }
@@ -141,7 +142,7 @@ type Summary struct {
 // Summarize adds up events.
 func Summarize(evs []Event) Summary {
 	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
-	var hitMs []int64
+	var hitUs []int64
 	for _, ev := range evs {
 		s.Invocations++
 		switch ev.Kind {
@@ -150,7 +151,7 @@ func Summarize(evs []Event) Summary {
 			s.TimeSavedMs += ev.SavedMs
 			s.BytesRestored += ev.Bytes
 			s.BytesShared += ev.SharedBytes
-			hitMs = append(hitMs, ev.Ms)
+			hitUs = append(hitUs, ev.Us)
 		case Miss:
 			s.Misses++
 		case Uncacheable:
@@ -166,9 +167,9 @@ func Summarize(evs []Event) Summary {
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRate = float64(s.Hits) / float64(n)
 	}
-	if len(hitMs) > 0 {
-		sort.Slice(hitMs, func(i, j int) bool { return hitMs[i] < hitMs[j] })
-		s.WrapperMsHit = hitMs[len(hitMs)/2]
+	if len(hitUs) > 0 {
+		sort.Slice(hitUs, func(i, j int) bool { return hitUs[i] < hitUs[j] })
+		s.WrapperMsHit = float64(hitUs[len(hitUs)/2]) / 1000
 	}
 	return s
 }

@@ -166,7 +166,8 @@ func (w *wrapper) passthrough(kind, reason string) int {
 func (w *wrapper) finish(kind, reason string) {
 	w.ev.Kind, w.ev.Reason = kind, reason
 	w.ev.Time = time.Now().UnixMilli()
-	w.ev.Ms = time.Since(w.start).Milliseconds()
+	w.ev.Us = time.Since(w.start).Microseconds()
+	w.ev.Ms = w.ev.Us / 1000
 	if w.cfg.Log != "" {
 		w.logf("%s %s %s (%d ms)", kind, w.inv.CrateName, reason, w.ev.Ms)
 	}
