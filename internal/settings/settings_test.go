@@ -1,0 +1,28 @@
+package settings
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestFromEnv(t *testing.T) {
+	env := map[string]string{
+		"HOME": "/home/u", "GROVE_DISABLE": "0", "GROVE_VERIFY": "yes",
+		"GROVE_EXCLUDE": "sqlx-macros, askama_derive", "GROVE_EXTRA_ENV": "DATABASE_URL",
+	}
+	s := FromEnv(func(k string) string { return env[k] })
+	if s.Dir != "/home/u/.cache/grove" || s.Disable || !s.Verify {
+		t.Errorf("settings = %+v", s)
+	}
+	if !reflect.DeepEqual(s.Exclude, []string{"sqlx-macros", "askama_derive"}) || !s.Excluded("sqlx_macros") || s.Excluded("serde") {
+		t.Errorf("exclude = %v", s.Exclude)
+	}
+	env["XDG_CACHE_HOME"] = "/xdg"
+	if s := FromEnv(func(k string) string { return env[k] }); s.Dir != "/xdg/grove" {
+		t.Errorf("XDG: %s", s.Dir)
+	}
+	env["GROVE_DIR"] = "/store"
+	if s := FromEnv(func(k string) string { return env[k] }); s.Dir != "/store" {
+		t.Errorf("GROVE_DIR: %s", s.Dir)
+	}
+}
