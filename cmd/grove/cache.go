@@ -19,7 +19,7 @@ import (
 // cacheCmds returns the commands that inspect the cache: stats, explain,
 // clean.
 func cacheCmds() []*cobra.Command {
-	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd()}
+	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd(), newSeedCmd()}
 }
 
 func storeDir() string { return settings.FromEnv(os.Getenv).Dir }
