@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
+	"github.com/grove-rs/grove/internal/trim"
 	"github.com/spf13/cobra"
 )
 
@@ -174,32 +176,88 @@ func printExplain(w io.Writer, evs []stats.Event, all bool) {
 }
 
 func newCleanCmd() *cobra.Command {
-	var maxAge time.Duration
+	var maxAge, tmpAge time.Duration
+	var maxSize string
+	var dryRun, asJSON bool
 	c := &cobra.Command{
-		Use:   "clean",
-		Short: "Remove temp files that killed writers left in the store",
-		Example: `  grove clean
-  grove clean --max-age 10m`,
+		Use:   "clean [--max-age D] [--max-size SIZE]",
+		Short: "Trim the store by age and size, and remove leftover temp files",
+		Long: `Remove temp files that killed writers left in the store, and trim it: entries
+not used for --max-age, then the least recently used entries until the stored
+files that no target dir uses fit in --max-size. Files still hardlinked by a
+target dir cost no extra space and are counted apart. Safe while builds run.`,
+		Example: `  grove clean                          # temp files only
+  grove clean --max-age 720h           # drop entries unused for 30 days
+  grove clean --max-size 20GiB --dry-run`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			limit, err := parseSize(maxSize)
+			if err != nil {
+				return &cli.UsageError{Err: err}
+			}
 			st, err := store.Open(storeDir())
 			if err != nil {
 				return err
 			}
-			freed, err := st.Clean(maxAge)
+			var tmpFreed int64
+			if !dryRun {
+				if tmpFreed, err = st.Clean(tmpAge); err != nil {
+					return err
+				}
+			}
+			res, err := trim.Trim(st, trim.Options{MaxAge: maxAge, MaxBytes: limit, DryRun: dryRun})
 			if err != nil {
 				return err
 			}
-			u, err := st.Usage()
-			if err != nil {
-				return err
+			if asJSON {
+				return cli.WriteJSON(cmd.OutOrStdout(), struct {
+					Store     string `json:"store"`
+					TempFreed int64  `json:"temp_bytes_freed"`
+					trim.Result
+				}{st.Dir(), tmpFreed, res})
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "freed %s; store %s holds %+v\n", humanBytes(freed), st.Dir(), u)
+			verb := "removed"
+			if dryRun {
+				verb = "would remove"
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "store %s: %d entries\n", st.Dir(), res.Entries)
+			fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, humanBytes(res.BytesFreed), humanBytes(tmpFreed))
+			fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", humanBytes(res.BytesKept), humanBytes(res.BytesInTrees))
 			return nil
 		},
 	}
-	c.Flags().DurationVar(&maxAge, "max-age", time.Hour, "remove temp files older than this")
+	c.Flags().DurationVar(&maxAge, "max-age", 0, "remove entries unused for longer than this (0: keep)")
+	c.Flags().StringVar(&maxSize, "max-size", "", "keep store-only files under this size, e.g. 20GiB (empty: no limit)")
+	c.Flags().DurationVar(&tmpAge, "tmp-age", time.Hour, "remove temp files older than this")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be removed")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// parseSize reads sizes like 500MB, 20GiB, 1G or plain bytes.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	up := strings.ToUpper(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(up, u.suffix) {
+			up, mult = strings.TrimSpace(strings.TrimSuffix(up, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(up, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 20GiB)", s)
+	}
+	return int64(n * float64(mult)), nil
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -81,6 +81,11 @@ type Entry struct {
 	Stderr    string   `json:"stderr"`       // normalized, replayed on a hit
 	Stdout    string   `json:"stdout,omitempty"`
 	CompileMs int64    `json:"compile_ms"`
+	// Origin names the tree that compiled the entry (cwd and target dir).
+	// Not part of any key: outputs embed these paths only in debug info and
+	// source maps, so GROVE_VERIFY compares byte for byte only in the
+	// same tree.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Lib records the libraries an rlib was compiled against (file names of

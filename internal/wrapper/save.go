@@ -64,6 +64,7 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 		Stderr:    u.norm.Normalize(string(res.stderr)),
 		Stdout:    u.norm.Normalize(string(res.stdout)),
 		CompileMs: res.dur.Milliseconds(),
+		Origin:    u.origin(),
 	}
 	var rlibDigest string
 	for _, n := range names {

@@ -141,6 +141,9 @@ func newUnit(inv *rustc.Invocation, cfg settings.Settings, st *store.Store) (*un
 	return u, nil
 }
 
+// origin identifies this tree for GROVE_VERIFY.
+func (u *unit) origin() string { return u.cwd + "\x00" + u.targetRoot }
+
 func (u *unit) abs(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ObjectInfo describes one stored object for trimming.
+type ObjectInfo struct {
+	Key     string
+	ModTime time.Time // the LRU clock (see TouchObject)
+	Size    int64
+}
+
+// WalkObjects calls fn for every object of namespace ns. Objects written or
+// removed meanwhile may or may not be seen.
+func (s *Store) WalkObjects(ns string, fn func(ObjectInfo) error) error {
+	if !validNamespace(ns) {
+		return ErrInvalidName
+	}
+	return walkFiles(filepath.Join(s.dir, objectsDir, ns), func(name string, fi fs.FileInfo) error {
+		return fn(ObjectInfo{Key: name, ModTime: fi.ModTime(), Size: fi.Size()})
+	})
+}
+
+// RemoveObject deletes an object; a missing one is not an error.
+func (s *Store) RemoveObject(ns, key string) error {
+	if err := checkObjectName(ns, key); err != nil {
+		return fmt.Errorf("store: remove object %q/%q: %w", ns, key, err)
+	}
+	if err := os.Remove(s.objectPath(ns, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: remove object %s/%s: %w", ns, key, err)
+	}
+	return nil
+}
+
+// BlobInfo describes one blob for trimming.
+type BlobInfo struct {
+	Digest string
+	Bytes  int64  // allocated bytes (st_blocks*512)
+	Links  uint64 // hard links: more than 1 means a target dir still uses it
+}
+
+// WalkBlobs calls fn for every blob.
+func (s *Store) WalkBlobs(fn func(BlobInfo) error) error {
+	return walkFiles(filepath.Join(s.dir, blobsDir), func(name string, fi fs.FileInfo) error {
+		b := BlobInfo{Digest: name, Bytes: fi.Size(), Links: 1}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			b.Bytes, b.Links = st.Blocks*512, uint64(st.Nlink)
+		}
+		return fn(b)
+	})
+}
+
+// walkFiles visits the regular files of a two-level fan-out directory.
+func walkFiles(root string, fn func(name string, fi fs.FileInfo) error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		return fn(d.Name(), fi)
+	})
+	if err != nil {
+		return fmt.Errorf("store: walk %s: %w", root, err)
+	}
+	return nil
+}
