@@ -119,24 +119,7 @@ func (s *Store) Usage() (Usage, error) {
 	type inode struct{ dev, ino uint64 }
 	seen := make(map[inode]bool)
 	walk := func(sub string, bytes, files *int64) error {
-		root := filepath.Join(s.dir, sub)
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil // removed meanwhile, or never created
-				}
-				return err
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
+		return walkFiles(filepath.Join(s.dir, sub), func(_ string, fi fs.FileInfo) error {
 			*files++
 			st, ok := fi.Sys().(*syscall.Stat_t)
 			if !ok {
@@ -150,10 +133,6 @@ func (s *Store) Usage() (Usage, error) {
 			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("store: usage: %w", err)
-		}
-		return nil
 	}
 	if err := walk(blobsDir, &u.BlobBytes, &u.BlobFiles); err != nil {
 		return u, err
