@@ -58,11 +58,13 @@ func baseEnv(environ []string) []string {
 }
 
 // ownTarget is the env of a strategy where each worktree has its own
-// target dir. It is set explicitly so a target-dir or build-dir in the
-// user's Cargo config cannot turn plain into shared.
-func ownTarget(tree string) map[string]string {
-	t := filepath.Join(tree, "target")
-	return map[string]string{"CARGO_BUILD_TARGET_DIR": t, "CARGO_BUILD_BUILD_DIR": t}
+// target dir, <tree>/target. It is set explicitly so a target-dir or
+// build-dir in the user's Cargo config cannot turn plain into shared. The
+// value is relative (Cargo resolves it against its cwd, the workspace
+// dir) so that a tool run with this env that looks at other worktrees,
+// like `grove seed` looking for a donor, finds each one's own target dir.
+func ownTarget(string) map[string]string {
+	return map[string]string{"CARGO_BUILD_TARGET_DIR": "target", "CARGO_BUILD_BUILD_DIR": "target"}
 }
 
 // noExtras gives a strategy without a cache or daemon its no-op methods.

@@ -15,7 +15,8 @@ import (
 
 // groveStrategy is grove's cache mode: grove itself as RUSTC_WRAPPER with a
 // private store. With seed set it is grove-seeded: `grove seed` runs in
-// every new worktree before its first build.
+// every new worktree before its first build, as its post-checkout hook
+// would do.
 type groveStrategy struct {
 	bin   string // absolute path of the running grove
 	seed  bool
@@ -46,7 +47,9 @@ func (g *groveStrategy) prepare(tree string) *measure.Command {
 	return &measure.Command{
 		Dir:  tree,
 		Env:  measure.Env(baseEnv(os.Environ()), g.env(tree)),
-		Args: []string{g.bin, "seed"},
+		// --quiet: a worktree with no built sibling (the cold build) is
+		// not an error, it just is not seeded.
+		Args: []string{g.bin, "seed", "--quiet"},
 	}
 }
 

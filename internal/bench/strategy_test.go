@@ -37,10 +37,10 @@ func TestStrategiesIsolateTheirOutputs(t *testing.T) {
 		env  map[string]string
 		want map[string]string
 	}{
-		{"plain", (&plainStrategy{}).env("/w/a"), map[string]string{"CARGO_BUILD_TARGET_DIR": "/w/a/target"}},
+		{"plain", (&plainStrategy{}).env("/w/a"), map[string]string{"CARGO_BUILD_TARGET_DIR": "target"}},
 		{"shared", sh.env("/w/a"), map[string]string{"CARGO_BUILD_TARGET_DIR": dir + "/shared-target"}},
 		{"grove", g.env("/w/a"), map[string]string{
-			"CARGO_BUILD_TARGET_DIR": "/w/a/target", "RUSTC_WRAPPER": "/usr/bin/grove", "GROVE_DIR": dir + "/grove-store",
+			"CARGO_BUILD_TARGET_DIR": "target", "RUSTC_WRAPPER": "/usr/bin/grove", "GROVE_DIR": dir + "/grove-store",
 		}},
 	} {
 		for k, v := range tc.want {
