@@ -45,8 +45,8 @@ func (g *groveStrategy) prepare(tree string) *measure.Command {
 		return nil
 	}
 	return &measure.Command{
-		Dir:  tree,
-		Env:  measure.Env(baseEnv(os.Environ()), g.env(tree)),
+		Dir: tree,
+		Env: measure.Env(baseEnv(os.Environ()), g.env(tree)),
 		// --quiet: a worktree with no built sibling (the cold build) is
 		// not an error, it just is not seeded.
 		Args: []string{g.bin, "seed", "--quiet"},
