@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,36 +22,18 @@ import (
 	"github.com/grove-rs/grove/internal/bench/report"
 )
 
-// benchBinary is built once for all tests of this file.
-var benchBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildGroveForBench builds ./cmd/grove into a temp dir once and returns
-// the binary's path.
+// buildGroveForBench builds ./cmd/grove into the test's temp dir and
+// returns the binary's path. Each test builds its own (Go's build cache
+// makes the second build a link) so nothing outlives the test.
 func buildGroveForBench(t *testing.T) string {
 	t.Helper()
-	benchBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "grove-bench-smoke-bin-")
-		if err != nil {
-			benchBinary.err = err
-			return
-		}
-		bin := filepath.Join(dir, "grove")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/grove")
-		cmd.Dir = ".." // the module root; tests run in test/
-		if out, err := cmd.CombinedOutput(); err != nil {
-			benchBinary.err = errors.New("go build ./cmd/grove: " + err.Error() + "\n" + string(out))
-			return
-		}
-		benchBinary.path = bin
-	})
-	if benchBinary.err != nil {
-		t.Fatal(benchBinary.err)
+	bin := filepath.Join(t.TempDir(), "grove")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/grove")
+	cmd.Dir = ".." // the module root; tests run in test/
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/grove: %v\n%s", err, out)
 	}
-	return benchBinary.path
+	return bin
 }
 
 func requireToolsForBench(t *testing.T, tools ...string) {
