@@ -43,8 +43,11 @@ type Event struct {
 	Crate       string   `json:"crate,omitempty"`
 	Kind        string   `json:"kind"`
 	Reason      string   `json:"reason,omitempty"`
-	Ms          int64    `json:"ms"`                 // wall time of the wrapper
-	Us          int64    `json:"us"`                 // the same in microseconds
+	Ms          int64    `json:"ms"`               // wall time of the wrapper
+	Us          int64    `json:"us"`               // the same in microseconds
+	KeyUs       int64    `json:"key_us,omitempty"` // of which computing the argument key
+	LookupUs    int64    `json:"lookup_us,omitempty"`
+	RestoreUs   int64    `json:"restore_us,omitempty"`
 	SavedMs     int64    `json:"saved_ms,omitempty"` // compile time avoided by a hit
 	Bytes       int64    `json:"bytes,omitempty"`    // bytes of outputs restored
 	SharedBytes int64    `json:"shared_bytes,omitempty"`

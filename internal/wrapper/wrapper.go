@@ -78,7 +78,9 @@ func (w *wrapper) run() (code int) {
 		return w.passthrough(stats.Error, "open store: "+err.Error())
 	}
 	w.st = st
+	t0 := time.Now()
 	u, err := newUnit(w.inv, w.cfg, st)
+	w.ev.KeyUs = time.Since(t0).Microseconds()
 	if err != nil {
 		var nc notCacheable
 		if errors.As(err, &nc) {
@@ -129,7 +131,9 @@ func (w *wrapper) run() (code int) {
 // tryHit restores the unit if the store has it. ok is false on a miss or
 // when the entry could not be served; the caller then compiles.
 func (w *wrapper) tryHit(u *unit) (code int, ok bool) {
+	t0 := time.Now()
 	entry, entryKey, err := w.lookup(u)
+	w.ev.LookupUs = time.Since(t0).Microseconds()
 	if err != nil {
 		w.logf("lookup: %v", err)
 		return 0, false
@@ -137,7 +141,9 @@ func (w *wrapper) tryHit(u *unit) (code int, ok bool) {
 	if entry == nil {
 		return 0, false
 	}
+	t1 := time.Now()
 	res, err := w.restore(u, entry)
+	w.ev.RestoreUs = time.Since(t1).Microseconds()
 	if err != nil {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
