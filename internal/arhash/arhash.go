@@ -124,15 +124,23 @@ func writeField(h *blake3.Hasher, b []byte) {
 	h.Write(b)
 }
 
-// MemberContents returns the raw contents of an archive's members in
-// order, without their names and without the symbol index. Incremental
-// compiles name an rlib's object files after the session, so two identical
-// compiles differ only in those names; verification compares contents.
-func MemberContents(data []byte) ([][]byte, bool) {
+// Member is one archive member, with its name resolved.
+type Member struct {
+	Name string
+	Data []byte
+}
+
+// MemberContents returns an archive's members in order, without the symbol
+// index and the long-name table. Incremental compiles name an rlib's object
+// files after the session, so two identical compiles differ in those names
+// (and, since Rust 1.97, in the lib.rmeta-link member that lists them);
+// verification compares contents.
+func MemberContents(data []byte) ([]Member, bool) {
 	if !bytes.HasPrefix(data, []byte(magic)) {
 		return nil, false
 	}
-	var out [][]byte
+	var out []Member
+	var longNames []byte
 	off := len(magic)
 	for off < len(data) {
 		if off+60 > len(data) {
@@ -144,10 +152,28 @@ func MemberContents(data []byte) ([][]byte, bool) {
 		if err != nil || size < 0 || off+60+size > len(data) {
 			return nil, false
 		}
-		if name != "/" && name != "/SYM64/" && name != "//" {
-			out = append(out, data[off+60:off+60+size])
+		body := data[off+60 : off+60+size]
+		switch {
+		case name == "//":
+			longNames = body
+		case name == "/" || name == "/SYM64/":
+		default:
+			out = append(out, Member{Name: resolveName(name, longNames), Data: body})
 		}
 		off += 60 + size + size%2
 	}
 	return out, true
+}
+
+// resolveName turns a GNU ar header name into the member name: "name/" is
+// "name", "/123" is the entry at offset 123 of the long-name table.
+func resolveName(name string, table []byte) string {
+	if strings.HasPrefix(name, "/") && len(name) > 1 {
+		if off, err := strconv.Atoi(name[1:]); err == nil && off < len(table) {
+			if end := bytes.Index(table[off:], []byte("/\n")); end >= 0 {
+				return string(table[off : off+end])
+			}
+		}
+	}
+	return strings.TrimSuffix(name, "/")
 }
