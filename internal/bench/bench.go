@@ -35,6 +35,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := exec.LookPath("cargo"); err != nil {
+		return nil, errors.New("cargo is not on PATH")
+	}
 	rep := &report.Report{
 		FormatVersion: report.FormatVersion,
 		Started:       time.Now().UTC(),
