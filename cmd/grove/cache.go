@@ -88,8 +88,8 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 	}
 	fmt.Fprintf(tw, "time saved\t%s\n", (time.Duration(s.TimeSavedMs) * time.Millisecond).Round(100*time.Millisecond))
 	fmt.Fprintf(tw, "median wrapper time per hit\t%.1f ms\n", s.WrapperMsHit)
-	fmt.Fprintf(tw, "restored\t%s\n", humanBytes(s.BytesRestored))
-	fmt.Fprintf(tw, "  without new data (hardlink/reflink)\t%s\n", humanBytes(s.BytesShared))
+	fmt.Fprintf(tw, "restored\t%s\n", cli.HumanBytes(s.BytesRestored))
+	fmt.Fprintf(tw, "  without new data (hardlink/reflink)\t%s\n", cli.HumanBytes(s.BytesShared))
 	tw.Flush()
 }
 
@@ -222,8 +222,8 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "store %s: %d entries\n", st.Dir(), res.Entries)
-			fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, humanBytes(res.BytesFreed), humanBytes(tmpFreed))
-			fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", humanBytes(res.BytesKept), humanBytes(res.BytesInTrees))
+			fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
+			fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
 			return nil
 		},
 	}
@@ -267,17 +267,4 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
 	return keys
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

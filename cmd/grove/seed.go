@@ -68,7 +68,7 @@ made by 'git worktree add', whatever tool runs it.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.Target, res.Donor, strings.Join(res.Profiles, ", "))
 			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units; %d files linked (%s), %d copied (%s); %d workspace units left to cargo\n",
-				res.Units, res.Linked, humanBytes(res.LinkedBytes), res.Copied, humanBytes(res.CopiedBytes), res.SkippedUnits)
+				res.Units, res.Linked, cli.HumanBytes(res.LinkedBytes), res.Copied, cli.HumanBytes(res.CopiedBytes), res.SkippedUnits)
 			return nil
 		},
 	}

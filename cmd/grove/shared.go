@@ -238,7 +238,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 	}
 	fmt.Fprintf(w, "mode        %s\n", mode)
 	if st.Mode == shared.ModeShared {
-		fmt.Fprintf(w, "shared dir  %s  %s\n", st.SharedDir, shared.HumanBytes(st.SharedBytes))
+		fmt.Fprintf(w, "shared dir  %s  %s\n", st.SharedDir, cli.HumanBytes(st.SharedBytes))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -248,7 +248,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 		if wt.Prunable {
 			where += ",prunable"
 		}
-		target, size := wt.TargetDir, shared.HumanBytes(wt.Bytes)
+		target, size := wt.TargetDir, cli.HumanBytes(wt.Bytes)
 		switch {
 		case wt.TargetError != "":
 			target, size = "-", "-"
@@ -279,18 +279,18 @@ func printStatus(w io.Writer, st *shared.Status) {
 	if len(st.Reclaim) == 0 {
 		fmt.Fprintln(w, "reclaimable: nothing")
 	} else {
-		fmt.Fprintf(w, "reclaimable: %s in %d target dir(s) (grove reclaim)\n", shared.HumanBytes(st.ReclaimBytes), len(st.Reclaim))
+		fmt.Fprintf(w, "reclaimable: %s in %d target dir(s) (grove reclaim)\n", cli.HumanBytes(st.ReclaimBytes), len(st.Reclaim))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, c := range st.Reclaim {
 			note := c.Kind
 			if c.Building {
 				note += ", building: will be skipped"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, shared.HumanBytes(c.Bytes), note)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "total: %s in all target dirs above (each inode counted once)\n", shared.HumanBytes(st.TotalBytes))
+	fmt.Fprintf(w, "total: %s in all target dirs above (each inode counted once)\n", cli.HumanBytes(st.TotalBytes))
 	for _, n := range st.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -342,14 +342,14 @@ build holds. At the end it prints the bytes it freed.`,
 					fmt.Fprintln(out, "nothing to reclaim")
 					return nil
 				}
-				fmt.Fprintf(out, "%d target dir(s), %s:\n", len(st.Reclaim), shared.HumanBytes(st.ReclaimBytes))
+				fmt.Fprintf(out, "%d target dir(s), %s:\n", len(st.Reclaim), cli.HumanBytes(st.ReclaimBytes))
 				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				for _, c := range st.Reclaim {
 					note := c.Kind
 					if c.Building {
 						note += ", building: will be skipped"
 					}
-					fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, shared.HumanBytes(c.Bytes), note)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
 				}
 				tw.Flush()
 			}
@@ -379,7 +379,7 @@ build holds. At the end it prints the bytes it freed.`,
 						return
 					}
 					last = time.Now()
-					fmt.Fprintf(errw, "\rdeleting: %s of %s ", shared.HumanBytes(done), shared.HumanBytes(total))
+					fmt.Fprintf(errw, "\rdeleting: %s of %s ", cli.HumanBytes(done), cli.HumanBytes(total))
 				}
 			}
 			res, rerr := shared.Reclaim(cmd.Context(), st.Reclaim, progress)
@@ -397,7 +397,7 @@ build holds. At the end it prints the bytes it freed.`,
 				for _, s := range res.Skipped {
 					fmt.Fprintf(out, "skipped %s: %s\n", s.Path, s.Reason)
 				}
-				fmt.Fprintf(out, "freed %s (%d bytes) from %d dir(s)\n", shared.HumanBytes(res.Freed), res.Freed, len(res.Deleted))
+				fmt.Fprintf(out, "freed %s (%d bytes) from %d dir(s)\n", cli.HumanBytes(res.Freed), res.Freed, len(res.Deleted))
 			}
 			return rerr
 		},

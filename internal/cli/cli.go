@@ -67,3 +67,18 @@ func Args(v func(cmd *cobra.Command, args []string) error) func(cmd *cobra.Comma
 func IsUnknownCommand(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "unknown command ")
 }
+
+// HumanBytes formats n with binary units (1.5 GiB), as every command prints
+// sizes.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

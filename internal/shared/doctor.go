@@ -3,6 +3,7 @@ package shared
 import (
 	"context"
 	"fmt"
+	"github.com/grove-rs/grove/internal/cli"
 	"os/exec"
 	"path/filepath"
 
@@ -128,7 +129,7 @@ func (r *Repo) doctorShared(ctx context.Context, rep *Report, problem, note func
 			}
 		}
 		if rs.ReclaimBytes > 0 {
-			note("reclaimable", fmt.Sprintf("%d obsolete target dir(s) hold %s", len(rs.Reclaim), HumanBytes(rs.ReclaimBytes)), "grove reclaim")
+			note("reclaimable", fmt.Sprintf("%d obsolete target dir(s) hold %s", len(rs.Reclaim), cli.HumanBytes(rs.ReclaimBytes)), "grove reclaim")
 		}
 	}
 }
@@ -145,18 +146,4 @@ func sharedCaveats(r *Repo) []Finding {
 		{Check: "caveat-stale", Message: "A worktree whose sources are older than the shared artifacts can be served another worktree's build of the workspace crates: Cargo judges freshness by mtime, and member crates have the same artifact names in every worktree.",
 			Fix: "touch the changed sources, or cargo clean -p <crate>, when a build looks stale; cache mode keys by content and does not have this problem"},
 	}
-}
-
-// HumanBytes formats n with binary units (1.5 GiB).
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
