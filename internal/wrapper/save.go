@@ -10,6 +10,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 )
@@ -160,14 +161,18 @@ func unexpectedArtifacts(u *unit, names []string, stderr []byte) string {
 }
 
 // envRecord keys a variable read through env!/option_env! by the value
-// rustc saw. A value naming a path of this tree is kept raw (exact match),
-// because the compiled code may contain it; OUT_DIR is the exception: it is
-// read to include! generated code at compile time (its trace in the output
-// is as cosmetic as debug info), and keying it raw would make every crate
-// with generated code miss in every new worktree.
+// rustc saw. A value naming a path of this worktree's sources (such as
+// CARGO_MANIFEST_DIR) is kept raw (exact match): compiled into a binary it
+// would point another worktree at this one's files. Paths into the target
+// dir stay normalized: OUT_DIR and the variables build scripts point at
+// generated files (typenum's TYPENUM_BUILD_OP) are read to include! code at
+// compile time, and keying them raw would make every crate with generated
+// code, and everything above it, miss in every new worktree. The exception
+// is CARGO_TARGET_TMPDIR, which integration tests write to at run time.
 func envRecord(u *unit, e depinfo.EnvDep) record.Env {
 	norm := u.norm.Normalize(e.Value)
-	if norm != e.Value && e.Name != "OUT_DIR" {
+	intoTarget := strings.HasPrefix(norm, key.Target) && !strings.Contains(norm[len(key.Target):], "{{grove:")
+	if norm != e.Value && (!intoTarget || e.Name == "CARGO_TARGET_TMPDIR") {
 		return record.Env{Name: e.Name, Value: e.Value, Set: e.Set, Raw: true}
 	}
 	return record.Env{Name: e.Name, Value: norm, Set: e.Set}

@@ -1,11 +1,14 @@
 mod gen {
     include!(concat!(env!("OUT_DIR"), "/gen.rs"));
 }
+mod len {
+    include!(env!("BETA_LEN_RS"));
+}
 pub fn all() -> String {
     format!(
-        "names={} data={} env={} loud={} cfg={} gen={} native={} debug={}",
+        "names={} data={} env={} loud={} cfg={} gen={} len={} native={} debug={}",
         alpha::names(), alpha::DATA.trim(), alpha::env_value(), alpha::LOUD, alpha::CFG,
-        gen::GEN, alpha::native(), alpha::opt()
+        gen::GEN, len::LEN, alpha::native(), alpha::opt()
     )
 }
 
