@@ -205,7 +205,9 @@ func Parse(rustc string, args []string) *Invocation {
 		case "-Z":
 			k, _, _ := strings.Cut(o.Value, "=")
 			switch k {
-			case "self-profile", "dump-mir", "profile", "unpretty", "binary-dep-depinfo":
+			// codegen-backend and llvm-plugins load a shared library whose
+			// content would not be in the key.
+			case "self-profile", "dump-mir", "profile", "unpretty", "binary-dep-depinfo", "codegen-backend", "llvm-plugins":
 				no = append(no, "-Z "+k)
 			}
 		}

@@ -36,6 +36,7 @@ func TestParse(t *testing.T) {
 		{"split debuginfo", cargoBin + " -C split-debuginfo=unpacked", "-C split-debuginfo=unpacked", true, nil},
 		{"split debuginfo off", cargoBin + " -Csplit-debuginfo=off", "", true, []string{"b-29c934acbb9349d1"}},
 		{"profile-use", cargoBin + " -Cprofile-use=/x.profdata", "-C profile-use", true, nil},
+		{"codegen backend plugin", cargoBin + " -Zcodegen-backend=/x/librustc_codegen_cranelift.so", "-Z codegen-backend", true, nil},
 		{"no out-dir", "--crate-name a a.rs --crate-type lib --emit=dep-info,link", "no --out-dir", false, nil},
 		{"staticlib", strings.Replace(cargoLib, "--crate-type lib", "--crate-type staticlib", 1), "", true, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta", "libserde-8e4b0c2f5e7ae3a1.a"}},
 		{"unknown crate type", strings.Replace(cargoLib, "--crate-type lib", "--crate-type sdylib", 1), "crate-type sdylib", false, nil},
