@@ -292,15 +292,19 @@ func (u *unit) keyLink(st *store.Store) error {
 		return notCacheable(err.Error())
 	}
 	u.comps.Add("linker", id)
-	for _, a := range u.inv.LinkArgs {
-		a = strings.TrimPrefix(a, "-T")
-		p := u.abs(a)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			d, _, err := u.hasher.File(p)
-			if err != nil {
-				return fmt.Errorf("link arg %s: %w", a, err)
+	for _, arg := range u.inv.LinkArgs {
+		// Files can hide inside an argument: -Tscript.ld,
+		// -Wl,--version-script=exports.map.
+		for _, a := range strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == '=' }) {
+			a = strings.TrimPrefix(a, "-T")
+			p := u.abs(a)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				d, _, err := u.hasher.File(p)
+				if err != nil {
+					return fmt.Errorf("link arg %s: %w", arg, err)
+				}
+				u.comps.Add("link-arg-file", u.norm.Normalize(a)+" "+d)
 			}
-			u.comps.Add("link-arg-file", u.norm.Normalize(a)+" "+d)
 		}
 	}
 	closure, err := u.linkClosure(st)
