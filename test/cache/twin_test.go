@@ -1,0 +1,249 @@
+package cache_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A twin is one everyday scenario built twice, side by side: once with
+// plain cargo and once through grove, each side in two worktrees ("a", the
+// repository, and "b", a `git worktree add` of it) with their own target
+// dirs. The grove side's worktrees share one store. Every step runs on both
+// sides and returns what a user would observe (a program's output, a test
+// run's verdict, an exit status); the two must be equal once each side's
+// root directory is replaced by "<root>".
+//
+// This is how every trust rule is proven: not "grove hits", but "grove gives
+// what plain cargo gives", in the second worktree too.
+type twin struct {
+	t            *testing.T
+	plain, grove *side
+}
+
+// side is one of the two builds of a twin.
+type side struct {
+	t     *testing.T
+	e     *env
+	grove bool
+	root  string            // holds the worktrees; replaced by <root> before comparing
+	wts   map[string]string // worktree name → path
+	name  string            // "plain" or "grove"
+}
+
+// newTwin makes the two sides from files, committed, with worktree "a"
+// holding the repository and "b" a worktree added at the same commit.
+// Names may contain spaces or other characters (see newTwinNamed).
+func newTwin(t *testing.T, files map[string]string) *twin {
+	return newTwinNamed(t, files, "a", "b")
+}
+
+// newTwinNamed is newTwin with the two worktrees' directory names chosen,
+// e.g. "wt A" to test paths with spaces.
+func newTwinNamed(t *testing.T, files map[string]string, nameA, nameB string) *twin {
+	t.Helper()
+	tw := &twin{t: t}
+	store := filepath.Join(t.TempDir(), "store")
+	for _, g := range []bool{false, true} {
+		s := &side{t: t, grove: g, name: "plain", wts: map[string]string{}}
+		if g {
+			s.name = "grove"
+		}
+		s.e = &env{t: t, store: store}
+		s.root = filepath.Join(t.TempDir(), s.name)
+		a := filepath.Join(s.root, nameA)
+		writeTree(t, a, files)
+		git(t, a, "init", "-q", "-b", "main")
+		git(t, a, "add", "-A")
+		git(t, a, "commit", "-q", "-m", "init")
+		b := filepath.Join(s.root, nameB)
+		git(t, a, "worktree", "add", "-q", b)
+		s.wts["a"], s.wts["b"] = a, b
+		if g {
+			tw.grove = s
+		} else {
+			tw.plain = s
+		}
+	}
+	return tw
+}
+
+// both runs an action with no observable result (an edit, a git command)
+// on each side.
+func (tw *twin) both(fn func(s *side)) {
+	tw.t.Helper()
+	fn(tw.plain)
+	fn(tw.grove)
+}
+
+// step runs fn on both sides and fails the test if grove's observation
+// differs from plain cargo's. It returns grove's observation.
+func (tw *twin) step(desc string, fn func(s *side) string) string {
+	tw.t.Helper()
+	p := tw.plain.normalize(fn(tw.plain))
+	g := tw.grove.normalize(fn(tw.grove))
+	if p != g {
+		tw.t.Errorf("%s: grove differs from plain cargo\nplain: %s\ngrove: %s", desc, p, g)
+	}
+	return g
+}
+
+func (s *side) normalize(out string) string {
+	return strings.TrimSpace(strings.ReplaceAll(out, s.root, "<root>"))
+}
+
+// wt returns the path of a worktree by name ("a", "b", or one made with
+// addWorktree).
+func (s *side) wt(name string) string {
+	p, ok := s.wts[name]
+	if !ok {
+		s.t.Fatalf("%s: no worktree %q", s.name, name)
+	}
+	return p
+}
+
+// addWorktree adds another worktree of "a" named name, at the commit of a.
+func (s *side) addWorktree(name string) string {
+	s.t.Helper()
+	p := filepath.Join(s.root, name)
+	git(s.t, s.wt("a"), "worktree", "add", "-q", "--detach", p)
+	s.wts[name] = p
+	return p
+}
+
+// cargo runs cargo in worktree wt, through grove on the grove side, and
+// returns "ok" or "exit N" followed by cargo's stderr on failure (so that a
+// failing step shows why). Output of tests and programs is left to run.
+func (s *side) cargo(wt string, args ...string) string {
+	s.t.Helper()
+	return s.cargoEnv(wt, nil, args...)
+}
+
+// cargoEnv is cargo with extra environment variables (which may override
+// RUSTC_WRAPPER, e.g. to build without grove).
+func (s *side) cargoEnv(wt string, extra []string, args ...string) string {
+	s.t.Helper()
+	code, _, _ := s.cargoOut(wt, extra, args...)
+	if code == 0 {
+		return "ok"
+	}
+	return fmt.Sprintf("exit %d", code)
+}
+
+// cargoOut runs cargo and returns its exit status, stdout and stderr.
+func (s *side) cargoOut(wt string, extra []string, args ...string) (int, string, string) {
+	s.t.Helper()
+	cmd := exec.Command("cargo", args...)
+	cmd.Dir = s.wt(wt)
+	cmd.Env = append(cleanEnv(), "GROVE_DIR="+s.e.store, "CARGO_TERM_COLOR=never")
+	if s.grove {
+		cmd.Env = append(cmd.Env, "RUSTC_WRAPPER="+groveBin)
+	} else {
+		cmd.Env = append(cmd.Env, "RUSTC_WRAPPER=")
+	}
+	cmd.Env = append(cmd.Env, s.e.extra...)
+	cmd.Env = append(cmd.Env, extra...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stdout.String(), stderr.String()
+	default:
+		s.t.Fatalf("%s: cargo %v: %v", s.name, args, err)
+		return -1, "", ""
+	}
+}
+
+// cleanEnv is the test process's environment without the variables that
+// would move a worktree's target dir or change how cargo reports.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k == "CARGO_TARGET_DIR" || k == "CARGO_BUILD_TARGET_DIR" || k == "RUSTFLAGS" {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// test runs `cargo test` (with args) and returns the verdict of every test
+// as cargo's harness prints it ("test it ... ok"), sorted, plus the exit
+// status: the observable result of a test run, without timings.
+func (s *side) test(wt string, args ...string) string {
+	s.t.Helper()
+	code, out, errOut := s.cargoOut(wt, nil, append([]string{"test"}, args...)...)
+	var lines []string
+	if code != 0 && !strings.Contains(out, "test result:") {
+		// It did not get to run tests: say why.
+		lines = append(lines, lastLines(errOut, 3))
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "test ") && !strings.HasPrefix(l, "test result:") {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	return fmt.Sprintf("exit %d\n%s", code, strings.Join(lines, "\n"))
+}
+
+// run runs a program of worktree wt (path relative to it, e.g.
+// "target/debug/app") and returns its stdout and exit status.
+func (s *side) run(wt, prog string, args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.wt(wt), prog), args...)
+	cmd.Dir = s.wt(wt)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	err := cmd.Run()
+	status := "exit 0"
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		status = fmt.Sprintf("exit %d", ee.ExitCode())
+	case err != nil:
+		status = "cannot run: " + strings.ReplaceAll(err.Error(), s.wt(wt), "<wt>")
+	}
+	return strings.TrimSpace(stdout.String()) + "\n" + status
+}
+
+// write writes files into worktree wt, each with an mtime later than the
+// file it replaces (as an editor would).
+func (s *side) write(wt string, files map[string]string) {
+	s.t.Helper()
+	for p, c := range files {
+		full := filepath.Join(s.wt(wt), p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		edit(s.t, full, c)
+	}
+}
+
+// git runs git in worktree wt.
+func (s *side) git(wt string, args ...string) string {
+	s.t.Helper()
+	return git(s.t, s.wt(wt), args...)
+}
+
+// lastLines returns the last n non-empty lines of s.
+func lastLines(s string, n int) string {
+	var ls []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
