@@ -26,7 +26,22 @@ import (
 
 const magic = "!<arch>\n"
 
-// Digest returns the debug-insensitive digest of the library at path.
+// IsNative reports whether path starts like a static archive or an ELF
+// file (object, shared library): the files Digest treats specially.
+func IsNative(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [8]byte
+	n, _ := f.Read(head[:])
+	return bytes.HasPrefix(head[:n], []byte(magic)) || bytes.HasPrefix(head[:n], []byte(elf.ELFMAG))
+}
+
+// Digest returns the debug-insensitive digest of the library or object at
+// path: archives member by member, ELF files section by section, both
+// without debug sections.
 func Digest(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -34,6 +49,13 @@ func Digest(path string) (string, error) {
 	}
 	if d, ok := archiveDigest(data); ok {
 		return d, nil
+	}
+	if bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
+		h := blake3.New()
+		h.Write([]byte("elfhash-1\x00"))
+		if hashELF(h, data) {
+			return hex.EncodeToString(h.Sum(nil)), nil
+		}
 	}
 	sum := blake3.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil

@@ -86,17 +86,23 @@ func (s Stat) memoKey() string {
 
 // File returns the hex blake3 digest of path's content and its identity.
 func (h *Hasher) File(path string) (string, Stat, error) {
+	return h.FileWith(path, memoNS, hashContent)
+}
+
+// FileWith is File with another digest function (e.g. one that leaves out
+// debug sections), memoized the same way under its own namespace ns.
+func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)) (string, Stat, error) {
 	st, err := StatFile(path)
 	if err != nil {
 		return "", st, err
 	}
 	memo := h.Memo != nil && st.Size >= MemoThreshold
 	if memo {
-		if v, err := h.Memo.GetObject(memoNS, st.memoKey()); err == nil && len(v) == 64 {
+		if v, err := h.Memo.GetObject(ns, st.memoKey()); err == nil && len(v) == 64 {
 			return string(v), st, nil
 		}
 	}
-	digest, err := hashContent(path)
+	digest, err := digestFn(path)
 	if err != nil {
 		return "", st, err
 	}
@@ -109,7 +115,7 @@ func (h *Hasher) File(path string) (string, Stat, error) {
 			now = h.Now()
 		}
 		if err == nil && after == st && now.Sub(st.Newest()) > RacyWindow {
-			_ = h.Memo.PutObject(memoNS, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+			_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
 		}
 	}
 	return digest, st, nil

@@ -11,8 +11,19 @@ import (
 // placeholders, so that the same unit built in two worktrees gets one key,
 // and restores them with this tree's paths.
 //
+// A path is written differently in each place grove rewrites: raw in
+// arguments and environment values, with spaces escaped as `\ ` in
+// dep-info rules, with `\` and newlines escaped in dep-info `# env-dep:`
+// comments, and JSON-escaped in rustc's diagnostics and artifact lines. A
+// normalizer must replace the form that place uses, or a worktree whose
+// path has a space, a quote or a backslash keeps the other worktree's path
+// (the dep-info of worktree "wt B" naming "wt\ A"). So every text kind has
+// its own pair of methods: Normalize/Denormalize (raw), the DepInfo pair,
+// and the Stream pair (rustc's stderr/stdout).
+//
 // Replacement is textual, longest path first, so that a target dir inside
-// the workspace is recognized as the target dir.
+// the workspace is recognized as the target dir, and only at path
+// boundaries: "/x/wt" never matches inside "/x/wt2" or "/y/x/wt".
 type Normalizer struct {
 	pairs []pair // sorted by len(path) descending
 }
@@ -49,33 +60,181 @@ func NewNormalizer(paths map[string]string) *Normalizer {
 	return n
 }
 
-// Normalize replaces known absolute paths in s by placeholders.
-func (n *Normalizer) Normalize(s string) string {
+// Paths returns placeholder → absolute path for every path this normalizer
+// replaces.
+func (n *Normalizer) Paths() map[string]string {
+	m := make(map[string]string, len(n.pairs))
 	for _, p := range n.pairs {
-		if strings.Contains(s, p.path) {
-			s = strings.ReplaceAll(s, p.path, p.placeholder)
-		}
+		m[p.placeholder] = p.path
+	}
+	return m
+}
+
+// Normalize replaces known absolute paths in s (raw text: an argument, an
+// environment value) by placeholders.
+func (n *Normalizer) Normalize(s string) string { return n.normalize(s, rawForm) }
+
+// Denormalize replaces placeholders in raw text by this tree's paths.
+func (n *Normalizer) Denormalize(s string) string { return n.denormalize(s, rawForm) }
+
+// NormalizeDepInfo normalizes the text of a rustc dep-info file.
+func (n *Normalizer) NormalizeDepInfo(text string) string {
+	return mapLines(text, func(l string) string { return n.normalize(l, depInfoForm(l)) })
+}
+
+// DenormalizeDepInfo writes a stored dep-info text with this tree's paths.
+func (n *Normalizer) DenormalizeDepInfo(text string) string {
+	if !strings.Contains(text, "{{grove:") {
+		return text
+	}
+	return mapLines(text, func(l string) string { return n.denormalize(l, depInfoForm(l)) })
+}
+
+// NormalizeStream normalizes rustc's stdout or stderr: JSON lines
+// (diagnostics, artifact notifications) and plain text lines.
+func (n *Normalizer) NormalizeStream(text string) string {
+	return mapLines(text, func(l string) string { return n.normalize(l, streamForm(l)) })
+}
+
+// DenormalizeStream writes stored rustc output with this tree's paths.
+func (n *Normalizer) DenormalizeStream(text string) string {
+	if !strings.Contains(text, "{{grove:") {
+		return text
+	}
+	return mapLines(text, func(l string) string { return n.denormalize(l, streamForm(l)) })
+}
+
+func (n *Normalizer) normalize(s string, form func(string) string) string {
+	for _, p := range n.pairs {
+		s = replacePath(s, form(p.path), p.placeholder)
 	}
 	return s
 }
 
-// Denormalize replaces placeholders in s by this tree's paths.
-func (n *Normalizer) Denormalize(s string) string {
+func (n *Normalizer) denormalize(s string, form func(string) string) string {
 	if !strings.Contains(s, "{{grove:") {
 		return s
 	}
 	for _, p := range n.pairs {
-		s = strings.ReplaceAll(s, p.placeholder, p.path)
+		s = strings.ReplaceAll(s, p.placeholder, form(p.path))
 	}
 	return s
 }
 
-// Path returns the absolute path registered for a placeholder.
-func (n *Normalizer) Path(placeholder string) string {
-	for _, p := range n.pairs {
-		if p.placeholder == placeholder {
-			return p.path
+// depInfoForm picks the escaping of one dep-info line: rustc escapes
+// spaces in file names (`\ `) and `\` and newlines in env-dep comments.
+func depInfoForm(line string) func(string) string {
+	switch {
+	case strings.HasPrefix(line, "# env-dep:"):
+		return depEnvForm
+	case strings.HasPrefix(line, "#"):
+		return rawForm
+	}
+	return depRuleForm
+}
+
+// streamForm picks the escaping of one line of rustc output: Cargo asks for
+// JSON, and every JSON line is an object.
+func streamForm(line string) func(string) string {
+	if strings.HasPrefix(line, "{") {
+		return jsonForm
+	}
+	return rawForm
+}
+
+func rawForm(p string) string { return p }
+
+func depRuleForm(p string) string { return strings.ReplaceAll(p, " ", `\ `) }
+
+func depEnvForm(p string) string {
+	p = strings.ReplaceAll(p, `\`, `\\`)
+	p = strings.ReplaceAll(p, "\n", `\n`)
+	return strings.ReplaceAll(p, "\r", `\r`)
+}
+
+// jsonForm escapes p as serde_json (rustc's JSON emitter) writes it inside
+// a string: quote, backslash and control characters; everything else,
+// non-ASCII included, as is.
+func jsonForm(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '"':
+			b.WriteString(`\"`)
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c < 0x20:
+			const hex = "0123456789abcdef"
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		default:
+			b.WriteByte(c)
 		}
 	}
-	return ""
+	return b.String()
+}
+
+// replacePath replaces old by repl where old stands as a whole path: not
+// preceded by a file-name character or a slash (it would be the tail of a
+// longer path) and not followed by a file-name character (it would be a
+// prefix of a sibling's name, "/x/wt" of "/x/wt2").
+func replacePath(s, old, repl string) string {
+	if old == "" || !strings.Contains(s, old) {
+		return s
+	}
+	var b strings.Builder
+	i := 0
+	for {
+		j := strings.Index(s[i:], old)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(old)
+		if (j == 0 || !(nameByte(s[j-1]) || s[j-1] == '/')) && (end == len(s) || !nameByte(s[end])) {
+			b.WriteString(s[i:j])
+			b.WriteString(repl)
+			i = end
+			continue
+		}
+		b.WriteString(s[i : j+1])
+		i = j + 1
+	}
+	b.WriteString(s[i:])
+	return b.String()
+}
+
+// nameByte reports whether c continues a file name: letters, digits, the
+// punctuation common in names, and any byte of a non-ASCII character.
+func nameByte(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c >= 0x80:
+		return true
+	}
+	return strings.IndexByte("_.-+~", c) >= 0
+}
+
+// mapLines applies f to every line of text, keeping the line breaks.
+func mapLines(text string, f func(string) string) string {
+	if !strings.Contains(text, "\n") {
+		return f(text)
+	}
+	lines := strings.SplitAfter(text, "\n")
+	for i, l := range lines {
+		body := strings.TrimSuffix(l, "\n")
+		lines[i] = f(body) + l[len(body):]
+	}
+	return strings.Join(lines, "")
 }

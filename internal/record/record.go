@@ -43,6 +43,10 @@ type Candidate struct {
 	Entry  string  `json:"entry"`
 	Inputs []Input `json:"inputs"`
 	Env    []Env   `json:"env,omitempty"`
+	// Pins are the tree paths (placeholder → absolute path) the entry's
+	// outputs name outside debug info: it is served only where they are
+	// the same (see key/pin.go).
+	Pins map[string]string `json:"pins,omitempty"`
 }
 
 // MaxCandidates bounds a manifest; the oldest candidates are dropped.

@@ -77,7 +77,7 @@ func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, n
 		}
 	}
 	if e.DepName != "" {
-		if err := writeFile(filepath.Join(outDir, e.DepName), []byte(norm.Denormalize(e.DepInfo))); err != nil {
+		if err := writeFile(filepath.Join(outDir, e.DepName), []byte(norm.DenormalizeDepInfo(e.DepInfo))); err != nil {
 			return res, fmt.Errorf("restore dep-info: %w", err)
 		}
 	}
@@ -110,11 +110,11 @@ func freshOutput(outs []record.Output, mtimes []time.Time, depMtime time.Time) i
 // sees what rustc would have printed.
 func Replay(e *record.Entry, norm *key.Normalizer, stdout, stderr io.Writer) error {
 	if e.Stdout != "" {
-		if _, err := io.WriteString(stdout, norm.Denormalize(e.Stdout)); err != nil {
+		if _, err := io.WriteString(stdout, norm.DenormalizeStream(e.Stdout)); err != nil {
 			return err
 		}
 	}
-	_, err := io.WriteString(stderr, norm.Denormalize(e.Stderr))
+	_, err := io.WriteString(stderr, norm.DenormalizeStream(e.Stderr))
 	return err
 }
 

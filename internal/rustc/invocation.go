@@ -28,8 +28,9 @@ type SearchPath struct {
 
 // Lib is one -l [KIND[:MODIFIERS]=]NAME[:RENAME].
 type Lib struct {
-	Kind string // "static", "dylib", "framework", "" (unspecified)
-	Name string
+	Kind     string // "static", "dylib", "framework", "" (unspecified)
+	Name     string
+	Verbatim bool // +verbatim: Name is the file name, not lib<Name>.a
 }
 
 // Invocation is a parsed rustc command line.
@@ -266,9 +267,15 @@ func parseLib(v string) Lib {
 	if !ok {
 		kind, name = "", v
 	}
-	kind, _, _ = strings.Cut(kind, ":") // drop modifiers (+bundle, -whole-archive)
-	name, _, _ = strings.Cut(name, ":") // drop rename
-	return Lib{Kind: kind, Name: name}
+	kind, mods, _ := strings.Cut(kind, ":") // modifiers: +bundle, -whole-archive, +verbatim
+	name, _, _ = strings.Cut(name, ":")      // drop rename
+	verbatim := false
+	for _, m := range strings.Split(mods, ",") {
+		if m == "+verbatim" {
+			verbatim = true
+		}
+	}
+	return Lib{Kind: kind, Name: name, Verbatim: verbatim}
 }
 
 func (inv *Invocation) emits(kind string) bool {

@@ -76,7 +76,7 @@ func TestParseFields(t *testing.T) {
 	if !reflect.DeepEqual(inv.SearchPaths, wantL) {
 		t.Errorf("SearchPaths = %v", inv.SearchPaths)
 	}
-	wantLibs := []Lib{{"static", "fastsum"}, {"dylib", "z"}}
+	wantLibs := []Lib{{Kind: "static", Name: "fastsum"}, {Kind: "dylib", Name: "z"}}
 	if !reflect.DeepEqual(inv.Libs, wantLibs) {
 		t.Errorf("Libs = %v", inv.Libs)
 	}
@@ -105,7 +105,15 @@ func TestSplitOptions(t *testing.T) {
 			t.Errorf("SplitOptions(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
-	if l := parseLib("static:+whole-archive=foo:bar"); l != (Lib{"static", "foo"}) {
-		t.Errorf("parseLib = %v", l)
+	for in, want := range map[string]Lib{
+		"static:+whole-archive=foo:bar": {Kind: "static", Name: "foo"},
+		"static:+verbatim=libfoo.a":     {Kind: "static", Name: "libfoo.a", Verbatim: true},
+		"static:-bundle,+verbatim=x.o":  {Kind: "static", Name: "x.o", Verbatim: true},
+		"foo":                           {Name: "foo"},
+		"dylib=z":                       {Kind: "dylib", Name: "z"},
+	} {
+		if l := parseLib(in); l != want {
+			t.Errorf("parseLib(%q) = %v, want %v", in, l, want)
+		}
 	}
 }

@@ -131,8 +131,9 @@ func sysrootDigest(sysroot string) (string, error) {
 
 // Linker returns the identity of a linker command: the content digests of
 // the program (resolved on PATH, symlinks followed) and of the system `ld`
-// that a cc driver runs.
-func Linker(h *filehash.Hasher, linker, pathEnv string) (string, error) {
+// that a cc driver runs. script is true when the linker is an interpreted
+// script (#!), whose behaviour depends on files its content does not show.
+func Linker(h *filehash.Hasher, linker, pathEnv string) (id string, script bool, err error) {
 	if linker == "" {
 		linker = "cc"
 	}
@@ -144,15 +145,30 @@ func Linker(h *filehash.Hasher, linker, pathEnv string) (string, error) {
 				parts = append(parts, "ld:none")
 				continue
 			}
-			return "", fmt.Errorf("linker %s: %w", prog, err)
+			return "", false, fmt.Errorf("linker %s: %w", prog, err)
 		}
 		d, _, err := h.File(p)
 		if err != nil {
-			return "", fmt.Errorf("linker %s: %w", prog, err)
+			return "", false, fmt.Errorf("linker %s: %w", prog, err)
+		}
+		if prog == linker && isScript(p) {
+			script = true
 		}
 		parts = append(parts, prog+":"+d)
 	}
-	return strings.Join(parts, " "), nil
+	return strings.Join(parts, " "), script, nil
+}
+
+// isScript reports whether the file at p starts with "#!".
+func isScript(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [2]byte
+	n, _ := f.Read(head[:])
+	return n == 2 && string(head[:]) == "#!"
 }
 
 // lookPath is exec.LookPath with an explicit PATH, returning the real path.

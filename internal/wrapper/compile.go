@@ -1,6 +1,8 @@
 package wrapper
 
 import (
+	"github.com/grove-rs/grove/internal/key"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -28,8 +30,8 @@ type compileResult struct {
 // compile starts, too close to tell from mtimes alone whether they changed
 // during the compile. The same digest after the compile proves they did
 // not. Bounded, because OUT_DIR can hold a whole C build tree.
-func preHashRecent(u *unit) map[string]string {
-	outDir := u.env["OUT_DIR"]
+func preHashRecent(u *key.Unit) map[string]string {
+	outDir := u.Env["OUT_DIR"]
 	if outDir == "" {
 		return nil
 	}
@@ -47,7 +49,7 @@ func preHashRecent(u *unit) map[string]string {
 		if err != nil || !info.Mode().IsRegular() || info.ModTime().Before(cutoff) {
 			return nil
 		}
-		if dg, _, err := u.hasher.File(p); err == nil {
+		if dg, _, err := u.Hasher.File(p); err == nil {
 			m[p] = dg
 		}
 		return nil
@@ -68,17 +70,17 @@ func lockContext() (context.Context, context.CancelFunc) {
 // streamed line by line as it arrives, because Cargo starts dependent units
 // as soon as it reads the metadata artifact notification (pipelining); it is
 // also kept, to be replayed on later hits.
-func (w *wrapper) compile(u *unit) (*compileResult, error) {
-	names, err := u.inv.OutputNames()
+func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
+	names, err := u.Inv.OutputNames()
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range append(names, u.inv.DepInfoName()) {
-		if err := os.Remove(filepath.Join(u.outDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for _, n := range append(names, u.Inv.DepInfoName()) {
+		if err := os.Remove(filepath.Join(u.OutDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
-	cmd := exec.Command(u.inv.Rustc, u.inv.Args...)
+	cmd := exec.Command(u.Inv.Rustc, u.Inv.Args...)
 	cmd.Stdin = os.Stdin
 	var outBuf, errBuf bytes.Buffer
 	cmd.Stdout = io.MultiWriter(os.Stdout, &outBuf)

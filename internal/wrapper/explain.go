@@ -17,41 +17,41 @@ func crateID(crate string) string { return filehash.Bytes([]byte("crate:" + crat
 // rememberComponents keeps this unit's key components and adds its
 // argument key to the crate's recent keys, so that a later miss of the same
 // crate can say which input differed. Runs on misses only.
-func (w *wrapper) rememberComponents(u *unit) {
-	if b, err := json.Marshal(u.comps.Components); err == nil {
-		_ = w.st.PutObject(record.NSComponents, u.argKey, b)
+func (w *wrapper) rememberComponents(u *key.Unit) {
+	if b, err := json.Marshal(u.Comps.Components); err == nil {
+		_ = w.st.PutObject(record.NSComponents, u.ArgKey, b)
 	}
 	var ck record.CrateKeys
-	if b, err := w.st.GetObject(record.NSCrate, crateID(u.inv.CrateName)); err == nil {
+	if b, err := w.st.GetObject(record.NSCrate, crateID(u.Inv.CrateName)); err == nil {
 		_ = json.Unmarshal(b, &ck)
 	}
-	keys := []string{u.argKey}
+	keys := []string{u.ArgKey}
 	for _, k := range ck.Keys {
-		if k != u.argKey && len(keys) < maxCrateKeys {
+		if k != u.ArgKey && len(keys) < maxCrateKeys {
 			keys = append(keys, k)
 		}
 	}
 	if b, err := json.Marshal(record.CrateKeys{Keys: keys}); err == nil {
-		_ = w.st.PutObject(record.NSCrate, crateID(u.inv.CrateName), b)
+		_ = w.st.PutObject(record.NSCrate, crateID(u.Inv.CrateName), b)
 	}
 }
 
 // explainMiss says why a compiled unit was not in the store: either its
 // arguments were known and a source differed (named), or the nearest known
 // argument key of the same crate differs in the components listed.
-func (w *wrapper) explainMiss(u *unit) []stats.Change {
+func (w *wrapper) explainMiss(u *key.Unit) []stats.Change {
 	// Known arguments: the newest other candidate tells which inputs moved.
-	if m, err := readManifest(w, u.argKey); err == nil && m != nil && len(m.Candidates) > 1 {
+	if m, err := readManifest(w, u.ArgKey); err == nil && m != nil && len(m.Candidates) > 1 {
 		return diffCandidates(m.Candidates[1], m.Candidates[0])
 	}
 	var ck record.CrateKeys
-	if b, err := w.st.GetObject(record.NSCrate, crateID(u.inv.CrateName)); err == nil {
+	if b, err := w.st.GetObject(record.NSCrate, crateID(u.Inv.CrateName)); err == nil {
 		_ = json.Unmarshal(b, &ck)
 	}
 	var best []key.Change
 	found := false
 	for _, k := range ck.Keys {
-		if k == u.argKey {
+		if k == u.ArgKey {
 			continue
 		}
 		b, err := w.st.GetObject(record.NSComponents, k)
@@ -62,7 +62,7 @@ func (w *wrapper) explainMiss(u *unit) []stats.Change {
 		if json.Unmarshal(b, &comps) != nil {
 			continue
 		}
-		d := key.Diff(comps, u.comps.Components)
+		d := key.Diff(comps, u.Comps.Components)
 		if !found || len(d) < len(best) {
 			best, found = d, true
 		}

@@ -6,31 +6,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/grove-rs/grove/internal/depinfo"
-	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
-	"github.com/grove-rs/grove/internal/rustc"
 )
-
-// racyMargin covers the lag of the kernel's coarse file clock behind the
-// fine clock that timed the compile: a file written after rustc started can
-// carry an mtime up to one tick before that start.
-const racyMargin = 20 * time.Millisecond
 
 // save stores the outputs of a successful compile. It returns a reason
 // (and stores nothing) when the unit must not be cached after all.
-func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
-	names, err := u.inv.OutputNames()
+func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err error) {
+	names, err := u.Inv.OutputNames()
 	if err != nil {
 		return "", err
 	}
 	if reason := unexpectedArtifacts(u, names, res.stderr); reason != "" {
 		return reason, nil
 	}
-	depPath := filepath.Join(u.outDir, u.inv.DepInfoName())
+	depPath := filepath.Join(u.OutDir, u.Inv.DepInfoName())
 	depText, err := os.ReadFile(depPath)
 	if err != nil {
 		return "", fmt.Errorf("read dep-info: %w", err)
@@ -39,38 +31,31 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 	if err != nil {
 		return "", err
 	}
-
-	cand := record.Candidate{}
-	racyAfter := res.start.Add(-racyMargin)
-	for _, f := range info.Files {
-		p := u.abs(f)
-		d, st, err := u.hasher.File(p)
-		if err != nil {
-			// A source that vanished or cannot be read cannot be keyed.
-			return "unreadable input " + f, nil
-		}
-		if !st.Newest().Before(racyAfter) && res.before[p] != d {
-			return "input modified during compile: " + f, nil
-		}
-		cand.Inputs = append(cand.Inputs, record.Input{Path: u.norm.Normalize(p), Digest: d})
+	cand, reason := u.Candidate(info, key.Compile{Start: res.start, Before: res.before})
+	if reason != "" {
+		return reason, nil
 	}
-	for _, e := range info.Env {
-		cand.Env = append(cand.Env, envRecord(u, e))
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, filepath.Join(u.OutDir, n))
+	}
+	if cand.Pins, err = u.Pins(paths, info.Files); err != nil {
+		return "", fmt.Errorf("scan outputs: %w", err)
 	}
 
 	entry := &record.Entry{
-		Crate:     u.inv.CrateName,
-		DepInfo:   u.norm.Normalize(string(depText)),
-		DepName:   u.inv.DepInfoName(),
-		Stderr:    u.norm.Normalize(string(res.stderr)),
-		Stdout:    u.norm.Normalize(string(res.stdout)),
+		Crate:     u.Inv.CrateName,
+		DepInfo:   u.Norm.NormalizeDepInfo(string(depText)),
+		DepName:   u.Inv.DepInfoName(),
+		Stderr:    u.Norm.NormalizeStream(string(res.stderr)),
+		Stdout:    u.Norm.NormalizeStream(string(res.stdout)),
 		CompileMs: res.dur.Milliseconds(),
-		Origin:    u.origin(),
+		Origin:    u.Origin(),
 	}
 	var rlibDigest string
-	for _, n := range names {
-		p := filepath.Join(u.outDir, n)
-		d, _, err := u.hasher.File(p)
+	for i, n := range names {
+		p := paths[i]
+		d, _, err := u.Hasher.File(p)
 		if err != nil {
 			return "", fmt.Errorf("hash output %s: %w", n, err)
 		}
@@ -87,7 +72,7 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 		}
 	}
 	if rlibDigest != "" {
-		if err := w.putLib(u.inv, rlibDigest); err != nil {
+		if err := w.putLib(u, rlibDigest); err != nil {
 			return "", err
 		}
 	}
@@ -95,15 +80,12 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 	if err != nil {
 		return "", err
 	}
-	// The entry key covers the argument key and the inputs found, so the
-	// same arguments with other sources make another entry.
-	ck, _ := json.Marshal(cand)
-	entryKey := filehash.Bytes(append([]byte(u.argKey), ck...))
+	entryKey := u.EntryKey(cand)
 	if err := w.st.PutObject(record.NSEntry, entryKey, eb); err != nil {
 		return "", err
 	}
 	cand.Entry = entryKey
-	m, err := readManifest(w, u.argKey)
+	m, err := readManifest(w, u.ArgKey)
 	if err != nil || m == nil {
 		m = &record.Manifest{} // a corrupt manifest is replaced
 	}
@@ -112,7 +94,7 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 	if err != nil {
 		return "", err
 	}
-	if err := w.st.PutObject(record.NSManifest, u.argKey, mb); err != nil {
+	if err := w.st.PutObject(record.NSManifest, u.ArgKey, mb); err != nil {
 		return "", err
 	}
 	w.rememberComponents(u)
@@ -120,26 +102,33 @@ func (w *wrapper) save(u *unit, res *compileResult) (reason string, err error) {
 }
 
 // putLib records which libraries an rlib was compiled against, for the
-// link closure of binaries that depend on it.
-func (w *wrapper) putLib(inv *rustc.Invocation, rlibDigest string) error {
-	var lib record.Lib
-	for _, e := range inv.Externs {
-		if strings.HasSuffix(e.Path, ".rlib") || strings.HasSuffix(e.Path, ".rmeta") {
-			lib.Externs = append(lib.Externs, filepath.Base(e.Path))
-		}
-	}
-	b, err := json.Marshal(lib)
+// link closure of binaries that depend on it (key/link.go).
+func (w *wrapper) putLib(u *key.Unit, rlibDigest string) error {
+	b, err := json.Marshal(key.LibRecord(u.Inv))
 	if err != nil {
 		return err
 	}
 	return w.st.PutObject(record.NSLib, rlibDigest, b)
 }
 
+// ensureLib rewrites the lib record of a restored rlib if it is missing
+// (trimmed, or dropped as corrupt by a closure walk), so that binaries
+// linking it become cacheable again.
+func (w *wrapper) ensureLib(u *key.Unit, e *record.Entry) {
+	for _, o := range e.Outputs {
+		if strings.HasSuffix(o.Name, ".rlib") {
+			if _, err := w.st.GetObject(record.NSLib, o.Digest); err != nil {
+				_ = w.putLib(u, o.Digest)
+			}
+		}
+	}
+}
+
 // unexpectedArtifacts compares rustc's artifact notifications with the
 // outputs grove expects; anything else written (split debuginfo, a renamed
 // output) would not be restored, so such a unit is not cached.
-func unexpectedArtifacts(u *unit, names []string, stderr []byte) string {
-	want := map[string]bool{u.inv.DepInfoName(): true}
+func unexpectedArtifacts(u *key.Unit, names []string, stderr []byte) string {
+	want := map[string]bool{u.Inv.DepInfoName(): true}
 	for _, n := range names {
 		want[n] = true
 	}
@@ -153,27 +142,9 @@ func unexpectedArtifacts(u *unit, names []string, stderr []byte) string {
 		if json.Unmarshal([]byte(line), &a) != nil {
 			continue
 		}
-		if filepath.Dir(u.abs(a.Artifact)) != u.outDir || !want[filepath.Base(a.Artifact)] {
+		if filepath.Dir(u.Abs(a.Artifact)) != u.OutDir || !want[filepath.Base(a.Artifact)] {
 			return "unexpected output " + filepath.Base(a.Artifact)
 		}
 	}
 	return ""
-}
-
-// envRecord keys a variable read through env!/option_env! by the value
-// rustc saw. A value naming a path of this worktree's sources (such as
-// CARGO_MANIFEST_DIR) is kept raw (exact match): compiled into a binary it
-// would point another worktree at this one's files. Paths into the target
-// dir stay normalized: OUT_DIR and the variables build scripts point at
-// generated files (typenum's TYPENUM_BUILD_OP) are read to include! code at
-// compile time, and keying them raw would make every crate with generated
-// code, and everything above it, miss in every new worktree. The exception
-// is CARGO_TARGET_TMPDIR, which integration tests write to at run time.
-func envRecord(u *unit, e depinfo.EnvDep) record.Env {
-	norm := u.norm.Normalize(e.Value)
-	intoTarget := strings.HasPrefix(norm, key.Target) && !strings.Contains(norm[len(key.Target):], "{{grove:")
-	if norm != e.Value && (!intoTarget || e.Name == "CARGO_TARGET_TMPDIR") {
-		return record.Env{Name: e.Name, Value: e.Value, Set: e.Set, Raw: true}
-	}
-	return record.Env{Name: e.Name, Value: norm, Set: e.Set}
 }

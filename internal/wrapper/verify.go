@@ -1,6 +1,8 @@
 package wrapper
 
 import (
+	"github.com/grove-rs/grove/internal/key"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -16,20 +18,20 @@ import (
 // store into a scratch dir and compares the outputs byte for byte, the way
 // Go's GODEBUG=goverifycache=1 does. A difference is a key bug (or a
 // non-deterministic compile) and is written to GROVE_LOG and the event log.
-func (w *wrapper) verify(u *unit, e *record.Entry) string {
-	if e.Origin != u.origin() {
+func (w *wrapper) verify(u *key.Unit, e *record.Entry) string {
+	if e.Origin != u.Origin() {
 		// Compiled in another worktree or target dir: the outputs differ
 		// from a compile here in embedded paths (debug info, the source
 		// map's working dir), by design; a byte comparison proves nothing.
 		return "verify: skipped (compiled in another tree)"
 	}
-	scratch, err := os.MkdirTemp(u.targetRoot, ".grove-verify-")
+	scratch, err := os.MkdirTemp(u.TargetRoot, ".grove-verify-")
 	if err != nil {
 		return "verify: " + err.Error()
 	}
 	defer os.RemoveAll(scratch)
 	var args []string
-	for _, o := range rustc.SplitOptions(u.inv.Args) {
+	for _, o := range rustc.SplitOptions(u.Inv.Args) {
 		switch {
 		case o.Flag == "--out-dir":
 			args = append(args, "--out-dir", scratch)
@@ -45,7 +47,7 @@ func (w *wrapper) verify(u *unit, e *record.Entry) string {
 			args = append(args, o.Flag, o.Value)
 		}
 	}
-	cmd := exec.Command(u.inv.Rustc, args...)
+	cmd := exec.Command(u.Inv.Rustc, args...)
 	if err := cmd.Run(); err != nil {
 		return "verify: compile failed: " + err.Error()
 	}
@@ -58,7 +60,7 @@ func (w *wrapper) verify(u *unit, e *record.Entry) string {
 		}
 	}
 	if len(bad) > 0 {
-		w.logf("VERIFY MISMATCH %s: %s", u.inv.CrateName, strings.Join(bad, " "))
+		w.logf("VERIFY MISMATCH %s: %s", u.Inv.CrateName, strings.Join(bad, " "))
 		return "verify: differs: " + strings.Join(bad, " ")
 	}
 	return "verify: identical"

@@ -5,7 +5,8 @@
 // Two rules shape everything here:
 //
 //   - Never serve a stale artifact: every input that can change rustc's
-//     output is in the key (see unit.go), or the unit is not cached.
+//     output is in the key (every rule is in package key), or the unit is
+//     not cached. This package only orchestrates.
 //   - Never break a build: any failure of grove's own runs rustc exactly as
 //     given, and records why. Only rustc's own exit status is returned.
 package wrapper
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/rustc"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
@@ -79,23 +81,23 @@ func (w *wrapper) run() (code int) {
 	}
 	w.st = st
 	t0 := time.Now()
-	u, err := newUnit(w.inv, w.cfg, st)
+	u, err := key.New(w.inv, w.cfg, st, os.Environ())
 	w.ev.KeyUs = time.Since(t0).Microseconds()
 	if err != nil {
-		var nc notCacheable
+		var nc key.NotCacheable
 		if errors.As(err, &nc) {
 			return w.passthrough(stats.Uncacheable, string(nc))
 		}
 		return w.passthrough(stats.Error, "key: "+err.Error())
 	}
-	w.ev.Key = u.argKey
+	w.ev.Key = u.ArgKey
 
 	if code, ok := w.tryHit(u); ok {
 		return code
 	}
 	ctx, cancel := lockContext()
 	defer cancel()
-	unlock, err := st.LockKey(ctx, u.argKey)
+	unlock, err := st.LockKey(ctx, u.ArgKey)
 	if err == nil {
 		defer unlock()
 		// Another build may have compiled this unit while we waited.
@@ -103,7 +105,7 @@ func (w *wrapper) run() (code int) {
 			return code
 		}
 	} else {
-		w.logf("lock %s: %v (compiling without single-flight)", u.argKey, err)
+		w.logf("lock %s: %v (compiling without single-flight)", u.ArgKey, err)
 	}
 
 	ran = true
@@ -130,7 +132,7 @@ func (w *wrapper) run() (code int) {
 
 // tryHit restores the unit if the store has it. ok is false on a miss or
 // when the entry could not be served; the caller then compiles.
-func (w *wrapper) tryHit(u *unit) (code int, ok bool) {
+func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	t0 := time.Now()
 	entry, entryKey, err := w.lookup(u)
 	w.ev.LookupUs = time.Since(t0).Microseconds()
@@ -149,6 +151,7 @@ func (w *wrapper) tryHit(u *unit) (code int, ok bool) {
 		return 0, false
 	}
 	w.st.TouchObject("entry", entryKey)
+	w.ensureLib(u, entry)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
 	if w.ev.SavedMs < 0 {
 		w.ev.SavedMs = 0

@@ -1,0 +1,152 @@
+package key
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/grove-rs/grove/internal/depinfo"
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
+)
+
+// Inputs known only after a compile: the rule.
+//
+// The dep-info of a compile lists every source file it read (modules,
+// include!, include_str!, files under OUT_DIR) and every variable it read
+// through env!/option_env!. Per argument key the store keeps the input
+// sets seen (candidates); a lookup takes the first candidate whose files
+// have the same content here and whose variables have the same values.
+//
+//   - Files are keyed by path (normalized) and content, never as a multiset
+//     of contents: two swapped modules must not keep their key.
+//   - A file modified while rustc ran makes the compile uncacheable: what
+//     rustc read is unknown. Files under OUT_DIR written moments before the
+//     compile are proven unchanged by a digest taken just before it started.
+//   - A variable whose value names a path of this tree's sources (such as
+//     CARGO_MANIFEST_DIR) is keyed exactly: compiled into an output it would
+//     point another worktree at this one's files. Values into the target
+//     dir (OUT_DIR, generated-code paths that build scripts hand over, as
+//     typenum does) are keyed normalized, because they are overwhelmingly
+//     read to include! code at compile time; one that reaches an output
+//     anyway is found there by the pin rule (pin.go). CARGO_TARGET_TMPDIR
+//     exists to be written at run time, so it is always exact.
+//   - The entry also records the pins (pin.go): the tree paths its outputs
+//     name, which must be the same here for it to match.
+
+// racyMargin covers the lag of the kernel's coarse file clock behind the
+// fine clock that timed the compile: a file written after rustc started can
+// carry an mtime up to one tick before that start.
+const racyMargin = 20 * time.Millisecond
+
+// Compile is what the wrapper observed of one compile.
+type Compile struct {
+	Start time.Time
+	// Before holds digests, taken just before rustc started, of files
+	// under OUT_DIR that were written moments earlier.
+	Before map[string]string
+}
+
+// Candidate builds the input set of a finished compile from its dep-info.
+// reason is non-empty (and the candidate unusable) when the compile must
+// not be cached.
+func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, reason string) {
+	racyAfter := c.Start.Add(-racyMargin)
+	for _, f := range info.Files {
+		p := u.Abs(f)
+		d, st, err := u.Hasher.File(p)
+		if err != nil {
+			// A source that vanished or cannot be read cannot be keyed.
+			return cand, "unreadable input " + f
+		}
+		if !st.Newest().Before(racyAfter) && c.Before[p] != d {
+			return cand, "input modified during compile: " + f
+		}
+		cand.Inputs = append(cand.Inputs, record.Input{Path: u.Norm.Normalize(p), Digest: d})
+	}
+	for _, e := range info.Env {
+		cand.Env = append(cand.Env, u.envDep(e))
+	}
+	return cand, ""
+}
+
+// envDep keys a variable read through env!/option_env! (see the rule above).
+func (u *Unit) envDep(e depinfo.EnvDep) record.Env {
+	norm := u.Norm.Normalize(e.Value)
+	intoTarget := strings.HasPrefix(norm, Target) && !strings.Contains(norm[len(Target):], "{{grove:")
+	if norm != e.Value && (!intoTarget || e.Name == "CARGO_TARGET_TMPDIR") || u.extraEnv[e.Name] {
+		return record.Env{Name: e.Name, Value: e.Value, Set: e.Set, Raw: true}
+	}
+	return record.Env{Name: e.Name, Value: norm, Set: e.Set}
+}
+
+// Matches reports whether a stored candidate's inputs are the same here:
+// every variable has its value, every file its content, every pinned path
+// is this tree's.
+func (u *Unit) Matches(c record.Candidate) bool {
+	for ph, p := range c.Pins {
+		if u.Norm.Paths()[ph] != p {
+			return false
+		}
+	}
+	for _, e := range c.Env {
+		v, set := u.Env[e.Name]
+		if !e.Raw {
+			v = u.Norm.Normalize(v)
+		}
+		if set != e.Set || (set && v != e.Value) {
+			return false
+		}
+	}
+	for _, in := range c.Inputs {
+		d, _, err := u.Hasher.File(u.Abs(u.Norm.Denormalize(in.Path)))
+		if err != nil || d != in.Digest {
+			return false
+		}
+	}
+	return true
+}
+
+// EntryKey is the key of the entry a candidate leads to: the argument key
+// and the whole input set, pins included, so the same arguments with other
+// sources, or pinned to another tree, make another entry.
+func (u *Unit) EntryKey(c record.Candidate) string {
+	c.Entry = ""
+	b, _ := json.Marshal(c)
+	return filehash.Bytes(append([]byte(u.ArgKey), b...))
+}
+
+// keyExtraFiles keys the files matched by GROVE_EXTRA_FILES (inputs that a
+// proc-macro or the compile reads without declaring them). Patterns are
+// relative to the unit's CARGO_MANIFEST_DIR and may use ** for any depth.
+func (u *Unit) keyExtraFiles(patterns []string) error {
+	base := u.Env["CARGO_MANIFEST_DIR"]
+	if len(patterns) == 0 || base == "" {
+		return nil
+	}
+	fsys := os.DirFS(base)
+	for _, pat := range patterns {
+		if !doublestar.ValidatePattern(pat) {
+			return NotCacheable("GROVE_EXTRA_FILES: bad pattern " + pat)
+		}
+		matches, err := doublestar.Glob(fsys, pat, doublestar.WithFilesOnly())
+		if err != nil {
+			return fmt.Errorf("GROVE_EXTRA_FILES %s: %w", pat, err)
+		}
+		sort.Strings(matches)
+		for _, m := range matches {
+			d, _, err := u.Hasher.File(filepath.Join(base, m))
+			if err != nil {
+				return fmt.Errorf("extra file %s: %w", m, err)
+			}
+			u.Comps.Add("extra-file:"+m, d)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package key
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/grove-rs/grove/internal/arhash"
+	"github.com/grove-rs/grove/internal/filehash"
+)
+
+// Native inputs: the rule.
+//
+// A unit can link native code that its command line never names: a
+// `#[link(name = "foo")]` attribute with only `cargo:rustc-link-search`, a
+// `-l static:-bundle=foo` of a dependency that the final link resolves, a
+// `+verbatim` file name, `-lfoo` inside a link argument. What all of these
+// have in common is the directory: the linker (and rustc, when it bundles a
+// static library into an rlib) finds them in the unit's `-L native=`,
+// `-L all=` or plain `-L` directories. So every regular file directly in
+// such a directory that lies in this tree (the target dir or the working
+// dir: build-script outputs and vendored libraries) is keyed by content.
+// Cargo passes the search paths of every dependency's build script to the
+// units above it, so a binary keys the native files of its whole closure.
+//
+// Directories outside the tree (system dirs, the registry) are not scanned
+// whole: a library named with -l is looked up there the way the linker
+// does and keyed by content, static ones also in the system dirs. The rest
+// of the system toolchain (libc, crt objects) is not keyed; README states it.
+//
+// Static archives, objects and shared libraries are digested without their
+// debug sections, which embed the directory they were built in (arhash):
+// the same C code built in two worktrees must key the same.
+
+// systemLibDirs are searched for static libraries named with -l that no -L
+// directory holds (the linker's default search path on Debian).
+var systemLibDirs = []string{"/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib", "/lib"}
+
+// maxNativeFiles bounds how many files of one search dir are keyed; a dir
+// with more (a whole C build tree) makes the unit uncacheable rather than
+// slow.
+const maxNativeFiles = 2000
+
+func (u *Unit) keyNative() error {
+	var dirs []string
+	for _, sp := range u.Inv.SearchPaths {
+		switch sp.Kind {
+		case "native", "all", "":
+			dirs = append(dirs, u.Abs(sp.Path))
+		}
+	}
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if seen[dir] || !u.inTree(dir) {
+			continue
+		}
+		seen[dir] = true
+		if err := u.keyNativeDir(dir); err != nil {
+			return err
+		}
+	}
+	for _, l := range u.Inv.Libs {
+		found, err := u.findLib(l.Kind, l.Name, l.Verbatim, dirs)
+		if err != nil {
+			return err
+		}
+		u.Comps.Add("lib:"+l.Kind+":"+l.Name, found)
+	}
+	return nil
+}
+
+// inTree reports whether dir lies in this tree's working dir or target dir.
+func (u *Unit) inTree(dir string) bool {
+	for _, root := range []string{u.TargetRoot, u.Cwd} {
+		if dir == root || strings.HasPrefix(dir, root+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyNativeDir keys every regular file directly in dir by content.
+func (u *Unit) keyNativeDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			u.Comps.Add("native-dir", u.Norm.Normalize(dir)+" (missing)")
+			return nil
+		}
+		return fmt.Errorf("native search dir %s: %w", dir, err)
+	}
+	if len(ents) > maxNativeFiles {
+		return NotCacheable(fmt.Sprintf("native search dir %s holds %d files", u.Norm.Normalize(dir), len(ents)))
+	}
+	var lines []string
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		d, err := NativeDigest(u.Hasher, p)
+		if err != nil {
+			return fmt.Errorf("native file %s: %w", p, err)
+		}
+		lines = append(lines, e.Name()+" "+d)
+	}
+	sort.Strings(lines)
+	u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
+	return nil
+}
+
+// findLib looks a -l library up the way the linker does: the search dirs
+// first, then, for static libraries, the system dirs. A dynamic library
+// found only in the system is not keyed (documented limit).
+func (u *Unit) findLib(kind, name string, verbatim bool, dirs []string) (string, error) {
+	names := []string{"lib" + name + ".a", "lib" + name + ".so"}
+	switch {
+	case verbatim:
+		names = []string{name}
+	case kind == "static":
+		names = names[:1]
+	}
+	search := dirs
+	if kind == "static" || verbatim {
+		search = append(append([]string{}, dirs...), systemLibDirs...)
+	}
+	for _, dir := range search {
+		for _, n := range names {
+			p := filepath.Join(dir, n)
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			d, err := NativeDigest(u.Hasher, p)
+			if err != nil {
+				return "", fmt.Errorf("library %s: %w", name, err)
+			}
+			return n + " " + d, nil
+		}
+	}
+	return "(not found: dynamic system library)", nil
+}
+
+// NativeDigest digests a native library or object without its debug
+// sections (see arhash); anything else byte for byte.
+func NativeDigest(h *filehash.Hasher, p string) (string, error) {
+	if arhash.IsNative(p) {
+		d, _, err := h.FileWith(p, "nativehash", arhash.Digest)
+		return d, err
+	}
+	d, _, err := h.File(p)
+	return d, err
+}
