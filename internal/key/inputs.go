@@ -37,6 +37,12 @@ import (
 //     read to include! code at compile time; one that reaches an output
 //     anyway is found there by the pin rule (pin.go). CARGO_TARGET_TMPDIR
 //     exists to be written at run time, so it is always exact.
+//   - A file whose absence decided the compile is an input too. rustc
+//     resolves `mod m;` by probing both m.rs and m/mod.rs and fails when
+//     both exist (E0761), so for every module file read, the other
+//     spelling is recorded as absent, and a tree where it exists does not
+//     match. (A #[path] module makes this over-strict: a miss, never a
+//     stale hit.)
 //   - The entry also records the pins (pin.go): the tree paths its outputs
 //     name, which must be the same here for it to match.
 
@@ -69,6 +75,20 @@ func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, 
 			return cand, "input modified during compile: " + f
 		}
 		cand.Inputs = append(cand.Inputs, record.Input{Path: u.Norm.Normalize(p), Digest: d})
+	}
+	read := map[string]bool{}
+	for _, f := range info.Files {
+		read[u.Abs(f)] = true
+	}
+	for _, f := range info.Files {
+		alt := otherModuleFile(u.Abs(f))
+		if alt == "" || read[alt] {
+			continue
+		}
+		if _, err := os.Lstat(alt); err == nil {
+			return cand, "module file and its other spelling both exist: " + alt
+		}
+		cand.Inputs = append(cand.Inputs, record.Input{Path: u.Norm.Normalize(alt), Digest: record.Absent})
 	}
 	for _, e := range info.Env {
 		cand.Env = append(cand.Env, u.envDep(e))
@@ -105,12 +125,33 @@ func (u *Unit) Matches(c record.Candidate) bool {
 		}
 	}
 	for _, in := range c.Inputs {
-		d, _, err := u.Hasher.File(u.Abs(u.Norm.Denormalize(in.Path)))
+		p := u.Abs(u.Norm.Denormalize(in.Path))
+		if in.Digest == record.Absent {
+			if _, err := os.Lstat(p); err == nil {
+				return false
+			}
+			continue
+		}
+		d, _, err := u.Hasher.File(p)
 		if err != nil || d != in.Digest {
 			return false
 		}
 	}
 	return true
+}
+
+// otherModuleFile returns the other file rustc probes for the module a
+// .rs file defines: dir/m/mod.rs for dir/m.rs and the other way round.
+func otherModuleFile(p string) string {
+	if filepath.Ext(p) != ".rs" {
+		return ""
+	}
+	dir, base := filepath.Split(p)
+	if base == "mod.rs" {
+		d := filepath.Clean(dir)
+		return d + ".rs"
+	}
+	return filepath.Join(dir, strings.TrimSuffix(base, ".rs"), "mod.rs")
 }
 
 // EntryKey is the key of the entry a candidate leads to: the argument key

@@ -65,3 +65,18 @@ func TestNormalizer(t *testing.T) {
 		t.Errorf("cross-tree denormalize = %q", got)
 	}
 }
+
+func TestOtherModuleFile(t *testing.T) {
+	for in, want := range map[string]string{
+		"/w/src/m.rs":        "/w/src/m/mod.rs",
+		"/w/src/m/mod.rs":    "/w/src/m.rs",
+		"/w/src/lib.rs":      "/w/src/lib/mod.rs",
+		"/w/src/a/b.rs":      "/w/src/a/b/mod.rs",
+		"/w/data.txt":        "",
+		"/w/target/x/gen.rs": "/w/target/x/gen/mod.rs",
+	} {
+		if got := otherModuleFile(in); got != want {
+			t.Errorf("otherModuleFile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

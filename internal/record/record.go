@@ -19,11 +19,15 @@ const (
 	NSCrate      = "crate"      // crate name → recent argument keys, for explain
 )
 
-// Input is one source file a compile read, with its content digest.
+// Input is one source file a compile read, with its content digest, or a
+// file whose absence the compile depended on (Digest == Absent).
 type Input struct {
 	Path   string `json:"p"` // normalized
 	Digest string `json:"d"`
 }
+
+// Absent is the digest of an input that must not exist.
+const Absent = "absent"
 
 // Env is one environment variable a compile read through env!/option_env!.
 type Env struct {

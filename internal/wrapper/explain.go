@@ -92,7 +92,7 @@ func diffCandidates(old, new record.Candidate) []stats.Change {
 		case !ok:
 			out = append(out, stats.Change{Name: "source " + in.Path, New: "added"})
 		case d != in.Digest:
-			out = append(out, stats.Change{Name: "source " + in.Path, Old: d[:12], New: in.Digest[:12]})
+			out = append(out, stats.Change{Name: "source " + in.Path, Old: short(d), New: short(in.Digest)})
 		}
 	}
 	for _, in := range old.Inputs {
@@ -110,6 +110,14 @@ func diffCandidates(old, new record.Candidate) []stats.Change {
 		}
 	}
 	return out
+}
+
+// short abbreviates a digest for display.
+func short(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
 }
 
 func trim(s string) string {
