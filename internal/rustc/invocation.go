@@ -268,7 +268,7 @@ func parseLib(v string) Lib {
 		kind, name = "", v
 	}
 	kind, mods, _ := strings.Cut(kind, ":") // modifiers: +bundle, -whole-archive, +verbatim
-	name, _, _ = strings.Cut(name, ":")      // drop rename
+	name, _, _ = strings.Cut(name, ":")     // drop rename
 	verbatim := false
 	for _, m := range strings.Split(mods, ",") {
 		if m == "+verbatim" {

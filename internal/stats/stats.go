@@ -48,8 +48,12 @@ type Event struct {
 	KeyUs       int64    `json:"key_us,omitempty"` // of which computing the argument key
 	LookupUs    int64    `json:"lookup_us,omitempty"`
 	RestoreUs   int64    `json:"restore_us,omitempty"`
-	SavedMs     int64    `json:"saved_ms,omitempty"` // compile time avoided by a hit
-	Bytes       int64    `json:"bytes,omitempty"`    // bytes of outputs restored
+	LockUs      int64    `json:"lock_us,omitempty"`    // waiting for another build compiling the same inputs
+	CompileAt   int64    `json:"compile_at,omitempty"` // unix ms when rustc started (misses)
+	CompileUs   int64    `json:"compile_us,omitempty"` // rustc's run (misses)
+	StoreUs     int64    `json:"store_us,omitempty"`   // storing the outputs (misses)
+	SavedMs     int64    `json:"saved_ms,omitempty"`   // compile time avoided by a hit
+	Bytes       int64    `json:"bytes,omitempty"`      // bytes of outputs restored
 	SharedBytes int64    `json:"shared_bytes,omitempty"`
 	Key         string   `json:"key,omitempty"`
 	Why         []Change `json:"why,omitempty"`

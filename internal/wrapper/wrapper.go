@@ -97,7 +97,9 @@ func (w *wrapper) run() (code int) {
 	}
 	ctx, cancel := lockContext()
 	defer cancel()
+	tl := time.Now()
 	unlock, err := st.LockKey(ctx, u.ArgKey)
+	w.ev.LockUs = time.Since(tl).Microseconds()
 	if err == nil {
 		defer unlock()
 		// Another build may have compiled this unit while we waited.
@@ -109,6 +111,7 @@ func (w *wrapper) run() (code int) {
 	}
 
 	ran = true
+	w.ev.CompileAt = time.Now().UnixMilli()
 	res, err := w.compile(u)
 	if err != nil {
 		// rustc could not even be started: fall back (which will report it).
@@ -119,7 +122,11 @@ func (w *wrapper) run() (code int) {
 		w.finish(stats.Failed, fmt.Sprintf("rustc exit %d", res.code))
 		return res.code
 	}
-	if reason, err := w.save(u, res); err != nil {
+	w.ev.CompileUs = res.dur.Microseconds()
+	ts := time.Now()
+	reason, err := w.save(u, res)
+	w.ev.StoreUs = time.Since(ts).Microseconds()
+	if err != nil {
 		w.finish(stats.Error, "store: "+err.Error())
 	} else if reason != "" {
 		w.finish(stats.Uncacheable, reason)
