@@ -233,8 +233,14 @@ func Parse(rustc string, args []string) *Invocation {
 		inv.Emit = []string{"link"} // rustc's default
 	}
 	if len(inv.CrateTypes) == 0 {
-		inv.CrateTypes = []string{"bin"} // rustc's default without #![crate_type]
-		if inv.Input != "" && !inv.Test {
+		// rustc's default without #![crate_type]; Cargo passes no
+		// --crate-type for tests and benches with `harness = false`. An
+		// attribute in the source could make it something else: rustc's
+		// artifact notifications then name an output grove did not expect,
+		// and the unit is not stored (wrapper's unexpectedArtifacts). Without
+		// notifications that check is blind, so the unit is not cached.
+		inv.CrateTypes = []string{"bin"}
+		if inv.Input != "" && !inv.Test && !inv.JSONArtifacts {
 			no = append(no, "no --crate-type")
 		}
 	}
