@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Method says how Materialize produced its destination file.
@@ -52,7 +50,7 @@ func blobMode(src fs.FileMode) fs.FileMode {
 // read-only too: it is the same file, and rustc replaces its outputs rather
 // than rewriting them) and renames it into place, which costs no data copy.
 // When linking is not possible (another file system, EPERM, EMLINK, link
-// false) it clones src with FICLONE or else copies it, fsyncs, and renames.
+// false) it clones src (cloneNew) or else copies it, fsyncs, and renames.
 // Either way the blob reaches its final name complete or not at all.
 func (s *Store) PutBlob(src, digest string, link bool) error {
 	if !validHex(digest) {
@@ -111,9 +109,13 @@ func (s *Store) putCopy(src, final string, mode fs.FileMode) (err error) {
 	}
 	defer in.Close()
 	tmp := s.tmpPath("blob")
-	out, err := createExcl(tmp, 0o600)
-	if err != nil {
-		return err
+	out, cerr := cloneNew(in, tmp, 0o600)
+	if cerr != nil {
+		// No reflink here (ext4, tmpfs, another file system): copy.
+		// io.Copy uses copy_file_range, which stays in the kernel.
+		if out, err = createExcl(tmp, 0o600); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -121,9 +123,7 @@ func (s *Store) putCopy(src, final string, mode fs.FileMode) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if cerr := unix.IoctlFileClone(int(out.Fd()), int(in.Fd())); cerr != nil {
-		// No reflink here (ext4, tmpfs, another file system): copy.
-		// io.Copy uses copy_file_range, which stays in the kernel.
+	if cerr != nil {
 		if _, err := io.Copy(out, in); err != nil {
 			return err
 		}
@@ -155,19 +155,13 @@ func createExcl(name string, perm fs.FileMode) (*os.File, error) {
 
 // publish moves the complete blob tmp to final without replacing an existing
 // final: a blob that is already there is equal by construction and callers
-// may have remembered its inode and mtime. On file systems without
-// renameat2(RENAME_NOREPLACE), link(2) gives the same no-replace guarantee;
-// without either, a plain rename is still atomic.
+// may have remembered its inode and mtime. Where the platform has no
+// exclusive rename (renameNoReplace), link(2) gives the same no-replace
+// guarantee; without either, a plain rename is still atomic (linkNoReplace).
 func publish(tmp, final string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE)
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
-		if err := os.Link(tmp, final); err == nil || errors.Is(err, fs.ErrExist) {
-			os.Remove(tmp)
-			return nil
-		}
-		// No hard links either (vfat, some FUSE): a plain rename, which may
-		// replace an equal blob that a concurrent writer just published.
-		err = os.Rename(tmp, final)
+	err := renameNoReplace(tmp, final)
+	if errors.Is(err, errNoExclusiveRename) {
+		err = linkNoReplace(tmp, final)
 	}
 	if errors.Is(err, fs.ErrExist) {
 		// Another writer won the race; its blob has the same content.
@@ -214,8 +208,9 @@ func (s *Store) RemoveBlob(digest string) error {
 // reflink into a temp name beside dst; hard link (only if allowHardlink);
 // plain copy. The temp file is renamed over dst, so dst is never seen
 // partial. Reflinks and copies get mode 0644 (0755 for executable blobs) and
-// the current time as mtime; a hard link keeps the blob's inode, mode and
-// mtime. The blob itself is only ever opened for reading.
+// the current time as mtime, on every platform (cloneNew re-stamps a macOS
+// clone, which would keep the blob's mtime); a hard link keeps the blob's
+// inode, mode and mtime. The blob itself is only ever opened for reading.
 //
 // A process killed inside Materialize can leave a ".grove-tmp-*" file beside
 // dst; the caller's target directory is not the store's to clean.
@@ -251,7 +246,7 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 	tmp := filepath.Join(dir, ".grove-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
 	if allowHardlink && !mayReflink(dir) {
 		// Skip the reflink probe, which costs creating and deleting an
-		// inode, on file systems known to have no FICLONE (ext4, tmpfs).
+		// inode, on file systems known to have no clones (ext4, tmpfs).
 		if os.Link(blob, tmp) == nil {
 			if err := os.Rename(tmp, dst); err != nil {
 				os.Remove(tmp)
@@ -260,6 +255,21 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 			return MethodHardlink, nil
 		}
 		allowHardlink = false // tried; go on to copy
+	}
+	if f, cerr := cloneNew(in, tmp, mode); cerr == nil {
+		if err := finishTemp(f, tmp, dst, mode); err != nil {
+			return "", err
+		}
+		return MethodReflink, nil
+	}
+	if allowHardlink {
+		if lerr := os.Link(blob, tmp); lerr == nil {
+			if err := os.Rename(tmp, dst); err != nil {
+				os.Remove(tmp)
+				return "", err
+			}
+			return MethodHardlink, nil
+		}
 	}
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
@@ -271,30 +281,6 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 			os.Remove(tmp)
 		}
 	}()
-	if unix.IoctlFileClone(int(out.Fd()), int(in.Fd())) == nil {
-		f := out
-		out = nil
-		if err := finishTemp(f, tmp, dst, mode); err != nil {
-			return "", err
-		}
-		return MethodReflink, nil
-	}
-	if allowHardlink {
-		out.Close()
-		out = nil
-		os.Remove(tmp)
-		if lerr := os.Link(blob, tmp); lerr == nil {
-			if err := os.Rename(tmp, dst); err != nil {
-				os.Remove(tmp)
-				return "", err
-			}
-			return MethodHardlink, nil
-		}
-		if out, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode); err != nil {
-			out = nil
-			return "", err
-		}
-	}
 	if _, err := io.Copy(out, in); err != nil {
 		return "", err
 	}
@@ -320,20 +306,4 @@ func finishTemp(out *os.File, tmp, dst string, mode fs.FileMode) error {
 		os.Remove(tmp)
 	}
 	return err
-}
-
-// mayReflink reports whether the file system holding dir might support
-// FICLONE. It answers false only for file systems known to lack it, so an
-// unknown one is probed by trying; one statfs is far cheaper than the
-// create-and-unlink a failed probe costs.
-func mayReflink(dir string) bool {
-	var fs unix.Statfs_t
-	if unix.Statfs(dir, &fs) != nil {
-		return true
-	}
-	switch uint32(fs.Type) {
-	case unix.EXT4_SUPER_MAGIC, unix.TMPFS_MAGIC:
-		return false
-	}
-	return true
 }

@@ -16,7 +16,7 @@ import (
 // by hard-linking a source carries the source's (possibly old) mtime but a
 // fresh ctime, and must not look abandoned to Clean while its writer is still
 // about to rename it.
-func changeTime(st *syscall.Stat_t) time.Time {
+func changeTime(st *unix.Stat_t) time.Time {
 	m := time.Unix(st.Mtim.Unix())
 	c := time.Unix(st.Ctim.Unix())
 	if c.After(m) {
@@ -43,14 +43,14 @@ func (s *Store) Clean(maxAge time.Duration) (int64, error) {
 	}
 	for _, e := range entries {
 		path := filepath.Join(tmp, e.Name())
-		var st syscall.Stat_t
-		if err := syscall.Lstat(path, &st); err != nil {
+		var st unix.Stat_t
+		if err := unix.Lstat(path, &st); err != nil {
 			continue // removed by its writer meanwhile
 		}
 		if maxAge > 0 && !changeTime(&st).Before(cutoff) {
 			continue
 		}
-		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			err = os.RemoveAll(path)
 		} else {
 			err = os.Remove(path)
@@ -81,8 +81,8 @@ func (s *Store) cleanLocks(cutoff time.Time, maxAge time.Duration) error {
 		return err
 	}
 	for _, path := range matches {
-		var st syscall.Stat_t
-		if err := syscall.Stat(path, &st); err != nil {
+		var st unix.Stat_t
+		if err := unix.Stat(path, &st); err != nil {
 			continue
 		}
 		if maxAge > 0 && !changeTime(&st).Before(cutoff) {

@@ -22,8 +22,9 @@
 //  2. A blob's content is the content its digest names and never changes in
 //     place: blobs are created read-only (0444, or 0555 when executable) and
 //     the store never opens one for writing. A blob name, once created, is not
-//     replaced by a second writer (renameat2 RENAME_NOREPLACE), so its inode,
-//     size and mtime stay stable for callers that remember them.
+//     replaced by a second writer (publish: an exclusive rename, else
+//     link(2)), so its inode, size and mtime stay stable for callers that
+//     remember them.
 //     The store cannot stop others from writing through a hard link to a
 //     blob (root ignores mode bits), which is why Materialize unlinks its
 //     destination before writing it and callers re-hash a blob whose size or
