@@ -60,7 +60,7 @@ func StatFile(path string) (Stat, error) {
 	}
 	return Stat{
 		Dev: uint64(st.Dev), Ino: st.Ino, Size: st.Size,
-		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Mode: st.Mode,
+		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Mode: uint32(st.Mode), // uint16 on macOS
 	}, nil
 }
 
