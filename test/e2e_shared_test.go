@@ -15,8 +15,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // grove is the binary built once by TestMain.
@@ -254,12 +252,9 @@ func TestBadInput(t *testing.T) {
 // which ignores permission bits): a read-only bind mount, else chattr +i.
 func makeReadOnly(t *testing.T, dir string) {
 	t.Helper()
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err == nil {
-		if err := unix.Mount("", dir, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err == nil {
-			t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-			return
-		}
-		unix.Unmount(dir, unix.MNT_DETACH)
+	if undo, ok := bindReadOnly(dir); ok {
+		t.Cleanup(undo)
+		return
 	}
 	if out, err := exec.Command("chattr", "-R", "+i", dir).CombinedOutput(); err == nil {
 		t.Cleanup(func() { exec.Command("chattr", "-R", "-i", dir).Run() })

@@ -271,12 +271,9 @@ func TestBadInput(t *testing.T) {
 // else the immutable attribute on every file and dir; undone at cleanup.
 func makeReadOnly(t *testing.T, dir string) {
 	t.Helper()
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err == nil {
-		if err := unix.Mount("", dir, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err == nil {
-			t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-			return
-		}
-		unix.Unmount(dir, unix.MNT_DETACH)
+	if undo, ok := bindReadOnly(dir); ok {
+		t.Cleanup(undo)
+		return
 	}
 	if out, err := runQuiet(dir, "chattr", "-R", "+i", dir); err == nil {
 		t.Cleanup(func() { runQuiet(dir, "chattr", "-R", "-i", dir) })
