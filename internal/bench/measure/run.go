@@ -79,7 +79,7 @@ func Run(ctx context.Context, c Command) (Output, error) {
 		out.Cost.User = ps.UserTime()
 		out.Cost.Sys = ps.SystemTime()
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			out.Cost.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
+			out.Cost.MaxRSS = maxRSSBytes(ru)
 		}
 	}
 	if ctx.Err() != nil {
