@@ -13,9 +13,9 @@ import (
 // logic (which method to try first, fallbacks) in the portable files.
 //
 // cloneNew(src, dst, perm) creates dst, which must not exist, as a
-// copy-on-write clone of the open file src, and returns it open for the
-// caller to Sync, Chmod and Close (not to write). It is the one "restore as
-// a fresh private file" operation, the same on every platform:
+// copy-on-write clone of the open file src, and returns it open for
+// writing. perm must let the owner write. It is the one "restore as a fresh
+// private file" operation, the same on every platform:
 //   - dst is its own inode (writing to it can never reach src) sharing src's
 //     data blocks;
 //   - its mode is perm or narrower (the umask), never src's; callers set the

@@ -12,9 +12,8 @@ import (
 
 // cloneNew: see sys.go. macOS: fclonefileat(2) (APFS). Unlike FICLONE it
 // creates dst itself and copies src's attributes, among them its mode (a
-// blob's 0444) and its mtime, so both are reset here through the new
-// descriptor; the clone is its own inode, so re-dating it touches no other
-// tree.
+// blob's 0444) and its mtime, so both are reset here; the clone is its own
+// inode, so re-dating it touches no other tree.
 func cloneNew(src *os.File, dst string, perm fs.FileMode) (f *os.File, err error) {
 	if err := unix.Fclonefileat(int(src.Fd()), unix.AT_FDCWD, dst, unix.CLONE_NOFOLLOW|unix.CLONE_NOOWNERCOPY); err != nil {
 		return nil, &fs.PathError{Op: "fclonefileat", Path: dst, Err: err}
@@ -27,14 +26,13 @@ func cloneNew(src *os.File, dst string, perm fs.FileMode) (f *os.File, err error
 			os.Remove(dst)
 		}
 	}()
-	// Read-only: a clone of a 0444 blob cannot be opened for writing, and
-	// fchmod and futimes need ownership, not write access.
-	f, err = os.OpenFile(dst, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
+	// perm first: a clone of a 0444 blob cannot be opened for writing.
+	if err := os.Chmod(dst, perm); err != nil {
 		return nil, err
 	}
-	if err := f.Chmod(perm); err != nil {
-		return f, err
+	f, err = os.OpenFile(dst, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
 	}
 	tv := unix.NsecToTimeval(time.Now().UnixNano())
 	if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
