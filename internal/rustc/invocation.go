@@ -11,6 +11,7 @@ package rustc
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -317,7 +318,8 @@ func (inv *Invocation) DepInfoName() string {
 }
 
 // OutputNames lists the files rustc writes into OutDir, except dep-info,
-// derived from crate name, types, -C extra-filename and --emit, for Linux.
+// derived from crate name, types, -C extra-filename and --emit, for Linux
+// and macOS targets.
 func (inv *Invocation) OutputNames() ([]string, error) {
 	stem := inv.CrateName + inv.ExtraFilename
 	var names []string
@@ -343,7 +345,7 @@ func (inv *Invocation) OutputNames() ([]string, error) {
 				case "bin":
 					add(stem)
 				case "proc-macro", "dylib", "cdylib":
-					add("lib" + stem + ".so")
+					add(dylibName(stem, inv.Target, runtime.GOOS))
 				case "staticlib":
 					add("lib" + stem + ".a")
 				default:
@@ -353,4 +355,21 @@ func (inv *Invocation) OutputNames() ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// dylibName is the file name rustc gives a dynamic library (proc-macro,
+// dylib, cdylib) of stem: lib<stem>.dylib for an Apple target,
+// lib<stem>.so for the others grove supports. The target is --target's
+// triple, or else the host's OS, hostGOOS: Cargo compiles proc-macros and
+// build scripts for the host without --target, and grove runs on the host.
+// A target given as a spec file path is taken to be ELF.
+func dylibName(stem, target, hostGOOS string) string {
+	apple := hostGOOS == "darwin"
+	if target != "" {
+		apple = strings.Contains(target, "-apple-")
+	}
+	if apple {
+		return "lib" + stem + ".dylib"
+	}
+	return "lib" + stem + ".so"
 }

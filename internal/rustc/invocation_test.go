@@ -2,6 +2,7 @@ package rustc
 
 import (
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -23,7 +24,9 @@ func TestParse(t *testing.T) {
 		{"registry lib", cargoLib, "", false, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta", "libserde-8e4b0c2f5e7ae3a1.rlib"}},
 		{"workspace bin", cargoBin, "", true, []string{"b-29c934acbb9349d1"}},
 		{"check (metadata only)", strings.Replace(cargoLib, "dep-info,metadata,link", "dep-info,metadata", 1), "", false, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta"}},
-		{"proc-macro", strings.Replace(cargoLib, "--crate-type lib", "--crate-type proc-macro", 1), "", true, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta", "libserde-8e4b0c2f5e7ae3a1.so"}},
+		{"proc-macro", strings.Replace(cargoLib, "--crate-type lib", "--crate-type proc-macro", 1), "", true, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta", dylibName("serde-8e4b0c2f5e7ae3a1", "", runtime.GOOS)}},
+		{"cdylib for macOS", strings.Replace(cargoLib, "--crate-type lib", "--crate-type cdylib", 1) + " --target aarch64-apple-darwin", "", true, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta", "libserde-8e4b0c2f5e7ae3a1.dylib"}},
+		{"cdylib for Linux", strings.Replace(cargoLib, "--crate-type lib", "--crate-type cdylib", 1) + " --target aarch64-unknown-linux-gnu", "", true, []string{"libserde-8e4b0c2f5e7ae3a1.rmeta", "libserde-8e4b0c2f5e7ae3a1.so"}},
 		{"test harness", strings.Replace(cargoBin, "--crate-type bin", "--test", 1), "", true, []string{"b-29c934acbb9349d1"}},
 		{"version query", "-vV", "no input file (query)", false, nil},
 		{"print query", "- --crate-name ___ --print=file-names --crate-type bin", "print query", false, nil},
@@ -114,6 +117,23 @@ func TestSplitOptions(t *testing.T) {
 	} {
 		if l := parseLib(in); l != want {
 			t.Errorf("parseLib(%q) = %v, want %v", in, l, want)
+		}
+	}
+}
+
+// A dynamic library's name follows the target (--target, else the host),
+// not the OS grove was built for: a proc-macro is a .dylib on a Mac.
+func TestDylibName(t *testing.T) {
+	for _, tc := range []struct{ target, host, want string }{
+		{"", "linux", "libm-1.so"},
+		{"", "darwin", "libm-1.dylib"},
+		{"aarch64-apple-darwin", "linux", "libm-1.dylib"},
+		{"x86_64-apple-darwin", "darwin", "libm-1.dylib"},
+		{"x86_64-unknown-linux-gnu", "darwin", "libm-1.so"},
+		{"/specs/custom.json", "linux", "libm-1.so"},
+	} {
+		if got := dylibName("m-1", tc.target, tc.host); got != tc.want {
+			t.Errorf("dylibName(target %q, host %s) = %s, want %s", tc.target, tc.host, got, tc.want)
 		}
 	}
 }
