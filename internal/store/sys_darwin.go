@@ -22,6 +22,7 @@ func cloneNew(src *os.File, dst string, perm fs.FileMode) (f *os.File, err error
 		if err != nil {
 			if f != nil {
 				f.Close()
+				f = nil
 			}
 			os.Remove(dst)
 		}
