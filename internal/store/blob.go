@@ -33,22 +33,28 @@ func (s *Store) BlobPath(digest string) string {
 	return filepath.Join(s.dir, blobsDir, fan(digest), digest)
 }
 
-// blobMode is the read-only mode a blob gets: executable blobs stay
-// executable so that hard-linked build scripts and tests can be run.
+// blobMode is the mode a blob gets: that of a plain cargo output (0644, or
+// 0755 when executable, so hard-linked build scripts and tests can be run),
+// whatever src's mode. Owner-writable, because a blob hard-linked into a
+// target dir is that target dir's output too, and a read-only one breaks
+// every later build without grove (rustc refuses to replace an output that
+// is not writable) and tools such as strip. Never group- or world-writable:
+// nobody but the owner may change what the store serves (see Access). A
+// write through a link is caught by CheckBlob instead (invariant 2).
 func blobMode(src fs.FileMode) fs.FileMode {
 	if src&0o111 != 0 {
-		return 0o555
+		return 0o755
 	}
-	return 0o444
+	return 0o644
 }
 
 // PutBlob ingests the file src as the blob digest. digest is the caller's
 // hash of src's content; the store does not re-hash it.
 //
 // If the blob exists already PutBlob does nothing. Otherwise, when link is
-// true, it hard-links src into tmp/, makes that inode read-only (src becomes
-// read-only too: it is the same file, and rustc replaces its outputs rather
-// than rewriting them) and renames it into place, which costs no data copy.
+// true, it hard-links src into tmp/, gives that inode the blob mode (src is
+// the same file, so it gets it too: it stays an ordinary writable output)
+// and renames it into place, which costs no data copy.
 // When linking is not possible (another file system, EPERM, EMLINK, link
 // false) it clones src (cloneNew) or else copies it, fsyncs, and renames.
 // Either way the blob reaches its final name complete or not at all.
@@ -68,7 +74,7 @@ func (s *Store) PutBlob(src, digest string, link bool) error {
 		return fmt.Errorf("store: put blob %s: %s is not a regular file", digest, src)
 	}
 	mode := blobMode(st.Mode())
-	if err := mkdirParent(final); err != nil {
+	if err := s.mkdirParent(final); err != nil {
 		return fmt.Errorf("store: put blob %s: %w", digest, err)
 	}
 	if link {
@@ -92,8 +98,8 @@ func (s *Store) putLinked(src, final string, mode fs.FileMode) (ok bool, err err
 	if err := os.Link(src, tmp); err != nil {
 		return false, nil
 	}
-	// A blob must be read-only; if we cannot make the shared inode so (not
-	// its owner), do not share it.
+	// A blob must have the blob mode (not writable by others); if we cannot
+	// give the shared inode that mode (not its owner), do not share it.
 	if err := os.Chmod(tmp, mode); err != nil {
 		os.Remove(tmp)
 		return false, nil
@@ -113,7 +119,7 @@ func (s *Store) putCopy(src, final string, mode fs.FileMode) (err error) {
 	if cerr != nil {
 		// No reflink here (ext4, tmpfs, another file system): copy.
 		// io.Copy uses copy_file_range, which stays in the kernel.
-		if out, err = createExcl(tmp, 0o600); err != nil {
+		if out, err = s.createExcl(tmp, 0o600); err != nil {
 			return err
 		}
 	}
@@ -142,10 +148,10 @@ func (s *Store) putCopy(src, final string, mode fs.FileMode) (err error) {
 
 // createExcl creates a new file, making tmp/ again if it was removed under a
 // running store (deleting store directories must never break a build).
-func createExcl(name string, perm fs.FileMode) (*os.File, error) {
+func (s *Store) createExcl(name string, perm fs.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		if err := s.mkdirAll(filepath.Dir(name)); err != nil {
 			return nil, err
 		}
 		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)

@@ -26,8 +26,8 @@ func changeTime(st *unix.Stat_t) time.Time {
 }
 
 // Clean removes files that writers killed mid-write left under tmp/ (and lock
-// files nobody holds) once they are older than maxAge, and returns the bytes
-// freed. maxAge must exceed the longest write a live process may be doing
+// files nobody holds) once they are older than maxAge, and quarantined files
+// older than QuarantineAge, and returns the bytes freed (by tmp/). maxAge must exceed the longest write a live process may be doing
 // (an hour is generous); Clean(0) is for when no other process uses the store.
 // Bytes count allocated blocks of inodes whose last name was removed: a temp
 // hard link to a target-dir file frees nothing.
@@ -64,6 +64,9 @@ func (s *Store) Clean(maxAge time.Duration) (int64, error) {
 	}
 
 	if err := s.cleanLocks(cutoff, maxAge); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.cleanQuarantine(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -56,7 +56,7 @@ func raceWorker(s *Store, scratch string, id int, start time.Time) error {
 		if got, err := hashFile(s.BlobPath(d)); err != nil || got != d {
 			return fmt.Errorf("worker %d iter %d: blob reads back as %s, %v", id, j, got, err)
 		}
-		if fi, err := s.BlobStat(d); err != nil || fi.Mode().Perm() != 0o444 {
+		if fi, err := s.BlobStat(d); err != nil || fi.Mode().Perm() != 0o644 {
 			return fmt.Errorf("worker %d: blob mode %v, %v", id, fi.Mode(), err)
 		}
 		dst := filepath.Join(scratch, fmt.Sprintf("dst-%d", id))

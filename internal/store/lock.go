@@ -37,7 +37,7 @@ func (s *Store) LockKey(ctx context.Context, key string) (unlock func(), err err
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("store: lock %s: %w", key, err)
 		}
-		fd, err := openLockFile(path)
+		fd, err := s.openLockFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("store: lock %s: %w", key, err)
 		}
@@ -56,17 +56,32 @@ func (s *Store) LockKey(ctx context.Context, key string) (unlock func(), err err
 	}
 }
 
-func openLockFile(path string) (int, error) {
+// openLockFile opens (creating) a lock file. flock needs only a read-only
+// descriptor, so a group store's lock files are group-readable, never
+// writable by others.
+func (s *Store) openLockFile(path string) (int, error) {
 	const flags = unix.O_RDONLY | unix.O_CREAT | unix.O_CLOEXEC
-	fd, err := unix.Open(path, flags, 0o666)
+	perm := uint32(0o600)
+	if s.access == Group {
+		perm = 0o640
+	}
+	fd, err := unix.Open(path, flags, perm)
 	if errors.Is(err, unix.ENOENT) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		if err := s.mkdirAll(filepath.Dir(path)); err != nil {
 			return -1, err
 		}
-		fd, err = unix.Open(path, flags, 0o666)
+		fd, err = unix.Open(path, flags, perm)
 	}
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	if s.access == Group {
+		// The umask may have dropped the group bit; only the creator can
+		// (and needs to) put it back.
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Mode&0o040 == 0 && int(st.Uid) == os.Geteuid() {
+			unix.Fchmod(fd, perm)
+		}
 	}
 	return fd, nil
 }

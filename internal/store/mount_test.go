@@ -79,7 +79,7 @@ func TestReflinkOnXFS(t *testing.T) {
 	if sameInode(t, src, s.BlobPath(d)) {
 		t.Fatal("link=false shared the inode")
 	}
-	assertMode(t, s.BlobPath(d), 0o444)
+	assertMode(t, s.BlobPath(d), 0o644)
 
 	dst := filepath.Join(work, "restored.rlib")
 	m, err := s.Materialize(d, dst, true) // reflink is tried before hardlink

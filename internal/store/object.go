@@ -51,12 +51,17 @@ func (s *Store) PutObject(ns, key string, data []byte) (err error) {
 		}
 	}()
 	final := s.objectPath(ns, key)
-	if err := mkdirParent(final); err != nil {
+	if err := s.mkdirParent(final); err != nil {
 		return err
 	}
 	tmp := s.tmpPath("obj")
-	f, err := createExcl(tmp, 0o644)
+	f, err := s.createExcl(tmp, 0o644)
 	if err != nil {
+		return err
+	}
+	if err := s.fixFileMode(f, 0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
 		return err
 	}
 	// No fsync: an object is a cache record that every reader validates

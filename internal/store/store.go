@@ -7,10 +7,14 @@
 //
 // Layout, under the store directory:
 //
-//	blobs/<first 2 hex>/<digest>       compiled outputs (rlib, rmeta, executables), read-only
+//	blobs/<first 2 hex>/<digest>       compiled outputs (rlib, rmeta, executables), 0644 or 0755
 //	objects/<ns>/<first 2 hex>/<key>   small records in the caller's format (manifests, entries)
 //	tmp/                               files being written; anything here may be garbage
 //	locks/<first 2 hex>/<key>.lock     per-key flock files for single-flight compiles
+//	quarantine/                        blobs and objects found corrupt (CheckBlob, DropObject)
+//
+// Who may write it is the store's Access (access.go): by default only its
+// owner, every directory 0700 whatever the umask.
 //
 // Invariants (every function in this package preserves them; code that touches
 // the directory by hand must too):
@@ -20,15 +24,17 @@
 //     rename(2) or renameat2(2) gave it its final name. A crash at any point
 //     leaves at most a file under tmp/, which Clean removes once it is old.
 //  2. A blob's content is the content its digest names and never changes in
-//     place: blobs are created read-only (0444, or 0555 when executable) and
-//     the store never opens one for writing. A blob name, once created, is not
-//     replaced by a second writer (publish: an exclusive rename, else
-//     link(2)), so its inode, size and mtime stay stable for callers that
-//     remember them.
-//     The store cannot stop others from writing through a hard link to a
-//     blob (root ignores mode bits), which is why Materialize unlinks its
-//     destination before writing it and callers re-hash a blob whose size or
-//     mtime changed, and RemoveBlob it if the digest no longer matches.
+//     place: the store never opens one for writing, and only its owner can
+//     write it (Access). A blob name, once created, is not replaced by a
+//     second writer (publish: an exclusive rename, else link(2)), so its
+//     inode, size and mtime stay stable for callers that remember them
+//     (Stamp).
+//     Blobs are owner-writable (0644, 0755; see blobMode) because a target
+//     dir shares their inode, so the store cannot stop its owner's tools
+//     from writing through a hard link. Hence Materialize unlinks its
+//     destination before writing it, and CheckBlob, the one integrity check,
+//     re-hashes a blob whose size or mtime moved and quarantines it if the
+//     content moved: such a blob is never served again.
 //  3. An object may be replaced (manifests grow), but always whole: a reader
 //     sees the old bytes or the new bytes, never a mix.
 //  4. The store keeps no index and no global lock. Everything it knows is in
@@ -62,7 +68,8 @@ import (
 // no mutable state, so it is safe for concurrent use by many goroutines, and
 // any number of processes may open the same directory at once.
 type Store struct {
-	dir string
+	dir    string
+	access Access
 }
 
 // Subdirectory names. tmp/ is created last by Open, so its existence tells a
@@ -72,14 +79,24 @@ const (
 	objectsDir = "objects"
 	tmpDir     = "tmp"
 	locksDir   = "locks"
+	// quarantineDir holds what was found corrupt, kept as evidence for
+	// QuarantineAge: quarantine/blobs/<digest>, quarantine/objects/<ns>/<key>.
+	quarantineDir = "quarantine"
 )
 
-// Open prepares dir and returns a Store for it.
+// Open prepares dir as a private store (see Access) and returns it.
+func Open(dir string) (*Store, error) { return OpenAccess(dir, Private) }
+
+// OpenAccess prepares dir and returns a Store for it, shared as a says.
+//
+// It refuses (with an error wrapping ErrUntrusted) a directory that users
+// other than a allows could write: such a store may already hold a replaced
+// blob, and using it silently would run someone else's program.
 //
 // Open is on the wrapper's hot path (once per rustc invocation), so when the
-// store already exists it costs one stat: fan-out directories are created
+// store already exists it costs two stats: fan-out directories are created
 // lazily by the writers that need them.
-func Open(dir string) (*Store, error) {
+func OpenAccess(dir string, a Access) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("store: open: empty directory name")
 	}
@@ -93,12 +110,24 @@ func Open(dir string) (*Store, error) {
 		dir = abs
 	}
 	dir = filepath.Clean(dir)
-	s := &Store{dir: dir}
-	if _, err := os.Stat(filepath.Join(dir, tmpDir)); err == nil {
-		return s, nil
+	s := &Store{dir: dir, access: a}
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil:
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("store: open %s: not a directory", dir)
+		}
+		if err := s.checkTrust(fi); err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(filepath.Join(dir, tmpDir)); err == nil {
+			return s, nil
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	for _, sub := range []string{blobsDir, objectsDir, locksDir, tmpDir} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+		if err := s.mkdirAll(filepath.Join(dir, sub)); err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", dir, err)
 		}
 	}
@@ -157,15 +186,10 @@ func (s *Store) tmpPath(kind string) string {
 
 // mkdirParent creates the parent directory of path (a fan-out directory). It
 // exists so that writers can create fan-out directories lazily instead of
-// Open creating hundreds of them.
-func mkdirParent(path string) error {
-	err := os.Mkdir(filepath.Dir(path), 0o777)
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		return nil
-	}
-	// The store's top-level directory may have been removed or never
-	// finished; MkdirAll repairs the whole chain.
-	return os.MkdirAll(filepath.Dir(path), 0o777)
+// Open creating hundreds of them. The store's top-level directory may have
+// been removed or never finished; mkdirAll repairs the whole chain.
+func (s *Store) mkdirParent(path string) error {
+	return s.mkdirAll(filepath.Dir(path))
 }
 
 // ErrInvalidName is wrapped by errors for a digest or key that is not

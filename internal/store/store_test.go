@@ -55,7 +55,7 @@ func TestOpenRecreatesRemovedSubdirsLazily(t *testing.T) {
 	assertFileContent(t, s.BlobPath(d), data)
 }
 
-// Copy ingest: the blob is its own read-only inode and src is untouched.
+// Copy ingest: the blob is its own inode, with the blob mode, and src is untouched.
 func TestPutBlobCopyRoundTrip(t *testing.T) {
 	s := mustOpen(t, t.TempDir())
 	work := t.TempDir()
@@ -68,7 +68,7 @@ func TestPutBlobCopyRoundTrip(t *testing.T) {
 	}
 	blob := s.BlobPath(d)
 	assertFileContent(t, blob, data)
-	assertMode(t, blob, 0o444)
+	assertMode(t, blob, 0o644)
 	assertMode(t, src, 0o644)
 	if sameInode(t, src, blob) {
 		t.Fatal("link=false: blob shares src's inode")
@@ -95,7 +95,7 @@ func TestPutBlobCopyRoundTrip(t *testing.T) {
 		t.Fatalf("copy mtime %v is not now", fi.ModTime())
 	}
 	assertFileContent(t, blob, data)
-	assertMode(t, blob, 0o444)
+	assertMode(t, blob, 0o644)
 	if names := tmpEntries(t, s); len(names) != 0 {
 		t.Fatalf("tmp/ not empty after put: %v", names)
 	}
@@ -105,7 +105,7 @@ func TestPutBlobCopyRoundTrip(t *testing.T) {
 	}
 }
 
-// Link ingest: the blob is src's inode, made read-only.
+// Link ingest: the blob is src's inode, given the blob mode.
 func TestPutBlobLinkSharesInode(t *testing.T) {
 	s := mustOpen(t, t.TempDir())
 	work := t.TempDir()
@@ -120,8 +120,8 @@ func TestPutBlobLinkSharesInode(t *testing.T) {
 	if !sameInode(t, src, blob) {
 		t.Fatal("link=true: blob does not share src's inode")
 	}
-	assertMode(t, blob, 0o444)
-	assertMode(t, src, 0o444) // same inode, deliberately
+	assertMode(t, blob, 0o644)
+	assertMode(t, src, 0o644) // same inode: the blob mode is a cargo output's
 	assertFileContent(t, blob, data)
 	if names := tmpEntries(t, s); len(names) != 0 {
 		t.Fatalf("tmp/ not empty after put: %v", names)
@@ -142,7 +142,7 @@ func TestExecutableBlobModes(t *testing.T) {
 		if err := s.PutBlob(src, d, link); err != nil {
 			t.Fatal(err)
 		}
-		assertMode(t, s.BlobPath(d), 0o555)
+		assertMode(t, s.BlobPath(d), 0o755)
 		dst := filepath.Join(work, "exe")
 		if _, err := s.Materialize(d, dst, false); err != nil {
 			t.Fatal(err)
@@ -234,7 +234,7 @@ func TestHardlinkedDstReplacedKeepsBlob(t *testing.T) {
 }
 
 // A dst that is a hard link to a blob must be unlinked, not written through,
-// even by root (who ignores the blob's read-only mode).
+// even by root (who ignores modes), and the blob is owner-writable anyway.
 func TestMaterializeDoesNotWriteThroughExistingLink(t *testing.T) {
 	s := mustOpen(t, t.TempDir())
 	work := t.TempDir()
