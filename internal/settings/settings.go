@@ -19,6 +19,7 @@ type Settings struct {
 	Exclude    []string // GROVE_EXCLUDE: crate names never cached
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
+	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
@@ -31,6 +32,7 @@ func FromEnv(getenv func(string) string) Settings {
 		Exclude:    list(getenv("GROVE_EXCLUDE")),
 		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
+		Shared:     getenv("GROVE_SHARED_STORE"),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

@@ -74,11 +74,9 @@ func Append(storeDir string, ev Event) error {
 	}
 	b = append(b, '\n')
 	p := logPath(storeDir)
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-			f, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		}
+		f, err = create(storeDir, p, os.O_WRONLY|os.O_APPEND)
 	}
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
@@ -89,6 +87,38 @@ func Append(storeDir string, ev Event) error {
 	}
 	_, err = f.Write(b)
 	return err
+}
+
+// perms returns the modes of stats/ and its files: the store's (see
+// store.Access). Private, unless the store directory is shared with its
+// group (setgid and group-writable, which only GROVE_SHARED_STORE=group
+// makes), so that every member can append.
+func perms(storeDir string) (dir, file fs.FileMode, group bool) {
+	const shared = fs.ModeSetgid | 0o070
+	if fi, err := os.Stat(storeDir); err == nil && fi.Mode()&shared == shared {
+		return 0o770 | fs.ModeSetgid, 0o660, true
+	}
+	return 0o700, 0o600, false
+}
+
+// create creates the file p of the stats dir, and the dir, with the store's
+// modes whatever the umask. A file another process created meanwhile is
+// opened instead.
+func create(storeDir, p string, flag int) (*os.File, error) {
+	dmode, fmode, group := perms(storeDir)
+	if err := os.Mkdir(filepath.Dir(p), dmode.Perm()); err == nil && group {
+		os.Chmod(filepath.Dir(p), dmode) // Mkdir applies the umask and drops setgid
+	} else if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, flag|os.O_CREATE|os.O_EXCL, fmode)
+	if errors.Is(err, fs.ErrExist) {
+		return os.OpenFile(p, flag, 0)
+	}
+	if err == nil && group {
+		f.Chmod(fmode)
+	}
+	return f, err
 }
 
 // Read returns the events since the last Zero, oldest first.
@@ -123,10 +153,21 @@ func Read(storeDir string) ([]Event, error) {
 // Zero makes later Reads start from now.
 func Zero(storeDir string, now time.Time) error {
 	p := zeroPath(storeDir)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("stats: %w", err)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = create(storeDir, p, os.O_WRONLY|os.O_TRUNC)
 	}
-	return os.WriteFile(p, []byte(strconv.FormatInt(now.UnixMilli(), 10)+"\n"), 0o644)
+	if err != nil {
+		return fmt.Errorf("stats: zero: %w", err)
+	}
+	_, err = f.WriteString(strconv.FormatInt(now.UnixMilli(), 10) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("stats: zero: %w", err)
+	}
+	return nil
 }
 
 // Summary is what `grove stats` reports.

@@ -1,6 +1,10 @@
 package stats
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,5 +40,44 @@ func TestAppendReadSummarizeZero(t *testing.T) {
 	}
 	if got, _ := Read(dir); len(got) != 0 {
 		t.Errorf("after Zero: %d events", len(got))
+	}
+}
+
+// Issue 7 case 25: stats/ was created 0755 whatever the umask. It has the
+// store's modes: private (0700, files 0600) unless the store directory is
+// shared with its group (GROVE_SHARED_STORE=group makes it setgid 0770).
+func TestStatsDirHasTheStoreModes(t *testing.T) {
+	cases := []struct {
+		umask             int
+		storeMode         fs.FileMode
+		wantDir, wantFile fs.FileMode
+	}{
+		{0o002, 0o700, 0o700, 0o600},
+		{0o000, 0o700, 0o700, 0o600},
+		{0o022, 0o700, 0o700, 0o600},
+		{0o077, 0o770 | fs.ModeSetgid, 0o770 | fs.ModeSetgid, 0o660},
+	}
+	for _, c := range cases {
+		old := syscall.Umask(c.umask)
+		dir := filepath.Join(t.TempDir(), "store")
+		os.Mkdir(dir, 0o700)
+		os.Chmod(dir, c.storeMode)
+		if err := Append(dir, Event{Kind: Hit}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Zero(dir, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		syscall.Umask(old)
+		fi, _ := os.Stat(filepath.Join(dir, "stats"))
+		if got := fi.Mode() & (fs.ModePerm | fs.ModeSetgid); got != c.wantDir {
+			t.Errorf("umask %03o store %v: stats/ mode %v, want %v", c.umask, c.storeMode, got, c.wantDir)
+		}
+		for _, f := range []string{"events.jsonl", "zero"} {
+			fi, _ := os.Stat(filepath.Join(dir, "stats", f))
+			if got := fi.Mode().Perm(); got != c.wantFile {
+				t.Errorf("umask %03o store %v: %s mode %v, want %v", c.umask, c.storeMode, f, got, c.wantFile)
+			}
+		}
 	}
 }

@@ -44,6 +44,8 @@ type wrapper struct {
 	inv   *rustc.Invocation
 	st    *store.Store
 	ev    stats.Event
+	// untrusted: the store was refused (store.ErrUntrusted).
+	untrusted bool
 }
 
 func (w *wrapper) run() (code int) {
@@ -75,9 +77,16 @@ func (w *wrapper) run() (code int) {
 		}
 	}()
 
-	st, err := store.Open(w.cfg.Dir)
+	access, err := store.ParseAccess(w.cfg.Shared)
 	if err != nil {
-		return w.passthrough(stats.Error, "open store: "+err.Error())
+		return w.passthrough(stats.Error, err.Error())
+	}
+	st, err := store.OpenAccess(w.cfg.Dir, access)
+	if err != nil {
+		// A store others could write is not written to at all, not even
+		// its statistics; `grove stats` and `grove verify` say why.
+		w.untrusted = errors.Is(err, store.ErrUntrusted)
+		return w.passthrough(stats.Error, err.Error())
 	}
 	w.st = st
 	t0 := time.Now()
@@ -190,6 +199,9 @@ func (w *wrapper) finish(kind, reason string) {
 	// Queries (-vV, --print) are not units; counting them would only
 	// drown the figures that matter.
 	if kind == stats.Uncacheable && w.inv.Input == "" {
+		return
+	}
+	if w.untrusted {
 		return
 	}
 	dir := w.cfg.Dir
