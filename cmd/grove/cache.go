@@ -15,16 +15,29 @@ import (
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
 	"github.com/grove-rs/grove/internal/trim"
+	"github.com/grove-rs/grove/internal/verify"
 	"github.com/spf13/cobra"
 )
 
 // cacheCmds returns the commands that inspect the cache: stats, explain,
-// clean.
+// clean, verify.
 func cacheCmds() []*cobra.Command {
-	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd(), newSeedCmd()}
+	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd(), newVerifyCmd(), newSeedCmd()}
 }
 
 func storeDir() string { return settings.FromEnv(os.Getenv).Dir }
+
+// openStore opens the store as the wrapper does (GROVE_DIR,
+// GROVE_SHARED_STORE), so a command refuses exactly the stores the wrapper
+// refuses, and says why.
+func openStore() (*store.Store, error) {
+	cfg := settings.FromEnv(os.Getenv)
+	access, err := store.ParseAccess(cfg.Shared)
+	if err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
+	return store.OpenAccess(cfg.Dir, access)
+}
 
 func newStatsCmd() *cobra.Command {
 	var asJSON, zero bool
@@ -39,7 +52,11 @@ bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
   grove stats --zero      # start counting from now`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir := storeDir()
+			st, err := openStore()
+			if err != nil {
+				return err
+			}
+			dir := st.Dir()
 			if zero {
 				if err := stats.Zero(dir, time.Now()); err != nil {
 					return err
@@ -52,13 +69,22 @@ bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
 				return err
 			}
 			sum := stats.Summarize(evs)
+			q, err := st.Quarantined()
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				return cli.WriteJSON(cmd.OutOrStdout(), struct {
 					Store string `json:"store"`
 					stats.Summary
-				}{dir, sum})
+					Quarantined store.Quarantine `json:"quarantined"`
+				}{dir, sum, q})
 			}
 			printSummary(cmd.OutOrStdout(), dir, sum)
+			if q.Total() > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
+					store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
+			}
 			return nil
 		},
 	}
@@ -195,7 +221,7 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
 			if err != nil {
 				return &cli.UsageError{Err: err}
 			}
-			st, err := store.Open(storeDir())
+			st, err := openStore()
 			if err != nil {
 				return err
 			}
@@ -233,6 +259,66 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be removed")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+func newVerifyCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Re-hash every stored file and check every record; set aside what is corrupt",
+		Long: `Re-hash every file in the store and decode every record. A file whose
+content no longer matches its digest (written in place through a hard link)
+is moved to the store's quarantine, and the entries using it are dropped, so
+the next build compiles those units again. Records that do not decode, or
+decode to nothing usable, are dropped; manifests are repaired. Exits 1 when
+anything was wrong. Safe while builds run.`,
+		Example: `  grove verify
+  grove verify --json`,
+		Args: cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := openStore()
+			if err != nil {
+				return err
+			}
+			res, err := verify.Store(st)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := cli.WriteJSON(out, struct {
+					Store string `json:"store"`
+					OK    bool   `json:"ok"`
+					verify.Result
+				}{st.Dir(), res.OK(), res}); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range res.Sorted() {
+					fmt.Fprintf(out, "%s %s: %s: %s\n", p.Kind, p.Key, p.Reason, p.Action)
+				}
+				fmt.Fprintf(out, "store %s: %d files (%s) re-hashed, %d records checked in %s\n",
+					st.Dir(), res.Blobs, cli.HumanBytes(res.BlobBytes), sum(res.Objects), res.Elapsed.Round(time.Millisecond))
+			}
+			if !res.OK() {
+				return fmt.Errorf("verify: %d problems found and dealt with", len(res.Problems))
+			}
+			if !asJSON {
+				fmt.Fprintln(out, "no problems found")
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // parseSize reads sizes like 500MB, 20GiB, 1G or plain bytes.

@@ -56,7 +56,7 @@ func ParseAccess(v string) (Access, error) {
 
 // ErrUntrusted is wrapped by Open's error for a store directory that users
 // other than the ones its Access allows could write.
-var ErrUntrusted = errors.New("store writable by others")
+var ErrUntrusted = errors.New("refusing a store others could write")
 
 // dirMode is the mode of every directory of the store.
 func (s *Store) dirMode() fs.FileMode {
@@ -129,8 +129,11 @@ func (s *Store) checkTrust(fi fs.FileInfo) error {
 	}
 	mode := fi.Mode()
 	untrusted := func(why string) error {
-		return fmt.Errorf("store: open %s: %s; refusing to use it: %w (remove it, it is only a cache%s)",
-			s.dir, why, ErrUntrusted, map[bool]string{true: "", false: "; or set GROVE_SHARED_STORE=group to share a store with your group"}[s.access == Group])
+		hint := ", or set GROVE_SHARED_STORE=group to share it with your group"
+		if s.access == Group {
+			hint = ""
+		}
+		return fmt.Errorf("store: open %s: %s: %w: remove it (it is only a cache)%s", s.dir, why, ErrUntrusted, hint)
 	}
 	if mode&0o002 != 0 {
 		return untrusted(fmt.Sprintf("it is group- or world-writable (mode %04o)", mode.Perm()))

@@ -83,3 +83,19 @@ func walkFiles(root string, fn func(name string, fi fs.FileInfo) error) error {
 	}
 	return nil
 }
+
+// Namespaces lists the object namespaces present in the store, so that a
+// caller walking every object (verify) also meets kinds it does not know.
+func (s *Store) Namespaces() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.dir, objectsDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: list namespaces: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && validNamespace(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
