@@ -28,7 +28,8 @@ type Stamp struct {
 
 // CheckBlob is the store's one integrity check of a blob: restore calls it
 // (full false) before serving a blob, `grove verify` (full true) on every
-// blob. When the blob's content does not hash to digest, CheckBlob moves it
+// blob. It returns the blob's FileInfo (restore needs its mtime; one stat
+// serves both). When the blob's content does not hash to digest, CheckBlob moves it
 // to the quarantine and returns an error wrapping ErrCorrupt; a missing blob
 // gives an error wrapping fs.ErrNotExist.
 //
@@ -50,29 +51,29 @@ type Stamp struct {
 //     and it replaces them rather than writing in place;
 //   - `grove verify` re-hashes every blob (a full check), and GROVE_VERIFY
 //     compiles again and compares.
-func (s *Store) CheckBlob(digest string, want Stamp, full bool) error {
+func (s *Store) CheckBlob(digest string, want Stamp, full bool) (fs.FileInfo, error) {
 	if !validHex(digest) {
-		return fmt.Errorf("store: check blob %q: %w", digest, ErrInvalidName)
+		return nil, fmt.Errorf("store: check blob %q: %w", digest, ErrInvalidName)
 	}
 	path := s.BlobPath(digest)
 	fi, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("store: check blob %s: %w", digest, err)
+		return nil, fmt.Errorf("store: check blob %s: %w", digest, err)
 	}
 	if !full && fi.Size() == want.Size && fi.ModTime().UnixNano() == want.MtimeNs {
-		return nil
+		return fi, nil
 	}
 	got, _, err := (&filehash.Hasher{}).File(path) // no memo: read the bytes
 	if err != nil {
-		return fmt.Errorf("store: check blob %s: %w", digest, err)
+		return nil, fmt.Errorf("store: check blob %s: %w", digest, err)
 	}
 	if got == digest {
-		return nil
+		return fi, nil
 	}
 	if err := s.quarantine(path, filepath.Join(s.dir, quarantineDir, blobsDir, digest)); err != nil {
-		return fmt.Errorf("store: check blob %s: %w; quarantine: %w", digest, ErrCorrupt, err)
+		return nil, fmt.Errorf("store: check blob %s: %w; quarantine: %w", digest, ErrCorrupt, err)
 	}
-	return fmt.Errorf("store: check blob %s: %w (it hashes to %s; quarantined)", digest, ErrCorrupt, got)
+	return nil, fmt.Errorf("store: check blob %s: %w (it hashes to %s; quarantined)", digest, ErrCorrupt, got)
 }
 
 // DropObject takes an object that its reader found corrupt (it does not

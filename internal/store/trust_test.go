@@ -271,7 +271,7 @@ func TestCheckBlob(t *testing.T) {
 			if c.tamper != nil {
 				c.tamper(t, s.BlobPath(d))
 			}
-			err = s.CheckBlob(d, stamp, c.full)
+			_, err = s.CheckBlob(d, stamp, c.full)
 			if !c.corrupt {
 				if err != nil {
 					t.Fatalf("CheckBlob: %v", err)
@@ -292,7 +292,7 @@ func TestCheckBlob(t *testing.T) {
 	}
 	// A missing blob is not corrupt, just gone.
 	s := mustOpen(t, t.TempDir())
-	if err := s.CheckBlob("0123456789abcdef", Stamp{}, false); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := s.CheckBlob("0123456789abcdef", Stamp{}, false); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing blob: %v", err)
 	}
 }

@@ -103,7 +103,7 @@ func (v *verifier) problem(kind, key, reason, action string) {
 
 func (v *verifier) blobs() error {
 	return v.st.WalkBlobs(func(b store.BlobInfo) error {
-		err := v.st.CheckBlob(b.Digest, store.Stamp{}, true)
+		_, err := v.st.CheckBlob(b.Digest, store.Stamp{}, true)
 		switch {
 		case err == nil:
 		case errors.Is(err, store.ErrCorrupt):
