@@ -431,3 +431,26 @@ func TestTrustGroupStoreSharedBetweenUsers(t *testing.T) {
 		t.Errorf("a group store opened as a private one was not refused:\n%s", out)
 	}
 }
+
+// Issue 7 case 19: a binary's key follows the lib records of the rlibs it
+// links. A lib record that is gone (dropped as corrupt, or lost) made every
+// binary linking that rlib uncacheable until the rlib itself was compiled
+// again, which a restored rlib never is. Restoring the rlib writes its
+// record back, so the next build caches the binary again.
+func TestTrustLostLibRecordHeals(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, app("1"))
+	tw.step("a: cargo build", func(s *side) string { return s.cargo("a", "build") })
+	libs := filepath.Join(tw.grove.e.store, "objects", "lib")
+	if err := os.RemoveAll(libs); err != nil {
+		t.Fatal(err)
+	}
+	before := len(mustEvents(t, tw.grove.e))
+	tw.step("b: cargo build", func(s *side) string { return s.cargo("b", "build") })
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+	for _, ev := range mustEvents(t, tw.grove.e)[before:] {
+		if ev.Kind != "hit" {
+			t.Errorf("b: %s %s: %s", ev.Crate, ev.Kind, ev.Reason)
+		}
+	}
+}
