@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -82,4 +83,22 @@ func isDigest(d string) bool {
 		}
 	}
 	return true
+}
+
+// DecodeLib decodes a lib record. A record without the externs field ({},
+// null) says nothing about the rlib's dependencies and is an error, not an
+// rlib without dependencies ("externs": null).
+func DecodeLib(b []byte) (Lib, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return Lib{}, fmt.Errorf("lib record: %w", err)
+	}
+	if _, ok := raw["externs"]; !ok {
+		return Lib{}, errors.New("lib record without externs")
+	}
+	var l Lib
+	if err := json.Unmarshal(b, &l); err != nil {
+		return Lib{}, fmt.Errorf("lib record: %w", err)
+	}
+	return l, nil
 }

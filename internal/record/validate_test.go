@@ -76,3 +76,18 @@ func TestEntryValidate(t *testing.T) {
 		t.Error("nil entry is valid")
 	}
 }
+
+func TestDecodeLib(t *testing.T) {
+	for in, ok := range map[string]bool{
+		`{"externs":["liba-1.rlib"]}`: true,
+		`{"externs":null}`:            true, // an rlib without dependencies
+		`{}`:                          false,
+		`null`:                        false,
+		`{"externs":[`:                false,
+		`{"externs":"x"}`:             false,
+	} {
+		if _, err := DecodeLib([]byte(in)); (err == nil) != ok {
+			t.Errorf("DecodeLib(%s): %v", in, err)
+		}
+	}
+}

@@ -238,14 +238,8 @@ func decodes(ns string, b []byte) string {
 	var err error
 	switch ns {
 	case record.NSLib:
-		// An rlib with no dependencies has "externs": null; a record
-		// without the field at all ({}, null) says nothing.
-		var raw map[string]json.RawMessage
-		if err = json.Unmarshal(b, &raw); err == nil {
-			if _, ok := raw["externs"]; !ok {
-				return "lib record without externs"
-			}
-			err = json.Unmarshal(b, new(record.Lib))
+		if _, err := record.DecodeLib(b); err != nil {
+			return err.Error()
 		}
 	case record.NSCrate:
 		var c record.CrateKeys
