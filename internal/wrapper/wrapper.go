@@ -85,8 +85,12 @@ func (w *wrapper) run() (code int) {
 	st, err := store.OpenAccess(w.cfg.Dir, access)
 	if err != nil {
 		// A store others could write is not written to at all, not even
-		// its statistics; `grove stats` and `grove verify` say why.
-		w.untrusted = errors.Is(err, store.ErrUntrusted)
+		// its statistics, and never silently: each unit says so on stderr
+		// (Cargo shows it) until the store is removed or shared explicitly.
+		if errors.Is(err, store.ErrUntrusted) {
+			w.untrusted = true
+			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
+		}
 		return w.passthrough(stats.Error, err.Error())
 	}
 	w.st = st

@@ -172,6 +172,11 @@ func TestTrustUntrustedStoreIsRefused(t *testing.T) {
 	os.Chmod(tw.grove.e.store, 0o775)
 	before := treeListing(t, tw.grove.e.store)
 	tw.step("b: cargo build with a group-writable store", func(s *side) string { return s.cargo("b", "build") })
+	tw.both(func(s *side) { s.write("b", map[string]string{"src/lib.rs": "pub fn v() -> u32 { 2 }\n"}) })
+	if _, _, errOut := tw.grove.cargoOut("b", nil, "build"); !strings.Contains(errOut, "refusing a store others could write") {
+		t.Errorf("the build did not say why it ran without the cache:\n%s", errOut)
+	}
+	tw.plain.cargo("b", "build")
 	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
 	if after := treeListing(t, tw.grove.e.store); after != before {
 		t.Errorf("grove wrote into a store it refused:\nbefore:\n%s\nafter:\n%s", before, after)
