@@ -258,6 +258,9 @@ func TestTrustVerifyFindsBlobFlippedInPlace(t *testing.T) {
 	if code, out := tw.grove.groveCmd("verify"); code != 0 {
 		t.Errorf("second grove verify: exit %d\n%s", code, out)
 	}
+	if _, out := tw.grove.groveCmd("stats", "--json"); !strings.Contains(out, `"blobs": 1`) {
+		t.Errorf("grove stats does not count the quarantined blob:\n%s", out)
+	}
 	tw.step("b: cargo build", func(s *side) string { return s.cargo("b", "build") })
 	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
 }
@@ -438,24 +441,55 @@ func TestTrustGroupStoreSharedBetweenUsers(t *testing.T) {
 }
 
 // Issue 7 case 19: a binary's key follows the lib records of the rlibs it
-// links. A lib record that is gone (dropped as corrupt, or lost) made every
-// binary linking that rlib uncacheable until the rlib itself was compiled
-// again, which a restored rlib never is. Restoring the rlib writes its
-// record back, so the next build caches the binary again.
-func TestTrustLostLibRecordHeals(t *testing.T) {
+// links. A corrupt lib record made every binary linking that rlib
+// uncacheable on every build, forever. Now the closure walk drops it
+// (store.DropObject, counted in grove stats), restoring the rlib writes it
+// back, and the binary is cached again: at once when the record was lost,
+// one build later when it was corrupt.
+func TestTrustLibRecordHeals(t *testing.T) {
 	t.Parallel()
-	tw := newTwin(t, app("1"))
-	tw.step("a: cargo build", func(s *side) string { return s.cargo("a", "build") })
-	libs := filepath.Join(tw.grove.e.store, "objects", "lib")
-	if err := os.RemoveAll(libs); err != nil {
-		t.Fatal(err)
-	}
-	before := len(mustEvents(t, tw.grove.e))
-	tw.step("b: cargo build", func(s *side) string { return s.cargo("b", "build") })
-	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
-	for _, ev := range mustEvents(t, tw.grove.e)[before:] {
-		if ev.Kind != "hit" {
-			t.Errorf("b: %s %s: %s", ev.Crate, ev.Kind, ev.Reason)
-		}
+	for _, c := range []struct {
+		name     string
+		content  string // "" removes the records
+		healedIn string // the first worktree whose build is all hits
+	}{
+		{"lost", "", "b"},
+		{"corrupt", `{"externs":[`, "c"},
+		{"empty", `{}`, "c"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tw := newTwin(t, app("1"))
+			tw.step("a: cargo build", func(s *side) string { return s.cargo("a", "build") })
+			filepath.WalkDir(filepath.Join(tw.grove.e.store, "objects", "lib"), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if c.content == "" {
+						os.Remove(p)
+					} else {
+						os.WriteFile(p, []byte(c.content), 0o644)
+					}
+				}
+				return nil
+			})
+			tw.both(func(s *side) { s.addWorktree("c") })
+			healed := false
+			for _, wt := range []string{"b", "c"} {
+				before := len(mustEvents(t, tw.grove.e))
+				tw.step(wt+": cargo build", func(s *side) string { return s.cargo(wt, "build") })
+				tw.step(wt+": run", func(s *side) string { return s.run(wt, "target/debug/app") })
+				healed = healed || wt == c.healedIn
+				for _, ev := range mustEvents(t, tw.grove.e)[before:] {
+					if healed && ev.Kind != "hit" {
+						t.Errorf("%s: %s %s: %s", wt, ev.Crate, ev.Kind, ev.Reason)
+					}
+				}
+			}
+			if c.content != "" {
+				_, out := tw.grove.groveCmd("stats", "--json")
+				if !strings.Contains(out, `"lib": 1`) {
+					t.Errorf("grove stats does not count the dropped lib record:\n%s", out)
+				}
+			}
+		})
 	}
 }
