@@ -163,7 +163,7 @@ func TestCloneRestoreIsFresh(t *testing.T) {
 	if fi.ModTime().Before(start.Truncate(time.Second)) {
 		t.Errorf("cloned blob kept the source's mtime %v", fi.ModTime())
 	}
-	assertMode(t, s.BlobPath(d), 0o444)
+	assertMode(t, s.BlobPath(d), 0o644)
 
 	// Date the blob back, then restore it: the clone must not carry that date.
 	if err := os.Chtimes(s.BlobPath(d), old, old); err != nil {
