@@ -1,7 +1,6 @@
 package key
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -139,7 +138,7 @@ func (u *Unit) linkClosure() ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lib record %s: %w", d, err)
 		}
-		lib, err := decodeLib(b)
+		lib, err := record.DecodeLib(b)
 		if err != nil {
 			if dr, ok := u.records.(objectDropper); ok {
 				_ = dr.DropObject(record.NSLib, d)
@@ -156,19 +155,4 @@ func (u *Unit) linkClosure() ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// decodeLib reads a lib record; one without its externs field is corrupt
-// (an empty object would otherwise read as "no dependencies").
-func decodeLib(b []byte) (record.Lib, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return record.Lib{}, err
-	}
-	if _, ok := raw["externs"]; !ok {
-		return record.Lib{}, errors.New("no externs field")
-	}
-	var lib record.Lib
-	err := json.Unmarshal(b, &lib)
-	return lib, err
 }

@@ -11,10 +11,17 @@ import (
 )
 
 // lookup finds a stored entry whose recorded inputs match this tree (see
-// key.Unit.Matches), newest candidate first.
+// key.Unit.Matches), newest candidate first. An entry that does not decode,
+// or decodes but cannot serve this invocation (issue 7 case 14: `{}` or
+// `null` restored nothing and counted as a hit), is dropped and the next
+// candidate tried; a miss then writes it again.
 func (w *wrapper) lookup(u *key.Unit) (*record.Entry, string, error) {
 	m, err := readManifest(w, u.ArgKey)
 	if err != nil || m == nil {
+		return nil, "", err
+	}
+	names, err := u.Inv.OutputNames()
+	if err != nil {
 		return nil, "", err
 	}
 	for _, c := range m.Candidates {
@@ -29,8 +36,14 @@ func (w *wrapper) lookup(u *key.Unit) (*record.Entry, string, error) {
 			return nil, "", err
 		}
 		var e record.Entry
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, "", fmt.Errorf("entry %s: %w", c.Entry, err)
+		err = json.Unmarshal(b, &e)
+		if err == nil {
+			err = e.Validate(names, u.Inv.DepInfoName())
+		}
+		if err != nil {
+			w.logf("entry %s: %v; dropped", c.Entry, err)
+			_ = w.st.DropObject(record.NSEntry, c.Entry)
+			continue
 		}
 		return &e, c.Entry, nil
 	}

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/key"
-	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
@@ -164,10 +163,6 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	if entry == nil {
 		return 0, false
 	}
-	if err := w.checkEntry(u, entry, entryKey); err != nil {
-		w.logf("%v", err)
-		return 0, false
-	}
 	t1 := time.Now()
 	res, err := w.restore(u, entry)
 	w.ev.RestoreUs = time.Since(t1).Microseconds()
@@ -188,28 +183,6 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	}
 	w.finish(stats.Hit, reason)
 	return 0, true
-}
-
-// checkEntry drops an entry that parses but cannot serve this invocation
-// (issue 7 case 14: {} or null decode without error and restored nothing,
-// counted as a hit): it must hold exactly the outputs this invocation
-// writes. Dropping it lets this miss's save write the entry again.
-//
-// For the lead: this belongs in lookup's candidate loop (an invalid
-// candidate's entry is dropped and the next candidate tried), once lookup
-// has moved; then this function goes.
-func (w *wrapper) checkEntry(u *key.Unit, e *record.Entry, entryKey string) error {
-	names, err := u.Inv.OutputNames()
-	if err == nil {
-		err = e.Validate(names, u.Inv.DepInfoName())
-	}
-	if err == nil {
-		return nil
-	}
-	if derr := w.st.DropObject(record.NSEntry, entryKey); derr != nil {
-		return fmt.Errorf("entry %s: %w (and dropping it: %v)", entryKey, err, derr)
-	}
-	return fmt.Errorf("entry %s: %w; dropped", entryKey, err)
 }
 
 // passthrough records why the invocation is not served from the cache and
