@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 // A twin is one everyday scenario built twice, side by side: once with
@@ -246,4 +248,26 @@ func lastLines(s string, n int) string {
 		ls = ls[len(ls)-n:]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// events returns the wrapper events recorded in the side's store so far
+// (none on the plain side). Take its length before a step and slice after
+// it to see what grove did in that step.
+func (s *side) events() []stats.Event {
+	s.t.Helper()
+	if !s.grove {
+		return nil
+	}
+	return mustEvents(s.t, s.e)
+}
+
+// toolchainBin returns the bin directory of the active toolchain (where the
+// real rustc lives, not rustup's proxy).
+func toolchainBin(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("rustc", "--print", "sysroot").Output()
+	if err != nil {
+		t.Fatalf("rustc --print sysroot: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin")
 }
