@@ -152,8 +152,11 @@ func newOffCmd() *cobra.Command {
 		Long: `Remove what grove init wrote to the repository root's .cargo/config.toml:
 build.rustc-wrapper if it is "grove", and build.target-dir if it points at
 this repository's .shared-target. Configs written by init --shared --all into
-worktrees outside the root are cleaned too. Every other byte stays as it was.
-A file that init created and that is now empty is removed.
+worktrees outside the root are cleaned too. A value init replaced (say
+rustc-wrapper = "sccache") is put back: init kept it in a comment on the
+key's line ("# grove off restores: ..."). Every other byte stays as it was.
+A file that init created and that is now empty is removed, and its .cargo/
+dir only if nothing else is in it.
 
 .gitignore and .shared-target/ are left alone. Delete the shared dir
 yourself if you no longer want its builds.
@@ -180,6 +183,9 @@ yourself if you no longer want its builds.
 			}
 			for _, p := range res.Changed {
 				fmt.Fprintf(w, "removed grove's settings from %s\n", p)
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintf(w, "note: %s\n", n)
 			}
 			return nil
 		},
