@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // grove is the binary built once by TestMain.
@@ -260,7 +262,7 @@ func makeReadOnly(t *testing.T, dir string) {
 		t.Cleanup(func() { exec.Command("chattr", "-R", "-i", dir).Run() })
 		return
 	} else {
-		t.Skipf("cannot make a directory read-only for root here: no bind mount, chattr: %v %s", err, out)
+		testneed.Missing(t, "mount", fmt.Sprintf("cannot make a directory read-only for root here: no bind mount, chattr: %v %s", err, out))
 	}
 }
 
@@ -325,7 +327,7 @@ func reclaim(t *testing.T, dir string) int64 {
 // workspace, status while a build holds the lock, and undo with off.
 func TestTinyWorkflow(t *testing.T) {
 	if _, err := exec.LookPath("cargo"); err != nil {
-		t.Skip("cargo not on PATH")
+		testneed.Missing(t, "cargo", err)
 	}
 	root := tinyRepo(t)
 	a := filepath.Join(root, "worktrees", "a")
@@ -390,14 +392,14 @@ const corpus = "../../shared/corpus/ws"
 // dependency unit; and grove reclaim frees what grove status said.
 func TestCorpusSharedTarget(t *testing.T) {
 	if _, err := os.Stat("/usr/share/cargo/registry"); err != nil {
-		t.Skip("corpus crate sources missing (/usr/share/cargo/registry): run ../shared/corpus/setup.sh")
+		testneed.Missing(t, "registry", "corpus crate sources missing (/usr/share/cargo/registry): run ../shared/corpus/setup.sh")
 	}
 	src, err := filepath.Abs(corpus)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(src, "Cargo.toml")); err != nil {
-		t.Skipf("corpus not found at %s", src)
+		testneed.Missing(t, "corpus", "not found at "+src)
 	}
 	if testing.Short() {
 		t.Skip("corpus build takes minutes; skipped with -short")

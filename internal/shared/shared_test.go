@@ -3,6 +3,7 @@ package shared
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/grove-rs/grove/internal/cargolock"
 	"github.com/grove-rs/grove/internal/gitwt"
 	"golang.org/x/sys/unix"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // TestSharedWorkflow is the seed's three steps on a tiny workspace with
@@ -279,7 +282,7 @@ func makeReadOnly(t *testing.T, dir string) {
 		t.Cleanup(func() { runQuiet(dir, "chattr", "-R", "-i", dir) })
 		return
 	} else {
-		t.Skipf("cannot make a directory read-only for root here (no bind mount, chattr: %v %s)", err, out)
+		testneed.Missing(t, "mount", fmt.Sprintf("cannot make a directory read-only for root here (no bind mount, chattr: %v %s)", err, out))
 	}
 }
 
