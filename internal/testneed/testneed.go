@@ -24,6 +24,7 @@ func Missing(t testing.TB, what string, why any) {
 	t.Helper()
 	if Required(what) {
 		t.Fatalf("%s is required (%s=%s) but missing: %v", what, Env, os.Getenv(Env), why)
+		return
 	}
 	t.Skipf("%s missing: %v (set %s=%s to make this a failure)", what, why, Env, what)
 }

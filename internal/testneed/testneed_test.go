@@ -21,3 +21,29 @@ func TestRequired(t *testing.T) {
 		}
 	}
 }
+
+// recorder is a testing.TB that records how a test ended.
+type recorder struct {
+	testing.TB
+	ended string
+}
+
+func (r *recorder) Helper()                       {}
+func (r *recorder) Fatalf(string, ...any)         { r.ended = "fail" }
+func (r *recorder) Skipf(format string, a ...any) { r.ended = "skip" }
+
+func TestMissing(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"", "skip"},
+		{"nightly", "skip"},
+		{"cargo", "fail"},
+		{"all", "fail"},
+	} {
+		t.Setenv(Env, tc.env)
+		r := &recorder{TB: t}
+		Missing(r, "cargo", "not on PATH")
+		if r.ended != tc.want {
+			t.Errorf("%s=%q: missing cargo ends the test with %q, want %q", Env, tc.env, r.ended, tc.want)
+		}
+	}
+}
