@@ -19,7 +19,7 @@ import (
 	"github.com/grove-rs/grove/internal/testneed"
 )
 
-// grove is the binary built once by TestMain.
+// grove is the binary built once by TestMain, with cargo-grove beside it.
 var grove string
 
 func TestMain(m *testing.M) {
@@ -34,7 +34,8 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	grove = filepath.Join(dir, "grove")
-	build := exec.Command("go", "build", "-o", grove, "./cmd/grove")
+	// cargo-grove beside grove: `cargo grove ...` (grove's dir is on PATH).
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/grove", "./cmd/cargo-grove")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
