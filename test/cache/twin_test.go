@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,10 +282,7 @@ func (s *side) groveCLI(wt string, args ...string) string {
 	if !s.grove {
 		return "ok"
 	}
-	cmd := exec.Command(groveBin, args...)
-	cmd.Dir = s.wt(wt)
-	cmd.Env = append(cleanEnv(), "GROVE_DIR="+s.e.store)
-	out, err := cmd.CombinedOutput()
+	_, out, err := s.groveOut(wt, args...)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -295,6 +293,20 @@ func (s *side) groveCLI(wt string, args ...string) string {
 		s.t.Fatalf("grove %v: %v", args, err)
 		return ""
 	}
+}
+
+// groveOut runs the grove CLI (grove side only) and returns its stdout
+// and combined output.
+func (s *side) groveOut(wt string, args ...string) (stdout, combined string, err error) {
+	s.t.Helper()
+	cmd := exec.Command(groveBin, args...)
+	cmd.Dir = s.wt(wt)
+	cmd.Env = append(cleanEnv(), "GROVE_DIR="+s.e.store)
+	var so, all bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&so, &all)
+	cmd.Stderr = &all
+	err = cmd.Run()
+	return so.String(), all.String(), err
 }
 
 // cargoByConfig runs cargo in worktree wt with no RUSTC_WRAPPER in the
@@ -343,4 +355,11 @@ func (s *side) tree(wt, dir string) string {
 		fmt.Fprintf(&b, "%v\n", strings.ReplaceAll(err.Error(), s.wt(wt), "<wt>"))
 	}
 	return b.String()
+}
+
+// alias names a directory inside worktree wt (rel to it, e.g. "rust" for a
+// Cargo workspace in a subdirectory), so that cargo, run and the other
+// steps can run there: s.cargo("a/rust", "build").
+func (s *side) alias(name, wt, rel string) {
+	s.wts[name] = filepath.Join(s.wt(wt), rel)
 }
