@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/grove-rs/grove/internal/testneed"
@@ -89,4 +90,71 @@ func TestCargoGroveStats(t *testing.T) {
 	if r := runGrove(t, root, "stats", "--json"); r.stdout != string(out) {
 		t.Errorf("grove stats differs from cargo grove stats:\n%s\n%s", r.stdout, out)
 	}
+}
+
+// `grove doctor` in cache mode finds what silently costs hits, each as its
+// own problem; a clean setup has none.
+func TestDoctorCacheMode(t *testing.T) {
+	otherFS := "/dev/shm"
+	if dev(t, otherFS) == dev(t, t.TempDir()) {
+		testneed.Missing(t, "mount", "no second file system (/dev/shm is on the same one as the temp dir)")
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, root string) []string // returns extra env
+		want  string                                   // check name, "" for no problem
+	}{
+		{name: "clean", setup: func(t *testing.T, root string) []string { return nil }},
+		{name: "store on another file system", want: "store-filesystem", setup: func(t *testing.T, root string) []string {
+			return []string{"GROVE_DIR=" + filepath.Join(otherFS, "grove-doctor-test-store")}
+		}},
+		{name: "rustc outside a toolchain", want: "rustc-toolchain", setup: func(t *testing.T, root string) []string {
+			p := filepath.Join(t.TempDir(), "bin", "rustc")
+			writeFile(t, p, "#!/bin/sh\nexec rustc \"$@\"\n")
+			return []string{"RUSTC=" + p}
+		}},
+		{name: "stale hook", want: "hook-stale", setup: func(t *testing.T, root string) []string {
+			writeFile(t, filepath.Join(root, ".git", "hooks", "post-checkout"), "#!/bin/sh\n# grove: seed the target dir of a new worktree from a built one.\ngrove seed\n")
+			return nil
+		}},
+		{name: "unknown Cargo layout", want: "cargo-layout", setup: func(t *testing.T, root string) []string {
+			writeFile(t, filepath.Join(root, "target", "debug", "units", "x"), "")
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := tinyRepo(t)
+			if r := runGrove(t, root, "init"); r.code != 0 {
+				t.Fatalf("grove init: %s", r.stderr)
+			}
+			extra := append([]string{"GROVE_DIR=" + filepath.Join(filepath.Dir(root), "store")}, tt.setup(t, root)...)
+			cmd := exec.Command(grove, "doctor", "--json")
+			cmd.Dir = root
+			cmd.Env = env(extra...)
+			out, _ := cmd.Output()
+			var rep struct {
+				Problems []struct{ Check, Message string }
+			}
+			if err := json.Unmarshal(out, &rep); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var got []string
+			for _, p := range rep.Problems {
+				got = append(got, p.Check)
+			}
+			if want := tt.want; strings.Join(got, ",") != want {
+				t.Errorf("problems %v, want [%s]\n%s", got, want, out)
+			}
+		})
+	}
+}
+
+func dev(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(st.Dev)
 }

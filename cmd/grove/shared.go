@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/shared"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -28,7 +29,12 @@ func openRepo(cmd *cobra.Command, dir string) (*shared.Repo, error) {
 	if dir == "" {
 		dir = "."
 	}
-	return shared.Open(cmd.Context(), dir, os.Getenv)
+	r, err := shared.Open(cmd.Context(), dir, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	r.StoreDir = settings.FromEnv(buildEnv(dir)).Dir
+	return r, nil
 }
 
 func addDirFlag(c *cobra.Command, dir *string) {
@@ -422,6 +428,13 @@ func newDoctorCmd() *cobra.Command {
 		Use:   "doctor",
 		Short: "Check the setup and print each problem with its fix",
 		Long: `Check grove's setup of this repository. Each problem is printed with its fix.
+
+In cache mode, doctor checks what silently costs hits: the store on another
+file system than a worktree's target dir (restores copy instead of linking),
+a rustc that is not inside a toolchain (nothing is cached; it also reads
+grove's statistics for such units), a seed hook that is not executable or
+older than this grove's, and a Cargo whose target-dir layout grove does not
+know.
 
 In shared mode, doctor checks these things. The config exists and git
 ignores it. The target-dir is absolute and exists. .shared-target/ is

@@ -280,3 +280,13 @@ func TrackedManifests(ctx context.Context, top string) ([]string, error) {
 	}
 	return paths, nil
 }
+
+// HooksDir returns the directory git runs hooks from for the repository
+// containing dir (core.hooksPath honoured).
+func HooksDir(ctx context.Context, dir string) (string, error) {
+	out, err := git(ctx, dir, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out), nil
+}

@@ -64,6 +64,7 @@ func Doctor(ctx context.Context, r *Repo) (*Report, error) {
 			src = userCfg
 		}
 		note("config-present", "cache mode: build.rustc-wrapper = \"grove\" in "+src, "")
+		r.doctorCache(ctx, problem)
 	case ModeShared:
 		r.doctorShared(ctx, rep, problem, note)
 	}

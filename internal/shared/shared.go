@@ -55,6 +55,9 @@ type Repo struct {
 	// side by side); Workspace is "." then.
 	Workspace    string
 	WorkspaceErr error
+	// StoreDir is the cache-mode store builds here use (GROVE_DIR as
+	// Cargo hands it to the wrapper); "" skips the checks that need it.
+	StoreDir string
 }
 
 // Open finds the repository containing dir and checks that it is a Rust
