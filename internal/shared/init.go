@@ -88,6 +88,18 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 	if _, _, err := r.Mode(); err != nil { // parses the config: malformed stops here
 		return nil, err
 	}
+	if r.ConfigTracked {
+		if err := r.initSharedCommitted(ctx, opts, res); err != nil {
+			return nil, err
+		}
+		wts, err := r.worktrees(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.Worktrees = r.sharedCoverage(wts)
+		res.Notes = append(res.Notes, envNotes(r.Env)...)
+		return res, nil
+	}
 	if err := r.refuseTracked(ctx, r.Root, r.ConfigPath); err != nil {
 		return nil, err
 	}
@@ -208,6 +220,14 @@ func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 	} else if ok {
 		res.Notes = append(res.Notes, fmt.Sprintf("%s sets build.target-dir = %s (not grove's); left as is", r.ConfigPath, td))
 	}
+	if on, err := r.committedMode(); err != nil {
+		return nil, err
+	} else if on {
+		res.SwitchedFrom = ModeShared
+		if err := r.removeCommittedConfigs(ctx, &p, res); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
@@ -271,6 +291,9 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 		if err := r.removeOutsideConfigs(ctx, &p, res); err != nil {
 			return nil, err
 		}
+		if err := r.removeCommittedConfigs(ctx, &p, res); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.check(); err != nil {
 		return nil, err
@@ -295,6 +318,28 @@ func (r *Repo) removeOutsideConfigs(ctx context.Context, p *plan, res *InitResul
 			continue
 		}
 		cfg := ConfigPathIn(w.Path)
+		td, ok, err := cargoconfig.Get(cfg, "build", "target-dir")
+		if err != nil {
+			return err
+		}
+		if ok && samePath(td, r.SharedDir) {
+			p.add(cfg, func() (bool, error) { return restore(res, cfg, "target-dir", td) })
+		}
+	}
+	return nil
+}
+
+// removeCommittedConfigs plans undoing what shared mode with a committed
+// root config wrote (committed.go).
+func (r *Repo) removeCommittedConfigs(ctx context.Context, p *plan, res *InitResult) error {
+	if !r.Committed {
+		return nil
+	}
+	wts, err := r.worktrees(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cfg := range r.committedConfigs(wts) {
 		td, ok, err := cargoconfig.Get(cfg, "build", "target-dir")
 		if err != nil {
 			return err

@@ -55,6 +55,12 @@ type Repo struct {
 	// side by side); Workspace is "." then.
 	Workspace    string
 	WorkspaceErr error
+	// ConfigTracked is true when git tracks the root config.
+	ConfigTracked bool
+	// Committed is true when the root config is tracked by git and sets no
+	// target-dir: shared mode then leaves it alone and SharedDir is the
+	// main worktree's own target dir (see committed.go).
+	Committed bool
 	// StoreDir is the cache-mode store builds here use (GROVE_DIR as
 	// Cargo hands it to the wrapper); "" skips the checks that need it.
 	StoreDir string
@@ -98,6 +104,21 @@ func Open(ctx context.Context, dir string, env cargoconfig.Env) (*Repo, error) {
 		r.Workspace = ws
 	} else {
 		r.WorkspaceErr = err
+	}
+	if tracked, err := gitwt.IsTracked(ctx, root, r.ConfigPath); err != nil {
+		return nil, err
+	} else if tracked {
+		r.ConfigTracked = true
+		_, setsTarget, err := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
+		if err == nil && !setsTarget {
+			r.Committed = true
+			// Cargo's default for the main worktree, from config files alone.
+			if td, _, err := cargoconfig.TargetDir(r.WorkspaceIn(root), configEnv(env)); err == nil {
+				r.SharedDir = td
+			} else {
+				r.SharedDir = filepath.Join(r.WorkspaceIn(root), "target")
+			}
+		}
 	}
 	return r, nil
 }
@@ -147,6 +168,11 @@ func (r *Repo) Mode() (mode Mode, userWrapper string, err error) {
 		return ModeNone, "", err
 	}
 	if ok && r.isSharedDir(td) {
+		return ModeShared, "", nil
+	}
+	if on, err := r.committedMode(); err != nil {
+		return ModeNone, "", err
+	} else if on {
 		return ModeShared, "", nil
 	}
 	w, ok, err := cargoconfig.Get(r.ConfigPath, "build", "rustc-wrapper")

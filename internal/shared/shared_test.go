@@ -242,14 +242,14 @@ func TestBadInput(t *testing.T) {
 		}
 		sameSnapshot(t, before, snapshot(t, root))
 	})
-	t.Run("tracked config", func(t *testing.T) {
+	t.Run("tracked config that sets target-dir", func(t *testing.T) {
 		_, root := tinyRepo(t)
-		writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[net]\noffline = true\n")
+		writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[build]\ntarget-dir = \"out\"\n")
 		run(t, root, "git", "add", ".cargo/config.toml")
 		run(t, root, "git", "commit", "-q", "-m", "config")
 		before := snapshot(t, root)
 		_, err := InitShared(ctx, open(t, root), InitOptions{})
-		if err == nil || !strings.Contains(err.Error(), "is tracked by git") || strings.Contains(err.Error(), "\n") {
+		if err == nil || !strings.Contains(err.Error(), "is committed and sets build.target-dir") || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("err = %v", err)
 		}
 		sameSnapshot(t, before, snapshot(t, root))
