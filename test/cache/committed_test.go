@@ -46,6 +46,9 @@ func TestSharedModeCommittedConfig(t *testing.T) {
 			}
 		}
 	}
+	if _, all, err := tw.grove.groveOut("c", "doctor"); err != nil {
+		t.Errorf("grove doctor in c: %v\n%s", err, all)
+	}
 	for _, wt := range []string{"a", "b", "c"} {
 		tw.step(wt+": nothing committed changed", func(s *side) string { return s.git(wt, "status", "--porcelain") })
 	}
