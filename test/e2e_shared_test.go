@@ -194,16 +194,18 @@ func TestBadInput(t *testing.T) {
 			msg:  ".cargo/config.toml is not valid TOML: line 2", code: 1,
 		},
 		{
-			name: "tracked config",
+			// A committed config is fine for shared mode (test/cache's
+			// TestSharedModeCommittedConfig), unless it sets target-dir.
+			name: "committed config that sets target-dir",
 			setup: func(t *testing.T) string {
 				root := tinyRepo(t)
-				writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[net]\noffline = true\n")
+				writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[build]\ntarget-dir = \"out\"\n")
 				run(t, root, "git", "add", ".cargo/config.toml")
 				run(t, root, "git", "commit", "-q", "-m", "config")
 				return root
 			},
 			args: [][]string{{"init", "--shared"}},
-			msg:  ".cargo/config.toml is tracked by git", code: 1,
+			msg:  ".cargo/config.toml is committed and sets build.target-dir", code: 1,
 		},
 		{
 			name: "read-only repository",
