@@ -56,16 +56,24 @@ $CARGO_HOME/config.toml instead, for every repository.
 
 With --shared, sets up one target dir for all worktrees (the shared mode):
 .shared-target/ goes into .gitignore, and build.target-dir = "<root>/.shared-target"
-into the root's .cargo/config.toml. That file must not be tracked by git,
-because the path only works on this machine. Cargo only reads config files in the
-build directory and its parents, so a worktree outside the repository root
+into the root's .cargo/config.toml, kept out of git because the path only
+works on this machine (a committed config: see below). Cargo only reads config
+files in the build directory and its parents, so a worktree outside the root
 does not see that config. --all writes the same setting into each such worktree
 (only where the file is untracked). grove init lists which worktrees are
 covered.
 
 Every other key, table and comment in the config stays byte for byte. Running
 init again changes nothing. Switching between the modes removes the other mode's
-key. If a check fails, init writes nothing.`,
+key. A value init replaces (rustc-wrapper = "sccache", a target-dir) is kept in a
+comment on the key's line, and grove off puts it back. If a check fails, init
+writes nothing.
+
+With a committed .cargo/config.toml, --shared leaves it alone: the main
+worktree's own target dir becomes the shared dir, and the worktrees find it
+through uncommitted configs in the directories that hold them (worktrees/,
+.worktrees/, and with --all the parent of a worktree elsewhere when it holds
+only this repository's worktrees). See docs/shared-mode.md.`,
 		Example: `  grove init                 # cache mode for this repository
   grove init --user          # cache mode for every repository of this user
   grove init --shared        # shared target dir for worktrees under the root

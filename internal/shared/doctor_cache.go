@@ -44,7 +44,7 @@ func (r *Repo) doctorCache(ctx context.Context, problem func(check, msg, fix str
 		}
 	}
 	r.checkStoreFS(targets, problem)
-	r.checkRustc(problem)
+	r.checkRustc(wts, problem)
 	r.checkHook(ctx, problem)
 	r.checkCargoLayout(targets, problem)
 }
@@ -89,7 +89,7 @@ func deviceOf(p string) (uint64, error) {
 // checkRustc: a rustc grove cannot tie to a toolchain (a rustup proxy, a
 // script) makes every unit uncacheable. It looks at the rustc the config
 // names, and at what the wrapper recorded for builds in these worktrees.
-func (r *Repo) checkRustc(problem func(check, msg, fix string)) {
+func (r *Repo) checkRustc(wts []gitwt.Worktree, problem func(check, msg, fix string)) {
 	ws := r.WorkspaceIn(r.Root)
 	rustc, src := r.Env("RUSTC"), "RUSTC"
 	if rustc == "" {
@@ -112,7 +112,7 @@ func (r *Repo) checkRustc(problem func(check, msg, fix string)) {
 	}
 	n := 0
 	for _, e := range evs {
-		if strings.Contains(e.Reason, toolchain.ErrNotToolchain.Error()) && r.holds(e.Dir) {
+		if strings.Contains(e.Reason, toolchain.ErrNotToolchain.Error()) && inAny(e.Dir, wts) {
 			n++
 		}
 	}
@@ -122,21 +122,13 @@ func (r *Repo) checkRustc(problem func(check, msg, fix string)) {
 	}
 }
 
-// holds reports whether dir is inside the repository's root or one of its
-// worktrees' paths as git lists them.
-func (r *Repo) holds(dir string) bool {
+// inAny reports whether dir is inside one of the worktrees.
+func inAny(dir string, wts []gitwt.Worktree) bool {
 	if dir == "" {
 		return false
 	}
-	if rel, err := filepath.Rel(r.Root, dir); err == nil && !strings.HasPrefix(rel, "..") {
-		return true
-	}
-	wts, err := r.Git.List(context.Background())
-	if err != nil {
-		return false
-	}
 	for _, w := range wts {
-		if rel, err := filepath.Rel(w.Path, dir); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(w.Path, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			return true
 		}
 	}
