@@ -57,3 +57,37 @@ func TestCommittedOutsideParent(t *testing.T) {
 		t.Error("off left the parent's config grove created")
 	}
 }
+
+// In shared mode with a committed config the shared dir is the main
+// worktree's own target/: status and reclaim offer a worktree's old
+// target/, never the main one's.
+func TestCommittedReclaim(t *testing.T) {
+	needCargo(t)
+	ctx := context.Background()
+	_, root := tinyRepo(t)
+	writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[alias]\nxb = \"build\"\n")
+	writeFile(t, filepath.Join(root, ".gitignore"), "/target\n/worktrees\n")
+	run(t, root, "git", "add", "-A")
+	run(t, root, "git", "commit", "-q", "-m", "team config")
+	wt := filepath.Join(root, "worktrees", "c")
+	addWorktree(t, root, wt)
+	cargoBuild(t, root)
+	cargoBuild(t, wt) // its own target/, before shared mode
+	if _, err := InitShared(ctx, open(t, root), InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := GetStatus(ctx, open(t, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode != ModeShared {
+		t.Fatalf("mode %s", st.Mode)
+	}
+	var paths []string
+	for _, c := range st.Reclaim {
+		paths = append(paths, c.Path)
+	}
+	if want := filepath.Join(wt, "target"); strings.Join(paths, ",") != want {
+		t.Errorf("reclaim candidates %v, want [%s]", paths, want)
+	}
+}
