@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -30,8 +31,8 @@ type Call struct {
 // program (a path, or a name like rustc's) is a workspace wrapper. A grove
 // subcommand name never contains a path separator and never names rustc,
 // so the forms cannot be confused; isCommand tells a bare workspace wrapper
-// name from a subcommand followed by a path (`grove bench /repo`), and is
-// only called in that rare case, off the hot path.
+// (or RUSTC) name from a subcommand (`grove bench /repo`, `grove stats
+// --json`), and is only called in those rare cases, off the hot path.
 func Detect(args []string, isCommand func(string) bool) (Call, bool) {
 	if len(args) < 2 {
 		return Call{}, false
@@ -43,6 +44,14 @@ func Detect(args []string, isCommand func(string) bool) (Call, bool) {
 	}
 	if hasSep(first) || isRustcName(filepath.Base(first)) || filepath.Base(first) == "clippy-driver" {
 		return Call{Rustc: first, Args: args[2:]}, true
+	}
+	// RUSTC set to another bare name found on PATH (a script of the user's):
+	// followed by rustc's options, and neither a subcommand nor a typo of
+	// one (a typo is not a program on PATH).
+	if len(args) >= 3 && strings.HasPrefix(args[2], "-") && !strings.HasPrefix(first, "-") && !isCommand(first) {
+		if _, err := exec.LookPath(first); err == nil {
+			return Call{Rustc: first, Args: args[2:]}, true
+		}
 	}
 	return Call{}, false
 }

@@ -33,6 +33,11 @@ func TestDetect(t *testing.T) {
 		{[]string{"grove", "/usr/bin/cargo", "/opt/my-compiler", "-vV"},
 			&Call{Workspace: "/usr/bin/cargo", Rustc: "/opt/my-compiler", Args: []string{"-vV"}}},
 		{[]string{"grove", "/tc/bin/rustc", "rustc.rs"}, &Call{Rustc: "/tc/bin/rustc", Args: []string{"rustc.rs"}}},
+		// RUSTC set to a bare name on PATH; a typo of a subcommand is not one.
+		{[]string{"grove", "sh", "-vV"}, &Call{Rustc: "sh", Args: []string{"-vV"}}},
+		{[]string{"grove", "stauts", "--json"}, nil},
+		{[]string{"grove", "seed", "--dry-run"}, nil},
+		{[]string{"grove", "init", "--shared"}, nil},
 		// A workspace wrapper named like a grove subcommand is taken for
 		// the subcommand only when bare; a path is always a program.
 		{[]string{"grove", "./bench", "rustc", "-vV"}, &Call{Workspace: "./bench", Rustc: "rustc", Args: []string{"-vV"}}},

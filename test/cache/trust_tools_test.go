@@ -197,3 +197,20 @@ func TestTrustCargoClippy(t *testing.T) {
 	tw.both(func(s *side) { s.write("b", map[string]string{"l/src/lib.rs": "pub fn v() -> u32 {\n    1\n}\n"}) })
 	tw.step("b: clippy after the fix", func(s *side) string { return lints(s, "b") })
 }
+
+// Issue 7, C15/C17's class, a name found on PATH: RUSTC set to a script of
+// the user's by bare name. Cargo runs `grove myrustc ARGS`; grove must
+// take it for the compiler, not a subcommand, and never break the build
+// (a script outside a toolchain is run uncached).
+func TestTrustRustcScriptOnPath(t *testing.T) {
+	t.Parallel()
+	path := pathScript(t, "myrustc", "exec rustc \"$@\"\n")
+	extra := []string{"PATH=" + path, "RUSTC=myrustc"}
+	tw := newTwin(t, twoCrates())
+	tw.step("a: build", func(s *side) string { return s.cargoEnv("a", extra, "build") + "\n" + s.run("a", "target/debug/app") })
+	for _, e := range tw.grove.events() {
+		if e.Kind != stats.Uncacheable || !strings.Contains(e.Reason, "not inside a toolchain") {
+			t.Errorf("a: %s %s: %s, want uncacheable: not inside a toolchain", e.Kind, e.Crate, e.Reason)
+		}
+	}
+}
