@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/bench/report"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // buildGroveForBench builds ./cmd/grove into the test's temp dir and
@@ -40,7 +42,7 @@ func requireToolsForBench(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not on PATH", tool)
+			testneed.Missing(t, tool, err)
 		}
 	}
 }

@@ -15,9 +15,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
-// grove is the binary built once by TestMain.
+// grove is the binary built once by TestMain, with cargo-grove beside it.
 var grove string
 
 func TestMain(m *testing.M) {
@@ -32,7 +34,8 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	grove = filepath.Join(dir, "grove")
-	build := exec.Command("go", "build", "-o", grove, "./cmd/grove")
+	// cargo-grove beside grove: `cargo grove ...` (grove's dir is on PATH).
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/grove", "./cmd/cargo-grove")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -191,16 +194,18 @@ func TestBadInput(t *testing.T) {
 			msg:  ".cargo/config.toml is not valid TOML: line 2", code: 1,
 		},
 		{
-			name: "tracked config",
+			// A committed config is fine for shared mode (test/cache's
+			// TestSharedModeCommittedConfig), unless it sets target-dir.
+			name: "committed config that sets target-dir",
 			setup: func(t *testing.T) string {
 				root := tinyRepo(t)
-				writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[net]\noffline = true\n")
+				writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[build]\ntarget-dir = \"out\"\n")
 				run(t, root, "git", "add", ".cargo/config.toml")
 				run(t, root, "git", "commit", "-q", "-m", "config")
 				return root
 			},
 			args: [][]string{{"init", "--shared"}},
-			msg:  ".cargo/config.toml is tracked by git", code: 1,
+			msg:  ".cargo/config.toml is committed and sets build.target-dir", code: 1,
 		},
 		{
 			name: "read-only repository",
@@ -260,7 +265,7 @@ func makeReadOnly(t *testing.T, dir string) {
 		t.Cleanup(func() { exec.Command("chattr", "-R", "-i", dir).Run() })
 		return
 	} else {
-		t.Skipf("cannot make a directory read-only for root here: no bind mount, chattr: %v %s", err, out)
+		testneed.Missing(t, "mount", fmt.Sprintf("cannot make a directory read-only for root here: no bind mount, chattr: %v %s", err, out))
 	}
 }
 
@@ -325,7 +330,7 @@ func reclaim(t *testing.T, dir string) int64 {
 // workspace, status while a build holds the lock, and undo with off.
 func TestTinyWorkflow(t *testing.T) {
 	if _, err := exec.LookPath("cargo"); err != nil {
-		t.Skip("cargo not on PATH")
+		testneed.Missing(t, "cargo", err)
 	}
 	root := tinyRepo(t)
 	a := filepath.Join(root, "worktrees", "a")
@@ -390,14 +395,14 @@ const corpus = "../../shared/corpus/ws"
 // dependency unit; and grove reclaim frees what grove status said.
 func TestCorpusSharedTarget(t *testing.T) {
 	if _, err := os.Stat("/usr/share/cargo/registry"); err != nil {
-		t.Skip("corpus crate sources missing (/usr/share/cargo/registry): run ../shared/corpus/setup.sh")
+		testneed.Missing(t, "registry", "corpus crate sources missing (/usr/share/cargo/registry): run ../shared/corpus/setup.sh")
 	}
 	src, err := filepath.Abs(corpus)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(src, "Cargo.toml")); err != nil {
-		t.Skipf("corpus not found at %s", src)
+		testneed.Missing(t, "corpus", "not found at "+src)
 	}
 	if testing.Short() {
 		t.Skip("corpus build takes minutes; skipped with -short")

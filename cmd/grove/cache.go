@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,16 +21,17 @@ import (
 // cacheCmds returns the commands that inspect the cache: stats, explain,
 // clean, verify.
 func cacheCmds() []*cobra.Command {
-	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd(), newVerifyCmd(), newSeedCmd()}
+	return []*cobra.Command{newStatsCmd(), newExplainCmd(), newCleanCmd(), newVerifyCmd(), newSeedCmd(), newConfigCmd()}
 }
 
-func storeDir() string { return settings.FromEnv(os.Getenv).Dir }
+// storeDir is the store a build started in the current directory uses.
+func storeDir() string { return settings.FromEnv(buildEnv(".")).Dir }
 
 // openStore opens the store as the wrapper does (GROVE_DIR,
-// GROVE_SHARED_STORE), so a command refuses exactly the stores the wrapper
-// refuses, and says why.
+// GROVE_SHARED_STORE, Cargo's [env] included), so a command refuses exactly
+// the stores the wrapper refuses, and says why.
 func openStore() (*store.Store, error) {
-	cfg := settings.FromEnv(os.Getenv)
+	cfg := settings.FromEnv(buildEnv("."))
 	access, err := store.ParseAccess(cfg.Shared)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}

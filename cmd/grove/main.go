@@ -19,8 +19,8 @@ import (
 var version = "dev"
 
 func main() {
-	if wrapper.IsWrapperInvocation(os.Args) {
-		os.Exit(wrapper.Main(os.Args[1], os.Args[2:]))
+	if call, ok := wrapper.Detect(os.Args, isCommand); ok {
+		os.Exit(call.Run())
 	}
 	root := newRootCmd()
 	err := root.Execute()
@@ -28,4 +28,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "grove: %v\n", err)
 	}
 	os.Exit(cli.ExitCode(err))
+}
+
+// isCommand reports whether name is one of grove's subcommands (or cobra's
+// help and completion), so a bare RUSTC_WORKSPACE_WRAPPER name is never
+// mistaken for one.
+func isCommand(name string) bool {
+	if name == "help" || name == "completion" {
+		return true
+	}
+	for _, c := range newRootCmd().Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return true
+		}
+	}
+	return false
 }

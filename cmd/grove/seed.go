@@ -13,18 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// hookScript is the post-checkout hook `grove seed --install-hook` writes:
-// `git worktree add` runs post-checkout in the new worktree with the null
-// commit as the previous HEAD, so every tool that makes worktrees gets them
-// seeded. It never fails the checkout.
-const hookScript = `#!/bin/sh
-# grove: seed the target dir of a new worktree from a built one.
-if [ "$1" = "0000000000000000000000000000000000000000" ] && command -v grove >/dev/null 2>&1; then
-  grove seed --quiet || true
-fi
-exit 0
-`
-
 func newSeedCmd() *cobra.Command {
 	var from string
 	var dryRun, asJSON, quiet, installHook bool
@@ -97,7 +85,7 @@ func installSeedHook(cmd *cobra.Command) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, []byte(hookScript), 0o755); err != nil {
+	if err := os.WriteFile(path, []byte(seed.HookScript), 0o755); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "installed %s: git worktree add now seeds new worktrees\n", path)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/shared"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -28,7 +29,12 @@ func openRepo(cmd *cobra.Command, dir string) (*shared.Repo, error) {
 	if dir == "" {
 		dir = "."
 	}
-	return shared.Open(cmd.Context(), dir, os.Getenv)
+	r, err := shared.Open(cmd.Context(), dir, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	r.StoreDir = settings.FromEnv(buildEnv(dir)).Dir
+	return r, nil
 }
 
 func addDirFlag(c *cobra.Command, dir *string) {
@@ -50,16 +56,24 @@ $CARGO_HOME/config.toml instead, for every repository.
 
 With --shared, sets up one target dir for all worktrees (the shared mode):
 .shared-target/ goes into .gitignore, and build.target-dir = "<root>/.shared-target"
-into the root's .cargo/config.toml. That file must not be tracked by git,
-because the path only works on this machine. Cargo only reads config files in the
-build directory and its parents, so a worktree outside the repository root
+into the root's .cargo/config.toml, kept out of git because the path only
+works on this machine (a committed config: see below). Cargo only reads config
+files in the build directory and its parents, so a worktree outside the root
 does not see that config. --all writes the same setting into each such worktree
 (only where the file is untracked). grove init lists which worktrees are
 covered.
 
 Every other key, table and comment in the config stays byte for byte. Running
 init again changes nothing. Switching between the modes removes the other mode's
-key. If a check fails, init writes nothing.`,
+key. A value init replaces (rustc-wrapper = "sccache", a target-dir) is kept in a
+comment on the key's line, and grove off puts it back. If a check fails, init
+writes nothing.
+
+With a committed .cargo/config.toml, --shared leaves it alone: the main
+worktree's own target dir becomes the shared dir, and the worktrees find it
+through uncommitted configs in the directories that hold them (worktrees/,
+.worktrees/, and with --all the parent of a worktree elsewhere when it holds
+only this repository's worktrees). See docs/shared-mode.md.`,
 		Example: `  grove init                 # cache mode for this repository
   grove init --user          # cache mode for every repository of this user
   grove init --shared        # shared target dir for worktrees under the root
@@ -152,8 +166,11 @@ func newOffCmd() *cobra.Command {
 		Long: `Remove what grove init wrote to the repository root's .cargo/config.toml:
 build.rustc-wrapper if it is "grove", and build.target-dir if it points at
 this repository's .shared-target. Configs written by init --shared --all into
-worktrees outside the root are cleaned too. Every other byte stays as it was.
-A file that init created and that is now empty is removed.
+worktrees outside the root are cleaned too. A value init replaced (say
+rustc-wrapper = "sccache") is put back: init kept it in a comment on the
+key's line ("# grove off restores: ..."). Every other byte stays as it was.
+A file that init created and that is now empty is removed, and its .cargo/
+dir only if nothing else is in it.
 
 .gitignore and .shared-target/ are left alone. Delete the shared dir
 yourself if you no longer want its builds.
@@ -180,6 +197,9 @@ yourself if you no longer want its builds.
 			}
 			for _, p := range res.Changed {
 				fmt.Fprintf(w, "removed grove's settings from %s\n", p)
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintf(w, "note: %s\n", n)
 			}
 			return nil
 		},
@@ -416,6 +436,13 @@ func newDoctorCmd() *cobra.Command {
 		Use:   "doctor",
 		Short: "Check the setup and print each problem with its fix",
 		Long: `Check grove's setup of this repository. Each problem is printed with its fix.
+
+In cache mode, doctor checks what silently costs hits: the store on another
+file system than a worktree's target dir (restores copy instead of linking),
+a rustc that is not inside a toolchain (nothing is cached; it also reads
+grove's statistics for such units), a seed hook that is not executable or
+older than this grove's, and a Cargo whose target-dir layout grove does not
+know.
 
 In shared mode, doctor checks these things. The config exists and git
 ignores it. The target-dir is absolute and exists. .shared-target/ is

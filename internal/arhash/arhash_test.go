@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // buildLib compiles src with gcc -g in dir (so the object embeds dir) and
@@ -32,7 +34,7 @@ func buildLib(t *testing.T, dir, src string) string {
 
 func TestDigestIgnoresBuildDirButNotCode(t *testing.T) {
 	if _, err := exec.LookPath("cc"); err != nil {
-		t.Skip("no C compiler")
+		testneed.Missing(t, "cc", err)
 	}
 	tmp := t.TempDir()
 	const code = "int f(int x) { return x * 3; }\n"

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/grove-rs/grove/internal/bench/report"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // fakeCargo stands in for cargo so the orchestration can be tested in
@@ -36,7 +38,7 @@ esac
 func setupFakeRepo(t *testing.T, commits int) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not on PATH")
+		testneed.Missing(t, "git", err)
 	}
 	bin := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "cargo"), []byte(fakeCargo), 0o755); err != nil {

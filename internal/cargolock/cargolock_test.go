@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 func TestHeldBySameFlock(t *testing.T) {
@@ -64,7 +66,7 @@ func TestHeldBySameFlock(t *testing.T) {
 // that the lock is seen while Cargo runs and gone after.
 func TestHeldByRealCargo(t *testing.T) {
 	if _, err := exec.LookPath("cargo"); err != nil {
-		t.Skip("cargo not on PATH")
+		testneed.Missing(t, "cargo", err)
 	}
 	dir := t.TempDir()
 	files := map[string]string{

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // gnuDU returns `du -s -B1` of the given paths together (the last line of
@@ -17,7 +19,7 @@ func gnuDU(t *testing.T, paths ...string) int64 {
 	t.Helper()
 	out, err := exec.Command("du", append([]string{"-s", "-c", "-B1"}, paths...)...).Output()
 	if err != nil {
-		t.Skipf("GNU du not usable: %v", err)
+		testneed.Missing(t, "du", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	f := strings.Fields(lines[len(lines)-1])

@@ -264,3 +264,29 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	}
 	return stdout.String(), nil
 }
+
+// TrackedManifests returns the paths, relative to the worktree top, of
+// every Cargo.toml tracked there.
+func TrackedManifests(ctx context.Context, top string) ([]string, error) {
+	out, err := git(ctx, top, "ls-files", "-z", "--", ":(glob)**/Cargo.toml")
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, p := range strings.Split(out, "\x00") {
+		if p != "" {
+			paths = append(paths, filepath.FromSlash(p))
+		}
+	}
+	return paths, nil
+}
+
+// HooksDir returns the directory git runs hooks from for the repository
+// containing dir (core.hooksPath honoured).
+func HooksDir(ctx context.Context, dir string) (string, error) {
+	out, err := git(ctx, dir, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out), nil
+}

@@ -70,7 +70,13 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%s is not inside a worktree", opts.Dir)
 	}
 	res := &Result{Worktree: repo.Current}
-	if res.Target, _, err = cargoconfig.TargetDir(repo.Current, opts.Env); err != nil {
+	// The workspace may live in a subdirectory (rust/): the same one in
+	// every worktree.
+	wsRel, err := workspaceIn(ctx, repo.Current, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if res.Target, _, err = cargoconfig.TargetDir(filepath.Join(repo.Current, wsRel), opts.Env); err != nil {
 		return nil, err
 	}
 	if profiles := profileDirs(res.Target); len(profiles) > 0 {
@@ -80,7 +86,7 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pickDonor(res, wts, opts); err != nil {
+	if err := pickDonor(res, wts, opts, wsRel); err != nil {
 		return nil, err
 	}
 	if held, err := cargolock.Held(res.DonorTarget); err != nil {
@@ -88,7 +94,7 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	} else if len(held) > 0 {
 		return nil, fmt.Errorf("a cargo build is running in %s (%s); seed when it has finished", res.Donor, held[0].Path)
 	}
-	members, err := workspacePackages(ctx, opts.Cargo, repo.Current)
+	members, err := workspacePackages(ctx, opts.Cargo, filepath.Join(repo.Current, wsRel))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +116,7 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 
 // pickDonor chooses the donor: the one asked for, or the worktree whose
 // target dir was built most recently, so its state is the likeliest match.
-func pickDonor(res *Result, wts []gitwt.Worktree, opts Options) error {
+func pickDonor(res *Result, wts []gitwt.Worktree, opts Options, wsRel string) error {
 	var best time.Time
 	for _, wt := range wts {
 		if wt.Bare || wt.Prunable || wt.Path == res.Worktree {
@@ -119,7 +125,7 @@ func pickDonor(res *Result, wts []gitwt.Worktree, opts Options) error {
 		if opts.Donor != "" && !sameDir(wt.Path, opts.Donor) {
 			continue
 		}
-		target, _, err := cargoconfig.TargetDir(wt.Path, opts.Env)
+		target, _, err := cargoconfig.TargetDir(filepath.Join(wt.Path, wsRel), opts.Env)
 		if err != nil {
 			continue
 		}
@@ -169,6 +175,20 @@ func profileDirs(target string) []string {
 }
 
 // workspacePackages returns the names of the workspace's own packages.
+// workspaceIn returns the Cargo workspace of the worktree top that grove
+// works on from dir (see cargoconfig.FindWorkspace), relative to top.
+func workspaceIn(ctx context.Context, top, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	manifests, err := gitwt.TrackedManifests(ctx, top)
+	if err != nil {
+		return "", err
+	}
+	return cargoconfig.FindWorkspace(top, abs, manifests)
+}
+
 func workspacePackages(ctx context.Context, cargo, dir string) (map[string]bool, error) {
 	if cargo == "" {
 		cargo = "cargo"

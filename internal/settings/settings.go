@@ -22,6 +22,24 @@ type Settings struct {
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
 }
 
+// Var is one setting: its variable and what it does, for `grove config`.
+type Var struct {
+	Name string
+	Doc  string
+}
+
+// Vars lists every setting FromEnv reads, in the README's order.
+var Vars = []Var{
+	{"GROVE_DIR", "the store; default $XDG_CACHE_HOME/grove, else ~/.cache/grove"},
+	{"GROVE_DISABLE", "1: pass every invocation straight to rustc"},
+	{"GROVE_LOG", "file to append one line per invocation to"},
+	{"GROVE_EXCLUDE", "crates (by name) never cached"},
+	{"GROVE_EXTRA_ENV", "env vars that are inputs of every unit"},
+	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
+	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
+	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
+}
+
 // FromEnv reads settings from a getenv function (os.Getenv in production).
 func FromEnv(getenv func(string) string) Settings {
 	s := Settings{

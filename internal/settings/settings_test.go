@@ -26,3 +26,20 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("GROVE_DIR: %s", s.Dir)
 	}
 }
+
+// Vars, which `grove config` prints, names every variable FromEnv reads.
+func TestVarsCoverFromEnv(t *testing.T) {
+	read := map[string]bool{}
+	FromEnv(func(k string) string { read[k] = true; return "" })
+	delete(read, "HOME")
+	delete(read, "XDG_CACHE_HOME")
+	for _, v := range Vars {
+		if !read[v.Name] {
+			t.Errorf("Vars lists %s, which FromEnv does not read", v.Name)
+		}
+		delete(read, v.Name)
+	}
+	for k := range read {
+		t.Errorf("FromEnv reads %s, missing from Vars", k)
+	}
+}

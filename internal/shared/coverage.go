@@ -34,7 +34,7 @@ func (r *Repo) sharedCoverage(wts []gitwt.Worktree) []Coverage {
 			c.Reason = "worktree is missing (prunable)"
 			c.Fix = "git worktree prune"
 		default:
-			td, src, err := cargoconfig.TargetDir(w.Path, configEnv(r.Env))
+			td, src, err := cargoconfig.TargetDir(r.WorkspaceIn(w.Path), configEnv(r.Env))
 			switch {
 			case errors.Is(err, cargoconfig.ErrNoManifest):
 				c.Reason = "no Cargo.toml in this worktree"
@@ -69,7 +69,7 @@ func (r *Repo) cacheCoverage(wts []gitwt.Worktree) []Coverage {
 			out = append(out, c)
 			continue
 		}
-		v, src, found, err := cargoconfig.Lookup(w.Path, configEnv(r.Env), "build", "rustc-wrapper")
+		v, src, found, err := cargoconfig.Lookup(r.WorkspaceIn(w.Path), configEnv(r.Env), "build", "rustc-wrapper")
 		switch {
 		case err != nil:
 			c.Reason = err.Error()

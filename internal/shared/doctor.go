@@ -64,6 +64,7 @@ func Doctor(ctx context.Context, r *Repo) (*Report, error) {
 			src = userCfg
 		}
 		note("config-present", "cache mode: build.rustc-wrapper = \"grove\" in "+src, "")
+		r.doctorCache(ctx, problem)
 	case ModeShared:
 		r.doctorShared(ctx, rep, problem, note)
 	}
@@ -102,21 +103,10 @@ func Doctor(ctx context.Context, r *Repo) (*Report, error) {
 }
 
 func (r *Repo) doctorShared(ctx context.Context, rep *Report, problem, note func(check, msg, fix string)) {
-	cfgRel := rel(r.Root, r.ConfigPath)
-	if tracked, err := gitwt.IsTracked(ctx, r.Root, r.ConfigPath); err == nil && tracked {
-		problem("config-ignored", cfgRel+" is tracked by git, but holds a machine-specific absolute path",
-			fmt.Sprintf("git rm --cached %s && echo /%s >> .gitignore", cfgRel, filepath.ToSlash(cfgRel)))
-	} else if ignored, err := gitwt.IsIgnored(ctx, r.Root, cfgRel); err == nil && !ignored {
-		problem("config-ignored", cfgRel+" is not ignored by git (it could be committed by accident)",
-			fmt.Sprintf("echo /%s >> %s", filepath.ToSlash(cfgRel), filepath.Join(r.Git.CommonDir, "info", "exclude")))
-	}
-	if ignored, err := gitwt.IsIgnored(ctx, r.Root, SharedDirName+"/"); err == nil && !ignored {
-		problem("shared-dir-ignored", SharedDirName+"/ is not in .gitignore", "grove init --shared (adds it once)")
-	}
-	td, _, _ := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
-	if !filepath.IsAbs(td) {
-		problem("target-dir-absolute", fmt.Sprintf("build.target-dir = %q is relative: Cargo resolves it against %s (the dir holding .cargo/), so a copy of this config in a worktree elsewhere would point into that worktree", td, r.Root),
-			"grove init --shared (writes the absolute path)")
+	if r.Committed {
+		r.doctorCommitted(ctx, problem, note)
+	} else {
+		r.doctorSharedConfig(ctx, problem)
 	}
 	if !exists(r.SharedDir) {
 		problem("target-dir-exists", r.SharedDir+" does not exist", "grove init --shared (creates it), or just cargo build")
@@ -145,5 +135,26 @@ func sharedCaveats(r *Repo) []Finding {
 			Fix: "expect some rebuilds when switching; cache mode keeps one copy of each variant"},
 		{Check: "caveat-stale", Message: "A worktree whose sources are older than the shared artifacts can be served another worktree's build of the workspace crates: Cargo judges freshness by mtime, and member crates have the same artifact names in every worktree.",
 			Fix: "touch the changed sources, or cargo clean -p <crate>, when a build looks stale; cache mode keys by content and does not have this problem"},
+	}
+}
+
+// doctorSharedConfig checks the root config shared mode writes when that
+// config is not committed.
+func (r *Repo) doctorSharedConfig(ctx context.Context, problem func(check, msg, fix string)) {
+	cfgRel := rel(r.Root, r.ConfigPath)
+	if tracked, err := gitwt.IsTracked(ctx, r.Root, r.ConfigPath); err == nil && tracked {
+		problem("config-ignored", cfgRel+" is tracked by git, but holds a machine-specific absolute path",
+			fmt.Sprintf("git rm --cached %s && echo /%s >> .gitignore", cfgRel, filepath.ToSlash(cfgRel)))
+	} else if ignored, err := gitwt.IsIgnored(ctx, r.Root, cfgRel); err == nil && !ignored {
+		problem("config-ignored", cfgRel+" is not ignored by git (it could be committed by accident)",
+			fmt.Sprintf("echo /%s >> %s", filepath.ToSlash(cfgRel), filepath.Join(r.Git.CommonDir, "info", "exclude")))
+	}
+	if ignored, err := gitwt.IsIgnored(ctx, r.Root, SharedDirName+"/"); err == nil && !ignored {
+		problem("shared-dir-ignored", SharedDirName+"/ is not in .gitignore", "grove init --shared (adds it once)")
+	}
+	td, _, _ := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
+	if !filepath.IsAbs(td) {
+		problem("target-dir-absolute", fmt.Sprintf("build.target-dir = %q is relative: Cargo resolves it against %s (the dir holding .cargo/), so a copy of this config in a worktree elsewhere would point into that worktree", td, r.Root),
+			"grove init --shared (writes the absolute path)")
 	}
 }

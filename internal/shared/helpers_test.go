@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // cleanEnv is the environment for cargo and git subprocesses: no variable
@@ -66,7 +68,7 @@ func writeFile(t *testing.T, p, content string) {
 func needCargo(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("cargo"); err != nil {
-		t.Skip("cargo not on PATH")
+		testneed.Missing(t, "cargo", err)
 	}
 }
 

@@ -88,6 +88,18 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 	if _, _, err := r.Mode(); err != nil { // parses the config: malformed stops here
 		return nil, err
 	}
+	if r.ConfigTracked {
+		if err := r.initSharedCommitted(ctx, opts, res); err != nil {
+			return nil, err
+		}
+		wts, err := r.worktrees(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.Worktrees = r.sharedCoverage(wts)
+		res.Notes = append(res.Notes, envNotes(r.Env)...)
+		return res, nil
+	}
 	if err := r.refuseTracked(ctx, r.Root, r.ConfigPath); err != nil {
 		return nil, err
 	}
@@ -117,14 +129,12 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 		res.Notes = append(res.Notes, fmt.Sprintf("%s was not ignored by git; grove added it to %s (local to this clone)", cfgRel, exclude))
 	}
 	if td, ok, _ := cargoconfig.Get(r.ConfigPath, "build", "target-dir"); ok && !samePath(td, r.SharedDir) {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s had build.target-dir = %q; replaced by %q", r.ConfigPath, td, r.SharedDir))
+		res.Notes = append(res.Notes, replacedNote(r.ConfigPath, "target-dir", td, r.SharedDir))
 	}
-	p.add(r.ConfigPath, func() (bool, error) {
-		return cargoconfig.SetString(r.ConfigPath, "build", "target-dir", r.SharedDir)
-	})
+	p.add(r.ConfigPath, func() (bool, error) { return replace(r.ConfigPath, "target-dir", r.SharedDir) })
 	if w, ok, _ := cargoconfig.Get(r.ConfigPath, "build", "rustc-wrapper"); ok && w == WrapperName {
 		res.SwitchedFrom = ModeCache
-		p.add(r.ConfigPath, func() (bool, error) { return cargoconfig.Remove(r.ConfigPath, "build", "rustc-wrapper") })
+		p.add(r.ConfigPath, func() (bool, error) { return restore(res, r.ConfigPath, "rustc-wrapper", WrapperName) })
 	}
 	// 3. Worktrees outside the root.
 	if opts.All {
@@ -150,7 +160,7 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 				// Ignored at the root by a pattern that does not reach here.
 				p.add(exclude, func() (bool, error) { return appendLine(exclude, "/"+filepath.ToSlash(rel(w.Path, cfg))) })
 			}
-			p.add(cfg, func() (bool, error) { return cargoconfig.SetString(cfg, "build", "target-dir", r.SharedDir) })
+			p.add(cfg, func() (bool, error) { return replace(cfg, "target-dir", r.SharedDir) })
 		}
 	}
 	p.add(r.SharedDir, func() (bool, error) {
@@ -193,22 +203,30 @@ func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 		return nil, err
 	}
 	if v, ok, _ := cargoconfig.Get(cfg, "build", "rustc-wrapper"); ok && v != WrapperName {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s had build.rustc-wrapper = %q; replaced by %q", cfg, v, WrapperName))
+		res.Notes = append(res.Notes, replacedNote(cfg, "rustc-wrapper", v, WrapperName))
 	}
 	var p plan
-	p.add(cfg, func() (bool, error) { return cargoconfig.SetString(cfg, "build", "rustc-wrapper", WrapperName) })
+	p.add(cfg, func() (bool, error) { return replace(cfg, "rustc-wrapper", WrapperName) })
 	td, ok, err := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
 	if err != nil {
 		return nil, err
 	}
 	if ok && r.isSharedDir(td) {
 		res.SwitchedFrom = ModeShared
-		p.add(r.ConfigPath, func() (bool, error) { return cargoconfig.Remove(r.ConfigPath, "build", "target-dir") })
-		if err := r.removeOutsideConfigs(ctx, &p); err != nil {
+		p.add(r.ConfigPath, func() (bool, error) { return restore(res, r.ConfigPath, "target-dir", td) })
+		if err := r.removeOutsideConfigs(ctx, &p, res); err != nil {
 			return nil, err
 		}
 	} else if ok {
 		res.Notes = append(res.Notes, fmt.Sprintf("%s sets build.target-dir = %s (not grove's); left as is", r.ConfigPath, td))
+	}
+	if on, err := r.committedMode(); err != nil {
+		return nil, err
+	} else if on {
+		res.SwitchedFrom = ModeShared
+		if err := r.removeCommittedConfigs(ctx, &p, res); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.check(); err != nil {
 		return nil, err
@@ -232,7 +250,8 @@ func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 // Off removes what init wrote: build.rustc-wrapper if it is "grove" and
 // build.target-dir if it points at this repository's shared dir, from the
 // root config (with user, from $CARGO_HOME's config: the wrapper only).
-// Every other byte stays. .gitignore and .shared-target/ are left alone
+// A value init replaced is put back (see cargoconfig.Restore). Every other
+// byte stays. .gitignore and .shared-target/ are left alone
 // (the dir may still hold builds; `grove reclaim` does not touch it).
 func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 	res := &InitResult{Mode: ModeNone, Root: r.Root, ConfigPath: r.ConfigPath, Changed: []string{}}
@@ -252,7 +271,7 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 			return nil, err
 		}
 		if ok && w == WrapperName {
-			p.add(cfg, func() (bool, error) { return cargoconfig.Remove(cfg, "build", "rustc-wrapper") })
+			p.add(cfg, func() (bool, error) { return restore(res, cfg, "rustc-wrapper", WrapperName) })
 		}
 		if user {
 			continue
@@ -265,11 +284,14 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 			if err := r.refuseTracked(ctx, r.Root, cfg); err != nil {
 				return nil, err
 			}
-			p.add(cfg, func() (bool, error) { return cargoconfig.Remove(cfg, "build", "target-dir") })
+			p.add(cfg, func() (bool, error) { return restore(res, cfg, "target-dir", td) })
 		}
 	}
 	if !user {
-		if err := r.removeOutsideConfigs(ctx, &p); err != nil {
+		if err := r.removeOutsideConfigs(ctx, &p, res); err != nil {
+			return nil, err
+		}
+		if err := r.removeCommittedConfigs(ctx, &p, res); err != nil {
 			return nil, err
 		}
 	}
@@ -286,7 +308,7 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 
 // removeOutsideConfigs plans the removal of the target-dir that
 // init --shared --all wrote into worktrees outside the root.
-func (r *Repo) removeOutsideConfigs(ctx context.Context, p *plan) error {
+func (r *Repo) removeOutsideConfigs(ctx context.Context, p *plan, res *InitResult) error {
 	wts, err := r.worktrees(ctx)
 	if err != nil {
 		return err
@@ -301,10 +323,53 @@ func (r *Repo) removeOutsideConfigs(ctx context.Context, p *plan) error {
 			return err
 		}
 		if ok && samePath(td, r.SharedDir) {
-			p.add(cfg, func() (bool, error) { return cargoconfig.Remove(cfg, "build", "target-dir") })
+			p.add(cfg, func() (bool, error) { return restore(res, cfg, "target-dir", td) })
 		}
 	}
 	return nil
+}
+
+// removeCommittedConfigs plans undoing what shared mode with a committed
+// root config wrote (committed.go).
+func (r *Repo) removeCommittedConfigs(ctx context.Context, p *plan, res *InitResult) error {
+	if !r.Committed {
+		return nil
+	}
+	wts, err := r.worktrees(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cfg := range r.committedConfigs(wts) {
+		td, ok, err := cargoconfig.Get(cfg, "build", "target-dir")
+		if err != nil {
+			return err
+		}
+		if ok && samePath(td, r.SharedDir) {
+			p.add(cfg, func() (bool, error) { return restore(res, cfg, "target-dir", td) })
+		}
+	}
+	return nil
+}
+
+// replace sets build.key in cfg, keeping a value it replaces in a comment
+// for off (cargoconfig.Replace).
+func replace(cfg, key, value string) (bool, error) {
+	changed, _, err := cargoconfig.Replace(cfg, "build", key, value)
+	return changed, err
+}
+
+// restore undoes replace for build.key = value, noting in res a value put
+// back.
+func restore(res *InitResult, cfg, key, value string) (bool, error) {
+	changed, old, err := cargoconfig.Restore(cfg, "build", key, value)
+	if old != "" {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s: put back build.%s = %q, which grove init had replaced", cfg, key, old))
+	}
+	return changed, err
+}
+
+func replacedNote(cfg, key, old, value string) string {
+	return fmt.Sprintf("%s had build.%s = %q; replaced by %q (kept in a comment there: grove off puts it back)", cfg, key, old, value)
 }
 
 // refuseTracked fails when cfg is tracked by git in the worktree top: a

@@ -49,6 +49,21 @@ type Repo struct {
 	SharedDir string
 	// Env is the environment Cargo would see.
 	Env cargoconfig.Env
+	// Workspace is the Cargo workspace grove works on, relative to a
+	// worktree's top: "." or a subdirectory such as "rust" (the same in
+	// every worktree). WorkspaceErr says why none could be chosen (several
+	// side by side); Workspace is "." then.
+	Workspace    string
+	WorkspaceErr error
+	// ConfigTracked is true when git tracks the root config.
+	ConfigTracked bool
+	// Committed is true when the root config is tracked by git and sets no
+	// target-dir: shared mode then leaves it alone and SharedDir is the
+	// main worktree's own target dir (see committed.go).
+	Committed bool
+	// StoreDir is the cache-mode store builds here use (GROVE_DIR as
+	// Cargo hands it to the wrapper); "" skips the checks that need it.
+	StoreDir string
 }
 
 // Open finds the repository containing dir and checks that it is a Rust
@@ -68,13 +83,60 @@ func Open(ctx context.Context, dir string, env cargoconfig.Env) (*Repo, error) {
 	if !hasCargoManifest(ctx, root) {
 		return nil, fmt.Errorf("%s has no Cargo.toml: not a Rust repository", root)
 	}
-	return &Repo{
+	r := &Repo{
 		Git:        g,
 		Root:       root,
 		ConfigPath: ConfigPathIn(root),
 		SharedDir:  filepath.Join(root, SharedDirName),
 		Env:        env,
-	}, nil
+		Workspace:  ".",
+	}
+	top := g.Current
+	if top == "" {
+		top = g.Root
+	}
+	manifests, err := gitwt.TrackedManifests(ctx, top)
+	if err != nil {
+		return nil, err
+	}
+	cwd, _ := filepath.Abs(dir)
+	if ws, err := cargoconfig.FindWorkspace(top, cwd, manifests); err == nil {
+		r.Workspace = ws
+	} else {
+		r.WorkspaceErr = err
+	}
+	if tracked, err := gitwt.IsTracked(ctx, root, r.ConfigPath); err != nil {
+		return nil, err
+	} else if tracked {
+		r.ConfigTracked = true
+		_, setsTarget, err := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
+		if err == nil && !setsTarget {
+			r.Committed = true
+			// Cargo's default for the main worktree, from config files alone.
+			if td, _, err := cargoconfig.TargetDir(r.WorkspaceIn(root), configEnv(env)); err == nil {
+				r.SharedDir = td
+			} else {
+				r.SharedDir = filepath.Join(r.WorkspaceIn(root), "target")
+			}
+		}
+	}
+	return r, nil
+}
+
+// WorkspaceIn returns the directory of the repository's Cargo workspace in
+// the worktree at top: where Cargo runs and resolves its target dir.
+func (r *Repo) WorkspaceIn(top string) string {
+	return filepath.Join(top, r.Workspace)
+}
+
+// ownTargets returns the default target dirs a worktree can have: target/
+// at its top and, for a workspace in a subdirectory, target/ there.
+func (r *Repo) ownTargets(top string) []string {
+	out := []string{filepath.Join(top, "target")}
+	if r.Workspace != "." {
+		out = append(out, filepath.Join(r.WorkspaceIn(top), "target"))
+	}
+	return out
 }
 
 // ConfigPathIn returns the Cargo config file of dir's `.cargo/`.
@@ -106,6 +168,11 @@ func (r *Repo) Mode() (mode Mode, userWrapper string, err error) {
 		return ModeNone, "", err
 	}
 	if ok && r.isSharedDir(td) {
+		return ModeShared, "", nil
+	}
+	if on, err := r.committedMode(); err != nil {
+		return ModeNone, "", err
+	} else if on {
 		return ModeShared, "", nil
 	}
 	w, ok, err := cargoconfig.Get(r.ConfigPath, "build", "rustc-wrapper")

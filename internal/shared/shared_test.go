@@ -3,6 +3,7 @@ package shared
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/grove-rs/grove/internal/cargolock"
 	"github.com/grove-rs/grove/internal/gitwt"
 	"golang.org/x/sys/unix"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // TestSharedWorkflow is the seed's three steps on a tiny workspace with
@@ -239,14 +242,14 @@ func TestBadInput(t *testing.T) {
 		}
 		sameSnapshot(t, before, snapshot(t, root))
 	})
-	t.Run("tracked config", func(t *testing.T) {
+	t.Run("tracked config that sets target-dir", func(t *testing.T) {
 		_, root := tinyRepo(t)
-		writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[net]\noffline = true\n")
+		writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[build]\ntarget-dir = \"out\"\n")
 		run(t, root, "git", "add", ".cargo/config.toml")
 		run(t, root, "git", "commit", "-q", "-m", "config")
 		before := snapshot(t, root)
 		_, err := InitShared(ctx, open(t, root), InitOptions{})
-		if err == nil || !strings.Contains(err.Error(), "is tracked by git") || strings.Contains(err.Error(), "\n") {
+		if err == nil || !strings.Contains(err.Error(), "is committed and sets build.target-dir") || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("err = %v", err)
 		}
 		sameSnapshot(t, before, snapshot(t, root))
@@ -279,7 +282,7 @@ func makeReadOnly(t *testing.T, dir string) {
 		t.Cleanup(func() { runQuiet(dir, "chattr", "-R", "-i", dir) })
 		return
 	} else {
-		t.Skipf("cannot make a directory read-only for root here (no bind mount, chattr: %v %s)", err, out)
+		testneed.Missing(t, "mount", fmt.Sprintf("cannot make a directory read-only for root here (no bind mount, chattr: %v %s)", err, out))
 	}
 }
 

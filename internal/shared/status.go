@@ -103,13 +103,15 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 			ws.Covered, ws.Reason = false, ""
 		}
 		if !w.Prunable && exists(w.Path) {
-			td, src, err := cargoconfig.TargetDir(w.Path, r.Env)
+			td, src, err := cargoconfig.TargetDir(r.WorkspaceIn(w.Path), r.Env)
 			switch {
 			case err != nil:
 				ws.TargetError = err.Error()
 				if !errors.Is(err, cargoconfig.ErrNoManifest) {
 					// Unsure where its builds go: protect its target/.
-					effective[filepath.Join(w.Path, "target")] = true
+					for _, t := range r.ownTargets(w.Path) {
+						effective[t] = true
+					}
 				}
 			default:
 				ws.TargetDir, ws.TargetSource = td, src
@@ -189,6 +191,9 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 		st.ReclaimBytes = u.Total
 	}
 	st.Notes = envNotes(r.Env)
+	if r.WorkspaceErr != nil {
+		st.Notes = append(st.Notes, r.WorkspaceErr.Error())
+	}
 	return st, nil
 }
 
@@ -221,11 +226,13 @@ func (r *Repo) candidates(wts []gitwt.Worktree, effective map[string]bool) []Can
 		known[filepath.Clean(w.Path)] = true
 	}
 	for _, w := range wts {
-		switch {
-		case w.Prunable || !exists(w.Path):
-			add(filepath.Join(w.Path, "target"), "prunable", w.Path)
-		default:
-			add(filepath.Join(w.Path, "target"), "obsolete", w.Path)
+		for _, t := range r.ownTargets(w.Path) {
+			switch {
+			case w.Prunable || !exists(w.Path):
+				add(t, "prunable", w.Path)
+			default:
+				add(t, "obsolete", w.Path)
+			}
 		}
 	}
 	for _, parent := range []string{"worktrees", ".worktrees"} {
@@ -238,7 +245,9 @@ func (r *Repo) candidates(wts []gitwt.Worktree, effective map[string]bool) []Can
 			if !e.IsDir() || known[d] {
 				continue
 			}
-			add(filepath.Join(d, "target"), "orphan", d)
+			for _, t := range r.ownTargets(d) {
+				add(t, "orphan", d)
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })

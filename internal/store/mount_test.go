@@ -2,11 +2,14 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // mountScratch mounts a small file system for a test and unmounts it in
@@ -15,7 +18,7 @@ import (
 func mountScratch(t *testing.T, kind string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skipf("mounting a %s file system needs root", kind)
+		testneed.Missing(t, "root", "mounting a "+kind+" file system needs root")
 	}
 	dir := t.TempDir()
 	mnt := filepath.Join(dir, "mnt")
@@ -27,7 +30,7 @@ func mountScratch(t *testing.T, kind string) string {
 	case "xfs-reflink":
 		mkfs, err := exec.LookPath("mkfs.xfs")
 		if err != nil {
-			t.Skip("no mkfs.xfs (apt-get install xfsprogs) for a reflink file system")
+			testneed.Missing(t, "xfs", "no mkfs.xfs (apt-get install xfsprogs) for a reflink file system")
 		}
 		img := filepath.Join(dir, "xfs.img")
 		if err := os.Truncate(img, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -43,7 +46,7 @@ func mountScratch(t *testing.T, kind string) string {
 			t.Fatal(err)
 		}
 		if out, err := exec.Command(mkfs, "-q", "-m", "reflink=1", img).CombinedOutput(); err != nil {
-			t.Skipf("mkfs.xfs failed: %v: %s", err, out)
+			testneed.Missing(t, "xfs", fmt.Sprintf("mkfs.xfs failed: %v: %s", err, out))
 		}
 		mount = exec.Command("mount", "-o", "loop", img, mnt)
 	case "tmpfs-1m":
@@ -52,7 +55,7 @@ func mountScratch(t *testing.T, kind string) string {
 		t.Fatalf("unknown kind %s", kind)
 	}
 	if out, err := mount.CombinedOutput(); err != nil {
-		t.Skipf("cannot mount %s here: %v: %s", kind, err, out)
+		testneed.Missing(t, "mount", fmt.Sprintf("cannot mount %s here: %v: %s", kind, err, out))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {

@@ -2,12 +2,15 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 func TestOpenCreatesLayoutAndIsIdempotent(t *testing.T) {
@@ -221,7 +224,7 @@ func TestHardlinkedDstReplacedKeepsBlob(t *testing.T) {
 	}
 	dst := filepath.Join(work, "libfoo.rlib")
 	if m, err := s.Materialize(d, dst, true); err != nil || m != MethodHardlink {
-		t.Skipf("no hard link here (method %s, err %v)", m, err)
+		testneed.Missing(t, "hardlink", fmt.Sprintf("method %s, err %v", m, err))
 	}
 	tmp := filepath.Join(work, "libfoo.rlib.tmp")
 	writeFile(t, tmp, content(9, 120_000), 0o644)

@@ -35,16 +35,28 @@ var ErrNotToolchain = errors.New("rustc is not inside a toolchain (rustup proxy?
 
 const memoNS = "rustc"
 
-// IdentifyRustc returns the identity of the rustc binary at path.
+// IdentifyRustc returns the identity of the rustc binary at path. A bare
+// name ("rustc", as a distro cargo or RUSTC=rustc passes it) is looked up on
+// PATH, as exec does when the wrapper runs it, so the binary identified is
+// the one that compiles.
 func IdentifyRustc(memo filehash.Memo, path string) (*Rustc, error) {
+	if !strings.ContainsRune(path, filepath.Separator) {
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return nil, fmt.Errorf("identify rustc: %w", err)
+		}
+		if path, err = filepath.Abs(p); err != nil {
+			return nil, fmt.Errorf("identify rustc: %w", err)
+		}
+	}
 	libDir := filepath.Join(filepath.Dir(path), "..", "lib")
 	rustlib := filepath.Join(libDir, "rustlib")
 	stats := make([]filehash.Stat, 0, 3)
 	for _, p := range []string{path, libDir, rustlib} {
 		st, err := filehash.StatFile(p)
 		if err != nil {
-			if p == rustlib {
-				return nil, ErrNotToolchain
+			if p != path && errors.Is(err, fs.ErrNotExist) {
+				return nil, ErrNotToolchain // no ../lib/rustlib next to it
 			}
 			return nil, fmt.Errorf("identify rustc: %w", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // compileRlib builds one crate in a fresh incremental session, so its
@@ -13,7 +15,7 @@ func compileRlib(t *testing.T, toolchain, code, src, dir string) []byte {
 	t.Helper()
 	rustc, err := exec.Command("rustup", "which", "--toolchain", toolchain, "rustc").Output()
 	if err != nil {
-		t.Skipf("no %s toolchain", toolchain)
+		testneed.Missing(t, toolchain, err)
 	}
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(src, []byte(code), 0o644)

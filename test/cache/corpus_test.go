@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // corpusDir is the shared benchmark workspace (../shared/corpus/ws next to
@@ -20,7 +22,7 @@ func corpusDir(t *testing.T) string {
 		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus", "ws")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "Cargo.toml")); err != nil {
-		t.Skipf("corpus not found at %s (set GROVE_CORPUS)", dir)
+		testneed.Missing(t, "corpus", "not found at "+dir+" (set GROVE_CORPUS)")
 	}
 	return dir
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/grove-rs/grove/internal/stats"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 var groveBin string
@@ -23,7 +25,11 @@ var groveBin string
 func TestMain(m *testing.M) {
 	code := func() int {
 		if _, err := exec.LookPath("cargo"); err != nil {
-			fmt.Println("SKIP: cargo not on PATH")
+			if testneed.Required("cargo") {
+				fmt.Printf("FAIL: cargo is required (%s=%s) but not on PATH\n", testneed.Env, os.Getenv(testneed.Env))
+				return 1
+			}
+			fmt.Printf("SKIP: cargo not on PATH (set %s=cargo to make this a failure)\n", testneed.Env)
 			return 0
 		}
 		dir, err := os.MkdirTemp("", "grove-test-bin-")
@@ -60,7 +66,7 @@ offline = true
 func needRegistry(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat("/usr/share/cargo/registry"); err != nil {
-		t.Skip("Debian crate registry not installed (run ../shared/corpus/setup.sh)")
+		testneed.Missing(t, "registry", "Debian crate registry not installed (run ../shared/corpus/setup.sh)")
 	}
 }
 

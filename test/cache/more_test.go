@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // A `cargo check` stores metadata-only units; a later `cargo build` must
@@ -37,7 +39,7 @@ func TestCheckThenBuild(t *testing.T) {
 func TestToolchainIsKeyed(t *testing.T) {
 	t.Parallel()
 	if err := exec.Command("rustup", "run", "nightly", "rustc", "-V").Run(); err != nil {
-		t.Skip("no nightly toolchain")
+		testneed.Missing(t, "nightly", err)
 	}
 	e := newEnv(t)
 	repo := newRepo(t, fixture())
@@ -149,7 +151,7 @@ func TestDependencyBump(t *testing.T) {
 	needRegistry(t)
 	for _, v := range []string{"cfg-if-0.1.10", "cfg-if-1.0.0"} {
 		if _, err := os.Stat(filepath.Join("/usr/share/cargo/registry", v)); err != nil {
-			t.Skipf("registry lacks %s", v)
+			testneed.Missing(t, "registry", "registry lacks "+v)
 		}
 	}
 	files := fixture()

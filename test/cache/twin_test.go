@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 // A twin is one everyday scenario built twice, side by side: once with
@@ -246,4 +249,117 @@ func lastLines(s string, n int) string {
 		ls = ls[len(ls)-n:]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// events returns the wrapper events recorded in the side's store so far
+// (none on the plain side). Take its length before a step and slice after
+// it to see what grove did in that step.
+func (s *side) events() []stats.Event {
+	s.t.Helper()
+	if !s.grove {
+		return nil
+	}
+	return mustEvents(s.t, s.e)
+}
+
+// toolchainBin returns the bin directory of the active toolchain (where the
+// real rustc lives, not rustup's proxy).
+func toolchainBin(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("rustc", "--print", "sysroot").Output()
+	if err != nil {
+		t.Fatalf("rustc --print sysroot: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin")
+}
+
+// grove runs the grove CLI in worktree wt and returns "ok" or "exit N"
+// with its output. Only the grove side has grove: on the plain side it does
+// nothing and returns "ok", so a step that sets grove up and undoes it must
+// leave the grove side as the plain side, which never had it.
+func (s *side) groveCLI(wt string, args ...string) string {
+	s.t.Helper()
+	if !s.grove {
+		return "ok"
+	}
+	_, out, err := s.groveOut(wt, args...)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ee):
+		return fmt.Sprintf("exit %d\n%s", ee.ExitCode(), out)
+	default:
+		s.t.Fatalf("grove %v: %v", args, err)
+		return ""
+	}
+}
+
+// groveOut runs the grove CLI (grove side only) and returns its stdout
+// and combined output.
+func (s *side) groveOut(wt string, args ...string) (stdout, combined string, err error) {
+	s.t.Helper()
+	cmd := exec.Command(groveBin, args...)
+	cmd.Dir = s.wt(wt)
+	cmd.Env = append(cleanEnv(), "GROVE_DIR="+s.e.store)
+	var so, all bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&so, &all)
+	cmd.Stderr = &all
+	err = cmd.Run()
+	return so.String(), all.String(), err
+}
+
+// cargoByConfig runs cargo in worktree wt with no RUSTC_WRAPPER in the
+// environment, so the Cargo config files decide (grove is on PATH, as
+// `grove init` expects), on both sides alike. It returns what cargo does.
+func (s *side) cargoByConfig(wt string, extra []string, args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command("cargo", args...)
+	cmd.Dir = s.wt(wt)
+	for _, kv := range cleanEnv() {
+		if k, _, _ := strings.Cut(kv, "="); k != "RUSTC_WRAPPER" && k != "CARGO_BUILD_RUSTC_WRAPPER" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "GROVE_DIR="+s.e.store, "CARGO_TERM_COLOR=never",
+		"PATH="+filepath.Dir(groveBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = append(cmd.Env, extra...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Sprintf("%v\n%s", err, lastLines(stderr.String(), 3))
+	}
+	return "ok"
+}
+
+// tree lists the files under dir of worktree wt with their contents, for
+// comparing what a command left behind.
+func (s *side) tree(wt, dir string) string {
+	s.t.Helper()
+	root := filepath.Join(s.wt(wt), dir)
+	var b strings.Builder
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(s.wt(wt), p)
+		if d.IsDir() {
+			fmt.Fprintf(&b, "%s/\n", rel)
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		fmt.Fprintf(&b, "%s: %q %v\n", rel, data, err)
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(&b, "%v\n", strings.ReplaceAll(err.Error(), s.wt(wt), "<wt>"))
+	}
+	return b.String()
+}
+
+// alias names a directory inside worktree wt (rel to it, e.g. "rust" for a
+// Cargo workspace in a subdirectory), so that cargo, run and the other
+// steps can run there: s.cargo("a/rust", "build").
+func (s *side) alias(name, wt, rel string) {
+	s.wts[name] = filepath.Join(s.wt(wt), rel)
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 func TestBytesCountsEachInodeOnce(t *testing.T) {
@@ -31,7 +33,7 @@ func TestBytesCountsEachInodeOnce(t *testing.T) {
 		t.Fatalf("Bytes(a) = %d, want at least %d", one, len(data))
 	}
 	if err := os.Link(filepath.Join(a, "f"), filepath.Join(b, "f")); err != nil {
-		t.Skipf("no hardlinks here: %v", err)
+		testneed.Missing(t, "hardlink", err)
 	}
 	both, err := Bytes(a, b)
 	if err != nil {

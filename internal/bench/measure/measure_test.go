@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 func TestParseUnits(t *testing.T) {
@@ -93,7 +95,7 @@ func TestProcCPUOfSelf(t *testing.T) {
 func TestMachineBusy(t *testing.T) {
 	a, err := MachineBusy()
 	if err != nil {
-		t.Skip("no /proc/stat:", err)
+		testneed.Missing(t, "proc", err)
 	}
 	end := time.Now().Add(30 * time.Millisecond)
 	for time.Now().Before(end) {

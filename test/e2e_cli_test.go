@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/grove-rs/grove/internal/testneed"
+)
+
+// `grove config` shows each setting with its value and where it came from,
+// as a build started there sees it: GROVE_* from the environment, from a
+// Cargo config's [env] table (which Cargo hands the wrapper), or the
+// default; and the Cargo settings grove depends on.
+func TestConfigShowsSources(t *testing.T) {
+	root := tinyRepo(t)
+	writeFile(t, filepath.Join(root, ".cargo", "config.toml"),
+		"[build]\nrustc-wrapper = \"grove\"\n\n[env]\nGROVE_DIR = { value = \"store\", relative = true }\nGROVE_EXCLUDE = \"tiny\"\n")
+	cmd := exec.Command(grove, "config", "--json")
+	cmd.Dir = filepath.Join(root, "src")
+	cmd.Env = env("GROVE_EXCLUDE=serde", "GROVE_VERIFY=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("grove config: %v\n%s", err, out)
+	}
+	var got []struct{ Name, Value, Source string }
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cfg := filepath.Join(root, ".cargo", "config.toml")
+	want := map[string][2]string{
+		"GROVE_DIR":           {filepath.Join(root, "store"), cfg},
+		"GROVE_EXCLUDE":       {"serde", "environment"}, // [env] does not override without force
+		"GROVE_VERIFY":        {"1", "environment"},
+		"GROVE_LOG":           {"", "unset"},
+		"build.rustc-wrapper": {"grove", cfg},
+		"build.target-dir":    {filepath.Join(root, "target"), "default"},
+	}
+	for _, s := range got {
+		if w, ok := want[s.Name]; ok {
+			if s.Value != w[0] || s.Source != w[1] {
+				t.Errorf("%s = %q from %q, want %q from %q", s.Name, s.Value, s.Source, w[0], w[1])
+			}
+			delete(want, s.Name)
+		}
+	}
+	for n := range want {
+		t.Errorf("grove config does not show %s", n)
+	}
+	if r := runGrove(t, root, "config", "GROVE_DIR", "build.rustc-wrapper"); r.code != 0 || r.stdout != filepath.Join(root, "store")+"\ngrove\n" {
+		t.Errorf("grove config NAMES: exit %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runGrove(t, root, "config", "NOPE"); r.code != 2 || !strings.Contains(r.stderr, "unknown setting") {
+		t.Errorf("grove config NOPE: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// `cargo grove stats` works like any cargo subcommand, and reads the store
+// the builds use, here one named in the Cargo config's [env] table.
+func TestCargoGroveStats(t *testing.T) {
+	if _, err := exec.LookPath("cargo"); err != nil {
+		testneed.Missing(t, "cargo", err)
+	}
+	root := tinyRepo(t)
+	writeFile(t, filepath.Join(root, ".cargo", "config.toml"), "[env]\nGROVE_DIR = { value = \"store\", relative = true }\n")
+	if r := runGrove(t, root, "init"); r.code != 0 {
+		t.Fatalf("grove init: %s", r.stderr)
+	}
+	run(t, root, "cargo", "build", "-q")
+	cmd := exec.Command("cargo", "grove", "stats", "--json")
+	cmd.Dir = root
+	cmd.Env = env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cargo grove stats: %v\n%s", err, out)
+	}
+	var st struct {
+		Store  string `json:"store"`
+		Misses int    `json:"misses"`
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if st.Store != filepath.Join(root, "store") || st.Misses != 1 {
+		t.Errorf("cargo grove stats: store %s, %d misses; want %s, 1\n%s", st.Store, st.Misses, filepath.Join(root, "store"), out)
+	}
+	if r := runGrove(t, root, "stats", "--json"); r.stdout != string(out) {
+		t.Errorf("grove stats differs from cargo grove stats:\n%s\n%s", r.stdout, out)
+	}
+}
+
+// `grove doctor` in cache mode finds what silently costs hits, each as its
+// own problem; a clean setup has none.
+func TestDoctorCacheMode(t *testing.T) {
+	otherFS := "/dev/shm"
+	if dev(t, otherFS) == dev(t, t.TempDir()) {
+		testneed.Missing(t, "mount", "no second file system (/dev/shm is on the same one as the temp dir)")
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, root string) []string // returns extra env
+		want  string                                   // check name, "" for no problem
+	}{
+		{name: "clean", setup: func(t *testing.T, root string) []string { return nil }},
+		{name: "store on another file system", want: "store-filesystem", setup: func(t *testing.T, root string) []string {
+			return []string{"GROVE_DIR=" + filepath.Join(otherFS, "grove-doctor-test-store")}
+		}},
+		{name: "rustc outside a toolchain", want: "rustc-toolchain", setup: func(t *testing.T, root string) []string {
+			p := filepath.Join(t.TempDir(), "bin", "rustc")
+			writeFile(t, p, "#!/bin/sh\nexec rustc \"$@\"\n")
+			return []string{"RUSTC=" + p}
+		}},
+		{name: "stale hook", want: "hook-stale", setup: func(t *testing.T, root string) []string {
+			writeFile(t, filepath.Join(root, ".git", "hooks", "post-checkout"), "#!/bin/sh\n# grove: seed the target dir of a new worktree from a built one.\ngrove seed\n")
+			return nil
+		}},
+		{name: "unknown Cargo layout", want: "cargo-layout", setup: func(t *testing.T, root string) []string {
+			writeFile(t, filepath.Join(root, "target", "debug", "units", "x"), "")
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := tinyRepo(t)
+			if r := runGrove(t, root, "init"); r.code != 0 {
+				t.Fatalf("grove init: %s", r.stderr)
+			}
+			extra := append([]string{"GROVE_DIR=" + filepath.Join(filepath.Dir(root), "store")}, tt.setup(t, root)...)
+			cmd := exec.Command(grove, "doctor", "--json")
+			cmd.Dir = root
+			cmd.Env = env(extra...)
+			out, _ := cmd.Output()
+			var rep struct {
+				Problems []struct{ Check, Message string }
+			}
+			if err := json.Unmarshal(out, &rep); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var got []string
+			for _, p := range rep.Problems {
+				got = append(got, p.Check)
+			}
+			if want := tt.want; strings.Join(got, ",") != want {
+				t.Errorf("problems %v, want [%s]\n%s", got, want, out)
+			}
+		})
+	}
+}
+
+func dev(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(st.Dev)
+}
