@@ -31,13 +31,16 @@ func newSeedCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "seed [--from WORKTREE]",
 		Short: "Fill a new worktree's target dir from a built worktree",
-		Long: `Seed the empty target dir of this worktree from another worktree of the
+		Long: `Seed the empty build dir of this worktree from another worktree of the
 repository that has been built (the most recently built one, or --from):
-Cargo's fingerprints and build-script outputs of the dependencies are copied
-with their mtimes, and their artifacts are hardlinked. The first cargo build
-then finds every dependency fresh and only builds the workspace's own crates,
-which the cache serves. Nothing of the workspace's own packages is copied, so
-a worktree is never handed another worktree's code.
+Cargo's fingerprints and build-script outputs of the registry and git
+dependencies are copied with their mtimes, and their artifacts are
+hardlinked. The first cargo build then finds those dependencies fresh and
+only builds path packages (the workspace's own crates and path
+dependencies), which the cache serves. Nothing of a path package is copied,
+so a worktree is never handed another worktree's code. The target and build
+dirs are Cargo's (cargo metadata), so build.build-dir and Cargo's per-unit
+layout work.
 
 --install-hook installs a git post-checkout hook that seeds every worktree
 made by 'git worktree add', whatever tool runs it.`,
@@ -49,7 +52,7 @@ made by 'git worktree add', whatever tool runs it.`,
 			if installHook {
 				return installSeedHook(cmd)
 			}
-			res, err := seed.Seed(cmd.Context(), seed.Options{Dir: ".", Donor: from, DryRun: dryRun, Env: os.Getenv})
+			res, err := seed.Seed(cmd.Context(), seed.Options{Dir: ".", Donor: from, DryRun: dryRun})
 			if err != nil {
 				if quiet && errors.Is(err, seed.ErrNothingToSeed) {
 					return nil
@@ -66,8 +69,8 @@ made by 'git worktree add', whatever tool runs it.`,
 			if res.DryRun {
 				verb = "would seed"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.Target, res.Donor, strings.Join(res.Profiles, ", "))
-			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units; %d files linked (%s), %d copied (%s); %d workspace units left to cargo\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.BuildDir, res.Donor, strings.Join(res.Profiles, ", "))
+			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units; %d files linked (%s), %d copied (%s); %d units of path packages left to cargo\n",
 				res.Units, res.Linked, cli.HumanBytes(res.LinkedBytes), res.Copied, cli.HumanBytes(res.CopiedBytes), res.SkippedUnits)
 			return nil
 		},
