@@ -251,11 +251,14 @@ func IsBuildDir(dir string) bool {
 }
 
 // LockFiles returns Cargo's lock files present in the profile dirs of the
-// given target and build dirs.
+// given target and build dirs ("" is skipped).
 func LockFiles(roots ...string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range roots {
+		if r == "" {
+			continue
+		}
 		for _, name := range LockNames {
 			for _, pat := range []string{"*/" + name, "*/*/" + name} {
 				m, _ := filepath.Glob(filepath.Join(r, pat))

@@ -29,6 +29,9 @@ type WorktreeStatus struct {
 	TargetDir    string `json:"target_dir,omitempty"`
 	TargetSource string `json:"target_source,omitempty"`
 	TargetError  string `json:"target_error,omitempty"`
+	// BuildDir is where Cargo keeps the units (build.build-dir), when it
+	// is not TargetDir. Its size is in Bytes, its locks in Building.
+	BuildDir string `json:"build_dir,omitempty"`
 	// Shared is true when TargetDir is the repository's shared dir.
 	Shared bool `json:"shared"`
 	// Bytes is TargetDir's disk usage (the whole shared dir if Shared).
@@ -137,6 +140,15 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 				ws.TargetDir, ws.TargetSource = td, src
 				ws.Shared = samePath(td, r.SharedDir)
 				effective[filepath.Clean(td)] = true
+				bd, err := buildDir(ctx, w.Path, td, r.Env)
+				switch {
+				case err != nil:
+					ws.TargetError = err.Error()
+					effective[filepath.Join(w.Path, "target")] = true
+				case !samePath(bd, td):
+					ws.BuildDir = bd
+					effective[filepath.Clean(bd)] = true
+				}
 			}
 		}
 		st.Worktrees = append(st.Worktrees, ws)
@@ -157,6 +169,7 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 	}
 	for _, w := range st.Worktrees {
 		addRoot(w.TargetDir)
+		addRoot(w.BuildDir)
 	}
 	if mode == ModeShared {
 		addRoot(r.SharedDir)
@@ -177,9 +190,9 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 	}
 	for i := range st.Worktrees {
 		w := &st.Worktrees[i]
-		w.Bytes = bytesOf(w.TargetDir)
+		w.Bytes = bytesOf(w.TargetDir) + bytesOf(w.BuildDir)
 		if w.TargetDir != "" {
-			held, err := cargolock.Held(w.TargetDir)
+			held, err := cargolock.Held(w.TargetDir, w.BuildDir)
 			if err != nil {
 				return nil, err
 			}
