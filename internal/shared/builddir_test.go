@@ -2,9 +2,13 @@ package shared
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/grove-rs/grove/internal/cargolayout"
 )
 
 // A worktree whose build.build-dir keeps Cargo's units in its own target/
@@ -53,5 +57,51 @@ func TestBuildDirApartFromSharedDir(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("doctor does not report the unshared build dir: %+v", rep.Problems)
+	}
+}
+
+// A Cargo of the per-unit layout (1.96+) holds .cargo-build-lock and
+// .cargo-artifact-lock, and .cargo-lock only shared: status and reclaim
+// must still see its running build.
+func TestReclaimSkipsRunningNightlyBuild(t *testing.T) {
+	needCargo(t)
+	if exec.Command("cargo", "+nightly", "--version").Run() != nil {
+		t.Skip("no nightly toolchain")
+	}
+	ctx := context.Background()
+	base, root := tinyRepo(t)
+	wt := filepath.Join(base, "wt")
+	addWorktree(t, root, wt)
+	writeFile(t, filepath.Join(wt, "build.rs"), "fn main() { std::thread::sleep(std::time::Duration::from_secs(8)); }\n")
+	r := open(t, root)
+	if _, err := InitShared(ctx, r, InitOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(wt, "target")
+	cmd := exec.Command("cargo", "build", "-q", "--offline")
+	cmd.Dir = wt
+	cmd.Env = append(cleanEnv(), "CARGO_TARGET_DIR="+target, "RUSTUP_TOOLCHAIN=nightly", "CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT=true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	for deadline := time.Now().Add(time.Minute); len(cargolayout.LockFiles(target)) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no lock file appeared")
+		}
+	}
+	st, err := GetStatus(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Reclaim) != 1 || st.Reclaim[0].Path != target || !st.Reclaim[0].Building {
+		t.Fatalf("status while a nightly build runs: %+v", st.Reclaim)
+	}
+	rr, err := Reclaim(ctx, st.Reclaim, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rr.Deleted) != 0 || !exists(target) {
+		t.Fatalf("reclaim deleted the dir of a running build: %+v", rr)
 	}
 }
