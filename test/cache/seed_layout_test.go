@@ -1,6 +1,8 @@
 package cache_test
 
 import (
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -179,5 +181,61 @@ func TestSeedNeverCopiesPathPackages(t *testing.T) {
 				tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
 			})
 		}
+	}
+}
+
+// Issue 10, part 1: `grove clean` counts the stored files a target dir
+// still hardlinks apart from the store-only ones, on every layout: blobs
+// linked into a build dir are "shared with target dirs", and stop being so
+// once the build dir is gone.
+func TestCleanCountsLinkedBlobsOnLayouts(t *testing.T) {
+	for _, lc := range layoutCases() {
+		t.Run(lc.name, func(t *testing.T) {
+			t.Parallel()
+			files := fixture()
+			for p, c := range lc.files {
+				files[p] += "\n" + c
+			}
+			e := newEnv(t)
+			e.extra = append(cleanEnv(), lc.env(t)...)
+			repo := newRepo(t, files)
+			e.cargo(repo, true, "build")
+			clean := func() (inTrees, kept int64) {
+				cmd := exec.Command(groveBin, "clean", "--max-size", "0", "--dry-run", "--json")
+				cmd.Env = append(e.extra, "GROVE_DIR="+e.store)
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("grove clean: %v", err)
+				}
+				var res struct {
+					InTrees int64 `json:"bytes_in_use"`
+					Kept    int64 `json:"bytes_kept"`
+				}
+				if err := json.Unmarshal(out, &res); err != nil {
+					t.Fatal(err)
+				}
+				return res.InTrees, res.Kept
+			}
+			if inTrees, _ := clean(); inTrees == 0 {
+				t.Errorf("no stored file counted as linked by the built worktree")
+			}
+			// Remove every dir Cargo wrote for this workspace.
+			cmd := exec.Command("cargo", "metadata", "--format-version", "1", "--no-deps", "--offline")
+			cmd.Dir, cmd.Env = repo, e.extra
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var md struct{ Target, Build string }
+			var raw map[string]any
+			json.Unmarshal(out, &raw)
+			md.Target, _ = raw["target_directory"].(string)
+			md.Build, _ = raw["build_directory"].(string)
+			os.RemoveAll(md.Target)
+			os.RemoveAll(md.Build)
+			if inTrees, kept := clean(); inTrees != 0 || kept == 0 {
+				t.Errorf("after removing the build dirs: %d bytes still counted as linked, %d store-only", inTrees, kept)
+			}
+		})
 	}
 }
