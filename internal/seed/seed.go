@@ -56,7 +56,8 @@ type Result struct {
 	Donor           string   `json:"donor"`
 	DonorTarget     string   `json:"donor_target_dir"`
 	DonorBuildDir   string   `json:"donor_build_dir"`
-	Profiles        []string `json:"profiles"`
+	Profiles        []string `json:"profiles"`      // relative to the build dir
+	Layouts         []string `json:"layouts"`       // of each profile: legacy or per-unit
 	Units           int      `json:"units"`         // units copied
 	SkippedUnits    int      `json:"skipped_units"` // units of path packages, left to Cargo
 	Linked          int      `json:"files_linked"`
@@ -108,7 +109,8 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	c := &copier{res: res, dry: opts.DryRun, sources: sources}
 	c.rewriter = pathRewriter(res.donorDirs, res.dirs)
 	for _, p := range profiles {
-		res.Profiles = append(res.Profiles, p.Rel+" ("+p.Layout.String()+")")
+		res.Profiles = append(res.Profiles, p.Rel)
+		res.Layouts = append(res.Layouts, p.Layout.String())
 		if err := c.profile(p, filepath.Join(res.BuildDir, p.Rel)); err != nil {
 			return nil, err
 		}
