@@ -12,6 +12,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/hook"
+	"github.com/grove-rs/grove/internal/seed"
 	"github.com/grove-rs/grove/internal/shared"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -102,6 +103,11 @@ key. If a check fails, init writes nothing.`,
 					res.Notes = append(res.Notes, "new worktrees are not seeded: "+err.Error())
 				} else if changed {
 					res.Changed = append(res.Changed, path)
+					// Worktrees made before the hook: one line each.
+					unseeded, _ := seed.Unseeded(cmd.Context(), r.Root, "")
+					for _, wt := range unseeded {
+						res.Notes = append(res.Notes, fmt.Sprintf("worktree %s was made before the hook and is not seeded: its first build restores every unit from the cache (run grove seed there to skip that)", wt))
+					}
 				}
 			}
 			if asJSON {

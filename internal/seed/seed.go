@@ -433,3 +433,40 @@ func copyContent(src, dst string, perm os.FileMode) error {
 	}
 	return os.Chmod(dst, perm)
 }
+
+// Unseeded lists the worktrees of the repository containing dir whose
+// build dir is empty while another worktree's is built: worktrees made
+// before the seeding hook was installed. Seeding them (grove seed) makes
+// their first build skip the dependencies; otherwise that build restores
+// every unit from the cache. Worktrees whose dirs Cargo cannot tell are
+// left out.
+func Unseeded(ctx context.Context, dir, cargo string) ([]string, error) {
+	repo, err := gitwt.Discover(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	wts, err := repo.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var empty []string
+	built := false
+	for _, wt := range wts {
+		if wt.Bare || wt.Prunable {
+			continue
+		}
+		dirs, err := cargolayout.Resolve(ctx, cargo, wt.Path, nil)
+		if err != nil {
+			continue
+		}
+		if len(cargolayout.Profiles(dirs.Build)) > 0 {
+			built = true
+		} else {
+			empty = append(empty, wt.Path)
+		}
+	}
+	if !built {
+		return nil, nil
+	}
+	return empty, nil
+}

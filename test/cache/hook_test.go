@@ -55,10 +55,16 @@ func TestInitSeedsNewWorktrees(t *testing.T) {
 		return wt, string(out)
 	}
 
-	if out := grove(repo, "init"); !strings.Contains(out, "post-checkout") {
+	e.cargo(repo, true, "build")
+	early, _ := addWorktree("early")
+	out := grove(repo, "init")
+	if !strings.Contains(out, "post-checkout") {
 		t.Errorf("grove init does not mention the hook:\n%s", out)
 	}
-	e.cargo(repo, true, "build")
+	// A worktree made before the hook: one line says it is not seeded.
+	if n := strings.Count(out, "not seeded"); n != 1 || !strings.Contains(out, early) {
+		t.Errorf("grove init should say in one line that %s is not seeded:\n%s", early, out)
+	}
 
 	wt, out := addWorktree("seeded")
 	if !strings.Contains(out, "grove: seeded") {
