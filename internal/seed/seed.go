@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grove-rs/grove/internal/cargolayout"
@@ -133,8 +134,7 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 // Each worktree's dirs are Cargo's answer in that worktree (a per-worktree
 // build-dir template gives each its own). It returns the donor's profiles.
 func pickDonor(ctx context.Context, res *Result, wts []gitwt.Worktree, opts Options) ([]cargolayout.Profile, error) {
-	var best time.Time
-	var profiles []cargolayout.Profile
+	var cands []string
 	for _, wt := range wts {
 		if wt.Bare || wt.Prunable || wt.Path == res.Worktree {
 			continue
@@ -142,17 +142,38 @@ func pickDonor(ctx context.Context, res *Result, wts []gitwt.Worktree, opts Opti
 		if opts.Donor != "" && !sameDir(wt.Path, opts.Donor) {
 			continue
 		}
-		dirs, err := cargolayout.Resolve(ctx, opts.Cargo, wt.Path, nil)
-		if err != nil {
+		cands = append(cands, wt.Path)
+	}
+	// One cargo metadata per worktree, a few at a time: this runs in the
+	// post-checkout hook of every git worktree add.
+	all := make([]cargolayout.Dirs, len(cands))
+	errs := make([]error, len(cands))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, wt := range cands {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			all[i], errs[i] = cargolayout.Resolve(ctx, opts.Cargo, wt, nil)
+		}()
+	}
+	wg.Wait()
+	var best time.Time
+	var profiles []cargolayout.Profile
+	for i, wt := range cands {
+		dirs := all[i]
+		if errs[i] != nil {
 			continue
 		}
 		if dirs.Build == res.BuildDir {
-			return nil, fmt.Errorf("%s and %s share the build dir %s (shared mode): nothing to seed", res.Worktree, wt.Path, dirs.Build)
+			return nil, fmt.Errorf("%s and %s share the build dir %s (shared mode): nothing to seed", res.Worktree, wt, dirs.Build)
 		}
 		ps := cargolayout.Profiles(dirs.Build)
 		for _, p := range ps {
 			if t := p.LastBuilt(); t.After(best) {
-				best, res.Donor, res.donorDirs, profiles = t, wt.Path, dirs, ps
+				best, res.Donor, res.donorDirs, profiles = t, wt, dirs, ps
 			}
 		}
 	}
