@@ -21,6 +21,16 @@ func TestReclaimLeavesOtherRepositories(t *testing.T) {
 	clone := filepath.Join(root, ".worktrees", "clone")
 	run(t, root, "git", "clone", "-q", root, clone)
 	cargoBuild(t, clone)
+	// A worktree of another repository (the clone) under .worktrees/.
+	foreign := filepath.Join(root, ".worktrees", "foreign")
+	run(t, clone, "git", "worktree", "add", "-q", "-b", "foreign", foreign)
+	cargoBuild(t, foreign)
+	// A real orphan: this repository's worktree whose admin dir is gone,
+	// its .git file still naming it.
+	gone := filepath.Join(root, ".worktrees", "gone")
+	addWorktree(t, root, gone)
+	cargoBuild(t, gone)
+	run(t, root, "rm", "-rf", filepath.Join(root, ".git", "worktrees", "gone"))
 	r := open(t, root)
 	if _, err := InitShared(ctx, r, InitOptions{}); err != nil {
 		t.Fatal(err)
@@ -29,16 +39,23 @@ func TestReclaimLeavesOtherRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var orphans []string
 	for _, c := range st.Reclaim {
-		if strings.HasPrefix(c.Path, clone) {
+		if strings.HasPrefix(c.Path, clone) || strings.HasPrefix(c.Path, foreign) {
 			t.Errorf("another repository's target dir listed for reclaim: %+v", c)
 		}
+		if c.Kind == "orphan" {
+			orphans = append(orphans, c.Path)
+		}
+	}
+	if len(orphans) != 1 || orphans[0] != filepath.Join(gone, "target") {
+		t.Errorf("orphans %v, want only %s", orphans, filepath.Join(gone, "target"))
 	}
 	if _, err := Reclaim(ctx, st.Reclaim, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !exists(filepath.Join(clone, "target", "debug", "tiny")) {
-		t.Fatal("reclaim deleted the clone's build")
+	if !exists(filepath.Join(clone, "target", "debug", "tiny")) || !exists(filepath.Join(foreign, "target", "debug", "tiny")) {
+		t.Fatal("reclaim deleted another repository's build")
 	}
 }
 
