@@ -214,23 +214,6 @@ func (u Unit) IsRunUnit() bool {
 		exists(filepath.Join(u.Dir, "run", "root-output")) || exists(filepath.Join(u.Dir, "root-output"))
 }
 
-// BuildScriptOutput returns the file in which Cargo keeps the stdout of the
-// build script run whose OUT_DIR is outDir (the OUT_DIR Cargo gives the
-// units that depend on the run): `<unit>/run/stdout` in the per-unit
-// layout, `<unit>/output` in the legacy one. Cargo judges a dependent unit
-// stale when this file is newer than the unit's outputs. The layout is
-// read from the disk (the run has finished before a dependent compiles);
-// "" when neither file exists.
-func BuildScriptOutput(outDir string) string {
-	unit := filepath.Dir(outDir)
-	for _, p := range []string{filepath.Join(unit, "run", "stdout"), filepath.Join(unit, "output")} {
-		if exists(p) {
-			return p
-		}
-	}
-	return ""
-}
-
 // IsBuildDir reports whether dir is a real directory (not a symlink) that
 // Cargo made as a target or build dir: Cargo's CACHEDIR.TAG, its
 // .rustc_info.json, or a profile dir with units in either layout.
