@@ -24,6 +24,15 @@ import (
 // Marker is the line that identifies grove's hook.
 const Marker = "# grove: seed the build dir of a new worktree from a built one."
 
+// legacyMarker identifies the hook `grove seed --install-hook` wrote
+// before this package: it is grove's too, replaced rather than chained.
+const legacyMarker = "# grove: seed the target dir of a new worktree"
+
+// isGroves reports whether a hook's content is one grove wrote.
+func isGroves(b []byte) bool {
+	return bytes.Contains(b, []byte(Marker)) || bytes.Contains(b, []byte(legacyMarker))
+}
+
 // Name is the hook grove installs; Chained is where a hook that was there
 // before is kept.
 const (
@@ -65,7 +74,7 @@ func Installed(ctx context.Context, dir string) (bool, error) {
 		return false, err
 	}
 	b, err := os.ReadFile(filepath.Join(hooks, Name))
-	return err == nil && bytes.Contains(b, []byte(Marker)), nil
+	return err == nil && isGroves(b), nil
 }
 
 // Install puts grove's hook in place, chaining a hook that is already
@@ -78,7 +87,7 @@ func Install(ctx context.Context, dir string) (path string, changed bool, err er
 	path = filepath.Join(hooks, Name)
 	b, err := os.ReadFile(path)
 	switch {
-	case err == nil && bytes.Contains(b, []byte(Marker)):
+	case err == nil && isGroves(b):
 		if string(b) == Script {
 			return path, false, nil
 		}
@@ -114,7 +123,7 @@ func Remove(ctx context.Context, dir string) (path string, changed bool, err err
 	}
 	path = filepath.Join(hooks, Name)
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !bytes.Contains(b, []byte(Marker))) {
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !isGroves(b)) {
 		return path, false, nil
 	}
 	if err != nil {
