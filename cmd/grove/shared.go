@@ -304,6 +304,9 @@ func printStatus(w io.Writer, st *shared.Status) {
 		if wt.TargetSource != "" && wt.TargetSource != "default" && !wt.Shared {
 			target += " [" + wt.TargetSource + "]"
 		}
+		if wt.BuildDir != "" {
+			target += " + build dir " + wt.BuildDir
+		}
 		state := "idle"
 		if wt.Building {
 			state = "building"
@@ -328,6 +331,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 		for _, c := range st.Reclaim {
 			note := c.Kind
 			if c.Building {
+				// Held by a build, or a process (tests, cargo run) runs from it.
 				note += ", building: will be skipped"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
