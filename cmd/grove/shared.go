@@ -331,8 +331,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 		for _, c := range st.Reclaim {
 			note := c.Kind
 			if c.Building {
-				// Held by a build, or a process (tests, cargo run) runs from it.
-				note += ", building: will be skipped"
+				note += ", in use (a build, or a program running from it): will be skipped"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
 		}
@@ -395,7 +394,7 @@ build holds. At the end it prints the bytes it freed.`,
 				for _, c := range st.Reclaim {
 					note := c.Kind
 					if c.Building {
-						note += ", building: will be skipped"
+						note += ", in use (a build, or a program running from it): will be skipped"
 					}
 					fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
 				}
