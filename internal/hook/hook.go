@@ -77,12 +77,23 @@ func Installed(ctx context.Context, dir string) (bool, error) {
 	return err == nil && isGroves(b), nil
 }
 
+// ErrHooksPath is returned by Install when git's hooks live outside the
+// repository's git dir (core.hooksPath): such a dir is often committed
+// (husky's .husky/) or shared by several repositories, so grove does not
+// write there; the user adds the line to their hook.
+var ErrHooksPath = errors.New("git hooks live outside the git dir (core.hooksPath)")
+
 // Install puts grove's hook in place, chaining a hook that is already
 // there. It returns the hook's path and whether anything changed.
 func Install(ctx context.Context, dir string) (path string, changed bool, err error) {
 	hooks, err := Dir(ctx, dir)
 	if err != nil {
 		return "", false, err
+	}
+	if inGitDir, err := underGitDir(ctx, dir, hooks); err != nil {
+		return "", false, err
+	} else if !inGitDir {
+		return filepath.Join(hooks, Name), false, fmt.Errorf("%w: add this line to %s yourself: [ \"$1\" = 0000000000000000000000000000000000000000 ] && grove seed --hook", ErrHooksPath, filepath.Join(hooks, Name))
 	}
 	path = filepath.Join(hooks, Name)
 	b, err := os.ReadFile(path)
@@ -111,6 +122,26 @@ func Install(ctx context.Context, dir string) (path string, changed bool, err er
 		return "", false, err
 	}
 	return path, true, nil
+}
+
+// underGitDir reports whether hooks lies inside the repository's common
+// git dir, where nothing is committed or shared.
+func underGitDir(ctx context.Context, dir, hooks string) (bool, error) {
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-common-dir")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return false, fmt.Errorf("git rev-parse in %s: %w", dir, err)
+	}
+	common := strings.TrimSpace(string(out))
+	if real, err := filepath.EvalSymlinks(common); err == nil {
+		common = real
+	}
+	if real, err := filepath.EvalSymlinks(hooks); err == nil {
+		hooks = real
+	}
+	rel, err := filepath.Rel(common, hooks)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../"), nil
 }
 
 // Remove takes grove's hook out and puts a chained hook back. It returns

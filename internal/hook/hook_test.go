@@ -2,6 +2,7 @@ package hook
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,5 +72,22 @@ func TestInstallRemove(t *testing.T) {
 				t.Fatal("second Remove changed something")
 			}
 		})
+	}
+}
+
+// A hooks dir set with core.hooksPath (husky's committed .husky/, or a dir
+// shared by repositories) is not written: Install says what to add.
+func TestInstallLeavesHooksPathAlone(t *testing.T) {
+	repo := gitRepo(t)
+	if out, err := exec.Command("git", "-C", repo, "config", "core.hooksPath", ".husky").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	os.MkdirAll(filepath.Join(repo, ".husky"), 0o755)
+	_, changed, err := Install(context.Background(), repo)
+	if !errors.Is(err, ErrHooksPath) || changed {
+		t.Fatalf("Install = %v, %v; want ErrHooksPath", changed, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(repo, ".husky")); len(ents) != 0 {
+		t.Fatalf("wrote into .husky: %v", ents)
 	}
 }
