@@ -3,32 +3,36 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/hook"
 	"github.com/grove-rs/grove/internal/seed"
 	"github.com/spf13/cobra"
 )
 
 func newSeedCmd() *cobra.Command {
 	var from string
-	var dryRun, asJSON, quiet, installHook bool
+	var dryRun, asJSON, quiet, installHook, inHook bool
 	c := &cobra.Command{
 		Use:   "seed [--from WORKTREE]",
 		Short: "Fill a new worktree's target dir from a built worktree",
-		Long: `Seed the empty target dir of this worktree from another worktree of the
+		Long: `Seed the empty build dir of this worktree from another worktree of the
 repository that has been built (the most recently built one, or --from):
-Cargo's fingerprints and build-script outputs of the dependencies are copied
-with their mtimes, and their artifacts are hardlinked. The first cargo build
-then finds every dependency fresh and only builds the workspace's own crates,
-which the cache serves. Nothing of the workspace's own packages is copied, so
-a worktree is never handed another worktree's code.
+Cargo's fingerprints and build-script outputs of the registry and git
+dependencies are copied with their mtimes, and their artifacts are
+hardlinked. The first cargo build then finds those dependencies fresh and
+only builds path packages (the workspace's own crates and path
+dependencies), which the cache serves. Nothing of a path package is copied,
+so a worktree is never handed another worktree's code. The target and build
+dirs are Cargo's (cargo metadata), so build.build-dir and Cargo's per-unit
+layout work.
 
---install-hook installs a git post-checkout hook that seeds every worktree
-made by 'git worktree add', whatever tool runs it.`,
+--install-hook installs the git post-checkout hook that seeds every worktree
+made by 'git worktree add', whatever tool runs it (grove init does so too).
+A post-checkout hook already there is kept and runs first. The hook runs
+'grove seed --hook', which prints one line and never fails: a worktree that
+cannot be seeded (its donor is building, say) is built from the cache.`,
 		Example: `  git worktree add ../feature && cd ../feature && grove seed
   grove seed --from ../main --dry-run
   grove seed --install-hook`,
@@ -37,7 +41,10 @@ made by 'git worktree add', whatever tool runs it.`,
 			if installHook {
 				return installSeedHook(cmd)
 			}
-			res, err := seed.Seed(cmd.Context(), seed.Options{Dir: ".", Donor: from, DryRun: dryRun, Env: os.Getenv})
+			res, err := seed.Seed(cmd.Context(), seed.Options{Dir: ".", Donor: from, DryRun: dryRun})
+			if inHook {
+				return reportHook(cmd, res, err)
+			}
 			if err != nil {
 				if quiet && errors.Is(err, seed.ErrNothingToSeed) {
 					return nil
@@ -54,8 +61,8 @@ made by 'git worktree add', whatever tool runs it.`,
 			if res.DryRun {
 				verb = "would seed"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.Target, res.Donor, strings.Join(res.Profiles, ", "))
-			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units; %d files linked (%s), %d copied (%s); %d workspace units left to cargo\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.BuildDir, res.Donor, strings.Join(res.Profiles, ", "))
+			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units; %d files linked (%s), %d copied (%s); %d units of path packages left to cargo\n",
 				res.Units, res.Linked, cli.HumanBytes(res.LinkedBytes), res.Copied, cli.HumanBytes(res.CopiedBytes), res.SkippedUnits)
 			return nil
 		},
@@ -65,29 +72,37 @@ made by 'git worktree add', whatever tool runs it.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&quiet, "quiet", false, "print nothing; no donor is not an error (for hooks)")
 	c.Flags().BoolVar(&installHook, "install-hook", false, "install a post-checkout hook that seeds new worktrees")
+	c.Flags().BoolVar(&inHook, "hook", false, "as the post-checkout hook runs it: one line, never an error")
+	c.Flags().MarkHidden("hook")
 	return c
 }
 
 func installSeedHook(cmd *cobra.Command) error {
-	out, err := exec.Command("git", "rev-parse", "--path-format=absolute", "--git-path", "hooks").Output()
+	path, changed, err := hook.Install(cmd.Context(), ".")
 	if err != nil {
-		return fmt.Errorf("not inside a git repository: %w", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	path := filepath.Join(dir, "post-checkout")
-	if b, err := os.ReadFile(path); err == nil {
-		if strings.Contains(string(b), "grove seed") {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s already seeds new worktrees\n", path)
-			return nil
-		}
-		return fmt.Errorf("%s exists; add this line to it: grove seed --quiet || true", path)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, []byte(seed.HookScript), 0o755); err != nil {
-		return err
+	if !changed {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s already seeds new worktrees\n", path)
+		return nil
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "installed %s: git worktree add now seeds new worktrees\n", path)
+	return nil
+}
+
+// reportHook is seed's outcome as the post-checkout hook reports it: one
+// line on stderr, and never an error, so a checkout never fails because
+// of grove. A worktree that is not seeded builds through the cache.
+func reportHook(cmd *cobra.Command, res *seed.Result, err error) error {
+	w := cmd.ErrOrStderr()
+	switch {
+	case errors.Is(err, seed.ErrNothingToSeed):
+		// The first worktree of a repository: nothing to say.
+	case err != nil:
+		msg := strings.ReplaceAll(err.Error(), "\n", " ")
+		fmt.Fprintf(w, "grove: not seeded (%s); the first cargo build restores from the cache instead\n", msg)
+	default:
+		fmt.Fprintf(w, "grove: seeded %s from %s (%d dependency units)\n", res.BuildDir, res.Donor, res.Units)
+	}
 	return nil
 }

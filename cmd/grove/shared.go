@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/hook"
+	"github.com/grove-rs/grove/internal/seed"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/shared"
 	"github.com/mattn/go-isatty"
@@ -43,9 +46,9 @@ func addDirFlag(c *cobra.Command, dir *string) {
 
 func newInitCmd() *cobra.Command {
 	var dir string
-	var sharedMode, all, user, asJSON bool
+	var sharedMode, all, user, asJSON, noHook bool
 	c := &cobra.Command{
-		Use:   "init [--shared [--all] | --user]",
+		Use:   "init [--shared [--all] | --user] [--no-hook]",
 		Short: "Set up grove for this repository (cache mode, or --shared)",
 		Long: `Set up grove for the repository that contains the current directory.
 
@@ -53,6 +56,11 @@ Without flags, turns on cache mode: build.rustc-wrapper = "grove" in the
 repository root's .cargo/config.toml. The value is a bare name that Cargo
 looks up on PATH, so the file may be committed. --user writes it to
 $CARGO_HOME/config.toml instead, for every repository.
+
+Cache mode also installs a git post-checkout hook that seeds every new
+worktree from a built one (grove seed), whatever tool runs 'git worktree
+add'. A post-checkout hook already there is kept and runs first; grove off
+puts it back. --no-hook skips the hook.
 
 With --shared, sets up one target dir for all worktrees (the shared mode):
 .shared-target/ goes into .gitignore, and build.target-dir = "<root>/.shared-target"
@@ -100,6 +108,22 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 			if err != nil {
 				return err
 			}
+			// Seeding is part of cache mode: every new worktree starts
+			// from a built one. (A --user setup covers repositories that
+			// have no hook; their worktrees fall back to the cache.)
+			if !sharedMode && !user && !noHook {
+				path, changed, err := hook.Install(cmd.Context(), r.Root)
+				if err != nil {
+					res.Notes = append(res.Notes, "new worktrees are not seeded: "+err.Error())
+				} else if changed {
+					res.Changed = append(res.Changed, path)
+					// Worktrees made before the hook: one line each.
+					unseeded, _ := seed.Unseeded(cmd.Context(), r.Root, "")
+					for _, wt := range unseeded {
+						res.Notes = append(res.Notes, fmt.Sprintf("worktree %s was made before the hook and is not seeded: its first build restores every unit from the cache (run grove seed there to skip that)", wt))
+					}
+				}
+			}
 			if asJSON {
 				return cli.WriteJSON(cmd.OutOrStdout(), res)
 			}
@@ -111,6 +135,7 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 	c.Flags().BoolVar(&sharedMode, "shared", false, "set up one shared target dir for all worktrees")
 	c.Flags().BoolVar(&all, "all", false, "with --shared: also write a config into worktrees outside the repository root")
 	c.Flags().BoolVar(&user, "user", false, "cache mode in $CARGO_HOME/config.toml (all repositories)")
+	c.Flags().BoolVar(&noHook, "no-hook", false, "cache mode without the post-checkout hook that seeds new worktrees")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
 }
@@ -130,8 +155,12 @@ func printInit(w io.Writer, res *shared.InitResult) {
 	}
 	for _, p := range res.Changed {
 		verb := "wrote"
-		if p == res.SharedDir {
+		switch {
+		case p == res.SharedDir:
 			verb = "created"
+		case filepath.Base(p) == hook.Name:
+			fmt.Fprintf(w, "  installed %s: git worktree add seeds new worktrees (--no-hook to skip)\n", p)
+			continue
 		}
 		fmt.Fprintf(w, "  %s %s\n", verb, p)
 	}
@@ -175,6 +204,8 @@ dir only if nothing else is in it.
 .gitignore and .shared-target/ are left alone. Delete the shared dir
 yourself if you no longer want its builds.
 
+grove's post-checkout hook is removed too, and a hook it chained is put back.
+
 --user removes build.rustc-wrapper = "grove" from $CARGO_HOME/config.toml.`,
 		Example: `  grove off          # back to plain cargo in this repository
   grove off --user   # remove the user-wide cache mode`,
@@ -188,6 +219,15 @@ yourself if you no longer want its builds.
 			if err != nil {
 				return err
 			}
+			if !user {
+				path, changed, err := hook.Remove(cmd.Context(), r.Root)
+				if err != nil {
+					return fmt.Errorf("remove %s: %w", path, err)
+				}
+				if changed {
+					res.Changed = append(res.Changed, path)
+				}
+			}
 			if asJSON {
 				return cli.WriteJSON(cmd.OutOrStdout(), res)
 			}
@@ -196,6 +236,10 @@ yourself if you no longer want its builds.
 				fmt.Fprintln(w, "grove is not set up here: nothing changed")
 			}
 			for _, p := range res.Changed {
+				if filepath.Base(p) == hook.Name {
+					fmt.Fprintf(w, "removed grove's %s hook\n", p)
+					continue
+				}
 				fmt.Fprintf(w, "removed grove's settings from %s\n", p)
 			}
 			for _, n := range res.Notes {
@@ -280,6 +324,9 @@ func printStatus(w io.Writer, st *shared.Status) {
 		if wt.TargetSource != "" && wt.TargetSource != "default" && !wt.Shared {
 			target += " [" + wt.TargetSource + "]"
 		}
+		if wt.BuildDir != "" {
+			target += " + build dir " + wt.BuildDir
+		}
 		state := "idle"
 		if wt.Building {
 			state = "building"
@@ -304,7 +351,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 		for _, c := range st.Reclaim {
 			note := c.Kind
 			if c.Building {
-				note += ", building: will be skipped"
+				note += ", in use (a build, or a program running from it): will be skipped"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
 		}
@@ -367,7 +414,7 @@ build holds. At the end it prints the bytes it freed.`,
 				for _, c := range st.Reclaim {
 					note := c.Kind
 					if c.Building {
-						note += ", building: will be skipped"
+						note += ", in use (a build, or a program running from it): will be skipped"
 					}
 					fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Path, cli.HumanBytes(c.Bytes), note)
 				}

@@ -1,9 +1,17 @@
-// Package cargolock tells whether a running Cargo build holds a target
-// dir, using the lock Cargo itself takes: an exclusive flock(2) on
-// `<target>/<profile>/.cargo-lock` (`<target>/<triple>/<profile>/` when
-// cross-compiling; the same name under a separate build-dir) for the whole
-// build. `$CARGO_HOME/.package-cache` is Cargo's registry lock, not a
-// build lock, and is ignored.
+// Package cargolock tells whether a running Cargo build holds a target or
+// build dir, using the locks Cargo itself takes in each profile dir
+// (`<dir>/<profile>/`, `<dir>/<triple>/<profile>/` when cross-compiling).
+// Up to 1.95 Cargo holds `.cargo-lock` exclusively for the whole build;
+// from 1.96 it holds `.cargo-build-lock` in the build dir and
+// `.cargo-artifact-lock` in the target dir exclusively and `.cargo-lock`
+// only shared (cargolayout.LockNames). With `build.build-dir` apart from
+// the target dir, both dirs carry locks, so callers pass both.
+// `$CARGO_HOME/.package-cache` is Cargo's registry lock, not a build lock,
+// and is ignored.
+//
+// Cargo releases these locks before `cargo test` runs the test binaries
+// and before `cargo run` runs the program, so a free lock does not mean
+// a dir is unused: see Users for the processes that run from it.
 package cargolock
 
 import (
@@ -11,14 +19,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/grove-rs/grove/internal/cargolayout"
 	"golang.org/x/sys/unix"
 )
 
-// LockName is the file Cargo flocks in each profile dir of a build.
+// LockName is the file Cargo up to 1.95 flocks in each profile dir of a
+// build; later Cargos add others (cargolayout.LockNames).
 const LockName = ".cargo-lock"
 
 // Lock is one Cargo build lock that is held now.
@@ -28,24 +37,17 @@ type Lock struct {
 	PID int `json:"pid,omitempty"`
 }
 
-// Files returns the lock files present in the target dir.
-func Files(target string) ([]string, error) {
-	var out []string
-	for _, pat := range []string{"*/" + LockName, "*/*/" + LockName} {
-		m, err := filepath.Glob(filepath.Join(target, pat))
-		if err != nil {
-			return nil, fmt.Errorf("glob %s: %w", target, err)
-		}
-		out = append(out, m...)
-	}
-	return out, nil
+// Files returns the lock files present in the given target and build dirs.
+func Files(roots ...string) ([]string, error) {
+	return cargolayout.LockFiles(roots...), nil
 }
 
-// Held returns the build locks of target that some process holds now. It
+// Held returns the build locks of the dirs (a workspace's target and build
+// dirs) that some process holds now. It
 // probes with a non-blocking shared flock, released at once, so a holder
 // is never disturbed.
-func Held(target string) ([]Lock, error) {
-	files, err := Files(target)
+func Held(roots ...string) ([]Lock, error) {
+	files, err := Files(roots...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +89,10 @@ func probe(path string) (bool, error) {
 // gone and starts afresh.
 type Guard struct{ fds []int }
 
-// Acquire takes every build lock of target without blocking. If any is
+// Acquire takes every build lock of the dirs without blocking. If any is
 // held by a running build it takes none and returns those that are held.
-func Acquire(target string) (*Guard, []Lock, error) {
-	files, err := Files(target)
+func Acquire(roots ...string) (*Guard, []Lock, error) {
+	files, err := Files(roots...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -63,45 +63,71 @@ func TestHeldBySameFlock(t *testing.T) {
 }
 
 // TestHeldByRealCargo runs a build whose build script sleeps and checks
-// that the lock is seen while Cargo runs and gone after.
+// that the lock is seen while Cargo runs and gone after: with Cargo 1.95,
+// which holds .cargo-lock exclusively, and with the nightly's per-unit
+// layout, whose Cargo holds .cargo-build-lock and .cargo-artifact-lock
+// exclusively and .cargo-lock only shared; with the build dir inside the
+// target dir and apart from it (build.build-dir).
 func TestHeldByRealCargo(t *testing.T) {
 	if _, err := exec.LookPath("cargo"); err != nil {
 		testneed.Missing(t, "cargo", err)
 	}
-	dir := t.TempDir()
-	files := map[string]string{
-		"Cargo.toml":  "[package]\nname = \"slow\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-		"src/main.rs": "fn main() {}\n",
-		"build.rs":    "fn main() { std::thread::sleep(std::time::Duration::from_secs(3)); }\n",
+	cases := []struct {
+		name     string
+		env      []string
+		buildDir bool
+	}{
+		{"stable", nil, false},
+		{"stable-build-dir", nil, true},
+		{"nightly-new-layout", []string{"RUSTUP_TOOLCHAIN=nightly", "CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT=true"}, false},
+		{"nightly-new-layout-build-dir", []string{"RUSTUP_TOOLCHAIN=nightly", "CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT=true"}, true},
 	}
-	for p, c := range files {
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
-		os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
-	}
-	cmd := exec.Command("cargo", "build", "-q")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+filepath.Join(dir, "target"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	target := filepath.Join(dir, "target")
-	var held []Lock
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		var err error
-		if held, err = Held(target); err != nil {
-			t.Fatal(err)
-		}
-		if len(held) > 0 {
-			break
-		}
-	}
-	if len(held) != 1 || held[0].Path != filepath.Join(target, "debug", LockName) || held[0].PID == 0 {
-		t.Errorf("during build: %+v", held)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if held, _ := Held(target); len(held) != 0 {
-		t.Fatalf("after build: %+v", held)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.env != nil && exec.Command("cargo", "+nightly", "--version").Run() != nil {
+				testneed.Missing(t, "nightly", "no nightly toolchain")
+			}
+			dir := t.TempDir()
+			files := map[string]string{
+				"Cargo.toml":  "[package]\nname = \"slow\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+				"src/main.rs": "fn main() {}\n",
+				"build.rs":    "fn main() { std::thread::sleep(std::time::Duration::from_secs(3)); }\n",
+			}
+			for p, c := range files {
+				os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+				os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
+			}
+			target, build := filepath.Join(dir, "target"), filepath.Join(dir, "target")
+			cmd := exec.Command("cargo", "build", "-q")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+target)
+			if c.buildDir {
+				build = filepath.Join(dir, "build-dir")
+				cmd.Env = append(cmd.Env, "CARGO_BUILD_BUILD_DIR="+build)
+			}
+			cmd.Env = append(cmd.Env, c.env...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var held []Lock
+			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				var err error
+				if held, err = Held(target, build); err != nil {
+					t.Fatal(err)
+				}
+				if len(held) > 0 {
+					break
+				}
+			}
+			if len(held) == 0 || held[0].PID == 0 {
+				t.Errorf("during build: %+v", held)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if held, _ := Held(target, build); len(held) != 0 {
+				t.Fatalf("after build: %+v", held)
+			}
+		})
 	}
 }

@@ -37,17 +37,28 @@ type RootUsage struct {
 // Result is the usage of all trees of one call.
 type Result struct {
 	Roots []RootUsage `json:"roots"`
-	// Total counts each inode once across all roots, so it is what
-	// deleting every root would free (if nothing outside links to them).
+	// Total counts each inode once across all roots.
 	Total int64 `json:"total"`
+	// Freeable is what deleting every root would free: Total without the
+	// inodes that also have links outside the roots (a target dir's files
+	// hardlinked from grove's store, or from another target dir), whose
+	// blocks stay allocated. Exact when no root lies inside another.
+	Freeable int64 `json:"freeable"`
 }
 
 type fileID struct{ dev, ino uint64 }
+
+// linkCount is how many of an inode's links the walk met.
+type linkCount struct {
+	seen, nlink uint64
+	size        int64
+}
 
 // counter holds the dedup state of one call.
 type counter struct {
 	mu      sync.Mutex
 	seenAll map[fileID]struct{}   // for Total
+	links   map[fileID]*linkCount // multi-link files: links seen, for Freeable
 	seenIn  []map[fileID]struct{} // per root
 	total   atomic.Int64
 	roots   []RootUsage
@@ -76,6 +87,7 @@ func Usage(ctx context.Context, roots []string, opt Options) (Result, error) {
 	}
 	c := &counter{
 		seenAll: map[fileID]struct{}{},
+		links:   map[fileID]*linkCount{},
 		seenIn:  make([]map[fileID]struct{}, len(roots)),
 		roots:   make([]RootUsage, len(roots)),
 		perRoot: make([]struct{ bytes, files, errs atomic.Int64 }, len(roots)),
@@ -126,6 +138,12 @@ func Usage(ctx context.Context, roots []string, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Roots: c.roots, Total: c.total.Load()}
+	res.Freeable = res.Total
+	for _, l := range c.links {
+		if l.seen < l.nlink {
+			res.Freeable -= l.size
+		}
+	}
 	for i := range res.Roots {
 		if j := first[canon[i]]; j != i {
 			res.Roots[i] = res.Roots[j]
@@ -158,6 +176,14 @@ func (c *counter) account(i int, st *unix.Stat_t) {
 	_, inAll := c.seenAll[id]
 	if !inAll {
 		c.seenAll[id] = struct{}{}
+	}
+	if shared {
+		l := c.links[id]
+		if l == nil {
+			l = &linkCount{nlink: uint64(st.Nlink), size: size}
+			c.links[id] = l
+		}
+		l.seen++
 	}
 	c.mu.Unlock()
 	if !inRoot {

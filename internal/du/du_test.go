@@ -116,3 +116,27 @@ func BenchmarkUsage(b *testing.B) {
 		}
 	}
 }
+
+// Freeable leaves out inodes that keep a link outside the roots (a store
+// blob hardlinked into a target dir): deleting the roots does not free
+// them. Links inside the roots alone do not hold an inode.
+func TestFreeableCountsOnlyLastLinks(t *testing.T) {
+	base := t.TempDir()
+	a, store := filepath.Join(base, "a"), filepath.Join(base, "store")
+	write(t, filepath.Join(a, "own"), 1<<20)
+	write(t, filepath.Join(store, "blob"), 4<<20)
+	must(t, os.Link(filepath.Join(store, "blob"), filepath.Join(a, "blob")))
+	must(t, os.Link(filepath.Join(a, "own"), filepath.Join(a, "own-uplifted")))
+	res, err := Usage(context.Background(), []string{a}, Options{})
+	must(t, err)
+	blob, err := Usage(context.Background(), []string{filepath.Join(store, "blob")}, Options{})
+	must(t, err)
+	if want := gnuDU(t, a) - blob.Total; res.Total != gnuDU(t, a) || res.Freeable != want {
+		t.Fatalf("freeable %d, total %d, want %d", res.Freeable, res.Total, want)
+	}
+	res, err = Usage(context.Background(), []string{a, store}, Options{})
+	must(t, err)
+	if res.Freeable != res.Total {
+		t.Fatalf("with the store among the roots: freeable %d, total %d", res.Freeable, res.Total)
+	}
+}

@@ -1,18 +1,25 @@
-// Package seed fills a new worktree's empty target dir from a worktree
+// Package seed fills a new worktree's empty build dir from a worktree
 // that has been built, so that its first `cargo build` is close to a no-op.
 //
 // Restoring units through the wrapper still runs every build script and
 // asks grove for every unit. Seeding skips that: Cargo's fingerprints and
 // build-script outputs are copied with their mtimes, and the write-once
-// artifacts in deps/ are hardlinked (they are usually store blobs already).
+// rustc outputs are hardlinked (they are usually store blobs already).
 // Cargo then finds the dependencies fresh by its own rules.
 //
-// The units of the workspace's own packages are left out: their sources in
-// the new worktree are other files than the donor's, so Cargo must judge
-// them itself. With no fingerprint it rebuilds them, and the wrapper serves
-// them from the store. Copying their fingerprints would reproduce the bug
-// of a shared target dir: a worktree whose files are older than the donor's
-// build would be served the donor's code.
+// Only units whose sources cannot differ between the two trees are copied:
+// those of registry and git packages, whose sources at one version are the
+// same everywhere. Every unit of a path package — the workspace's members,
+// and path dependencies outside the workspace (`exclude`d, vendored, or a
+// member only in the donor's commit) — is left to Cargo. Cargo judges a
+// path package by its sources' mtimes against the fingerprint; a copied
+// fingerprint carries the donor's build time, so older sources in the new
+// worktree would look fresh and it would run the donor's code (the bug of
+// a shared target dir).
+//
+// Where the units are is Cargo's to say: the target and build dirs come
+// from `cargo metadata` (so `build.build-dir` and its templates are
+// honoured), and the layout inside from package cargolayout.
 package seed
 
 import (
@@ -24,37 +31,43 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grove-rs/grove/internal/cargoconfig"
+	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/cargolock"
 	"github.com/grove-rs/grove/internal/gitwt"
 )
 
 // Options says what to seed.
 type Options struct {
-	Dir    string          // a directory inside the worktree to seed
-	Donor  string          // the worktree to copy from; "" picks the most recently built one
-	DryRun bool            // plan only
-	Env    cargoconfig.Env // environment lookup (os.Getenv)
-	Cargo  string          // cargo binary, "cargo" if empty
+	Dir    string // a directory inside the worktree to seed
+	Donor  string // the worktree to copy from; "" picks the most recently built one
+	DryRun bool   // plan only
+	Cargo  string // cargo binary, "cargo" if empty; it runs with this process's environment
 }
 
 // Result says what was done.
 type Result struct {
-	Worktree     string   `json:"worktree"`
-	Target       string   `json:"target_dir"`
-	Donor        string   `json:"donor"`
-	DonorTarget  string   `json:"donor_target_dir"`
-	Profiles     []string `json:"profiles"`
-	Units        int      `json:"units"`         // fingerprints copied
-	SkippedUnits int      `json:"skipped_units"` // units of workspace members, left to Cargo
-	Linked       int      `json:"files_linked"`
-	LinkedBytes  int64    `json:"bytes_linked"`
-	Copied       int      `json:"files_copied"`
-	CopiedBytes  int64    `json:"bytes_copied"`
-	DryRun       bool     `json:"dry_run,omitempty"`
+	Worktree        string   `json:"worktree"`
+	Target          string   `json:"target_dir"`
+	BuildDir        string   `json:"build_dir"`
+	Donor           string   `json:"donor"`
+	DonorTarget     string   `json:"donor_target_dir"`
+	DonorBuildDir   string   `json:"donor_build_dir"`
+	Profiles        []string `json:"profiles"`      // relative to the build dir
+	Layouts         []string `json:"layouts"`       // of each profile: legacy or per-unit
+	Units           int      `json:"units"`         // units copied
+	SkippedUnits    int      `json:"skipped_units"` // units of path packages, left to Cargo
+	Linked          int      `json:"files_linked"`
+	LinkedBytes     int64    `json:"bytes_linked"`
+	Copied          int      `json:"files_copied"`
+	CopiedBytes     int64    `json:"bytes_copied"`
+	DryRun          bool     `json:"dry_run,omitempty"`
+	donorDirs, dirs cargolayout.Dirs
 }
 
 // ErrNothingToSeed means there is no built worktree to copy from.
@@ -76,38 +89,47 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Target, _, err = cargoconfig.TargetDir(filepath.Join(repo.Current, wsRel), opts.Env); err != nil {
+	if res.dirs, err = cargolayout.Resolve(ctx, opts.Cargo, filepath.Join(repo.Current, wsRel), nil); err != nil {
 		return nil, err
 	}
-	if profiles := profileDirs(res.Target); len(profiles) > 0 {
-		return nil, fmt.Errorf("target dir %s has been built already; seeding only fills an empty one", res.Target)
+	res.Target, res.BuildDir = res.dirs.Target, res.dirs.Build
+	if len(cargolayout.Profiles(res.BuildDir)) > 0 {
+		return nil, fmt.Errorf("build dir %s has been built already; seeding only fills an empty one", res.BuildDir)
 	}
 	wts, err := repo.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := pickDonor(res, wts, opts, wsRel); err != nil {
+	profiles, err := pickDonor(ctx, res, wts, opts, wsRel)
+	if err != nil {
 		return nil, err
 	}
-	if held, err := cargolock.Held(res.DonorTarget); err != nil {
+	if held, err := cargolock.Held(res.donorDirs.All()...); err != nil {
 		return nil, err
 	} else if len(held) > 0 {
 		return nil, fmt.Errorf("a cargo build is running in %s (%s); seed when it has finished", res.Donor, held[0].Path)
 	}
-	members, err := workspacePackages(ctx, opts.Cargo, filepath.Join(repo.Current, wsRel))
+	sources, err := packageSources(ctx, opts.Cargo, filepath.Join(repo.Current, wsRel))
 	if err != nil {
 		return nil, err
 	}
 	res.DryRun = opts.DryRun
-	c := &copier{res: res, dry: opts.DryRun, members: members}
-	for _, rel := range profileDirs(res.DonorTarget) {
-		res.Profiles = append(res.Profiles, rel)
-		if err := c.profile(filepath.Join(res.DonorTarget, rel), filepath.Join(res.Target, rel)); err != nil {
+	c := &copier{res: res, dry: opts.DryRun, sources: sources}
+	c.rewriter = pathRewriter(res.donorDirs, res.dirs)
+	for _, p := range profiles {
+		res.Profiles = append(res.Profiles, p.Rel)
+		res.Layouts = append(res.Layouts, p.Layout.String())
+		if err := c.profile(p, filepath.Join(res.BuildDir, p.Rel)); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range []string{"CACHEDIR.TAG", ".rustc_info.json"} {
-		if err := c.copyFile(filepath.Join(res.DonorTarget, f), filepath.Join(res.Target, f), nil); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := c.copyFile(filepath.Join(res.DonorBuildDir, f), filepath.Join(res.BuildDir, f), nil); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if res.Target != res.BuildDir {
+		if err := c.copyFile(filepath.Join(res.DonorTarget, "CACHEDIR.TAG"), filepath.Join(res.Target, "CACHEDIR.TAG"), nil); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
@@ -115,9 +137,11 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // pickDonor chooses the donor: the one asked for, or the worktree whose
-// target dir was built most recently, so its state is the likeliest match.
-func pickDonor(res *Result, wts []gitwt.Worktree, opts Options, wsRel string) error {
-	var best time.Time
+// build dir was built most recently, so its state is the likeliest match.
+// Each worktree's dirs are Cargo's answer in that worktree (a per-worktree
+// build-dir template gives each its own). It returns the donor's profiles.
+func pickDonor(ctx context.Context, res *Result, wts []gitwt.Worktree, opts Options, wsRel string) ([]cargolayout.Profile, error) {
+	var cands []string
 	for _, wt := range wts {
 		if wt.Bare || wt.Prunable || wt.Path == res.Worktree {
 			continue
@@ -125,27 +149,49 @@ func pickDonor(res *Result, wts []gitwt.Worktree, opts Options, wsRel string) er
 		if opts.Donor != "" && !sameDir(wt.Path, opts.Donor) {
 			continue
 		}
-		target, _, err := cargoconfig.TargetDir(filepath.Join(wt.Path, wsRel), opts.Env)
-		if err != nil {
+		cands = append(cands, wt.Path)
+	}
+	// One cargo metadata per worktree, a few at a time: this runs in the
+	// post-checkout hook of every git worktree add.
+	all := make([]cargolayout.Dirs, len(cands))
+	errs := make([]error, len(cands))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, wt := range cands {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			all[i], errs[i] = cargolayout.Resolve(ctx, opts.Cargo, filepath.Join(wt, wsRel), nil)
+		}()
+	}
+	wg.Wait()
+	var best time.Time
+	var profiles []cargolayout.Profile
+	for i, wt := range cands {
+		dirs := all[i]
+		if errs[i] != nil {
 			continue
 		}
-		if target == res.Target {
-			return fmt.Errorf("%s and %s share the target dir %s (shared mode): nothing to seed", res.Worktree, wt.Path, target)
+		if dirs.Build == res.BuildDir {
+			return nil, fmt.Errorf("%s and %s share the build dir %s (shared mode): nothing to seed", res.Worktree, wt, dirs.Build)
 		}
-		for _, p := range profileDirs(target) {
-			fi, err := os.Stat(filepath.Join(target, p, ".fingerprint"))
-			if err == nil && fi.ModTime().After(best) {
-				best, res.Donor, res.DonorTarget = fi.ModTime(), wt.Path, target
+		ps := cargolayout.Profiles(dirs.Build)
+		for _, p := range ps {
+			if t := p.LastBuilt(); t.After(best) {
+				best, res.Donor, res.donorDirs, profiles = t, wt, dirs, ps
 			}
 		}
 	}
 	if res.Donor == "" {
 		if opts.Donor != "" {
-			return fmt.Errorf("%s is not a built worktree of this repository", opts.Donor)
+			return nil, fmt.Errorf("%s is not a built worktree of this repository", opts.Donor)
 		}
-		return ErrNothingToSeed
+		return nil, ErrNothingToSeed
 	}
-	return nil
+	res.DonorTarget, res.DonorBuildDir = res.donorDirs.Target, res.donorDirs.Build
+	return profiles, nil
 }
 
 func sameDir(a, b string) bool {
@@ -159,22 +205,10 @@ func sameDir(a, b string) bool {
 	return a == b
 }
 
-// profileDirs lists the profile dirs of a target dir (relative): those
-// holding a .fingerprint dir, at <target>/<profile> or
-// <target>/<triple>/<profile>.
-func profileDirs(target string) []string {
-	var out []string
-	for _, pat := range []string{"*/.fingerprint", "*/*/.fingerprint"} {
-		m, _ := filepath.Glob(filepath.Join(target, pat))
-		for _, p := range m {
-			rel, _ := filepath.Rel(target, filepath.Dir(p))
-			out = append(out, rel)
-		}
-	}
-	return out
-}
+// source says where the packages of one name come from in the worktree
+// being seeded.
+type source struct{ path, other bool }
 
-// workspacePackages returns the names of the workspace's own packages.
 // workspaceIn returns the Cargo workspace of the worktree top that grove
 // works on from dir (see cargoconfig.FindWorkspace), relative to top.
 func workspaceIn(ctx context.Context, top, dir string) (string, error) {
@@ -189,11 +223,15 @@ func workspaceIn(ctx context.Context, top, dir string) (string, error) {
 	return cargoconfig.FindWorkspace(top, abs, manifests)
 }
 
-func workspacePackages(ctx context.Context, cargo, dir string) (map[string]bool, error) {
+// packageSources asks Cargo (`cargo metadata`, with the dependency graph)
+// where each package of the worktree's build comes from: a path on disk
+// (source null: members and path dependencies), or a registry or git
+// source.
+func packageSources(ctx context.Context, cargo, dir string) (map[string]source, error) {
 	if cargo == "" {
 		cargo = "cargo"
 	}
-	cmd := exec.CommandContext(ctx, cargo, "metadata", "--format-version", "1", "--no-deps", "--offline")
+	cmd := exec.CommandContext(ctx, cargo, "metadata", "--format-version", "1", "--offline")
 	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -203,65 +241,91 @@ func workspacePackages(ctx context.Context, cargo, dir string) (map[string]bool,
 	}
 	var md struct {
 		Packages []struct {
-			Name string `json:"name"`
+			Name   string  `json:"name"`
+			Source *string `json:"source"`
 		} `json:"packages"`
 	}
 	if err := json.Unmarshal(out, &md); err != nil {
 		return nil, fmt.Errorf("cargo metadata: %w", err)
 	}
-	m := map[string]bool{}
+	m := map[string]source{}
 	for _, p := range md.Packages {
-		m[p.Name] = true
+		s := m[p.Name]
+		if p.Source == nil {
+			s.path = true
+		} else {
+			s.other = true
+		}
+		m[p.Name] = s
 	}
 	return m, nil
 }
 
+// pathRewriter points paths of the donor's dirs at the new worktree's,
+// longest first, so a build dir inside the target dir is rewritten whole.
+func pathRewriter(from, to cargolayout.Dirs) *strings.Replacer {
+	pairs := [][2]string{{from.Build, to.Build}, {from.Target, to.Target}}
+	sort.Slice(pairs, func(i, j int) bool { return len(pairs[i][0]) > len(pairs[j][0]) })
+	return strings.NewReplacer(pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1])
+}
+
 type copier struct {
-	res     *Result
-	dry     bool
-	members map[string]bool
+	res      *Result
+	dry      bool
+	sources  map[string]source
+	rewriter *strings.Replacer
 }
 
-// isMemberUnit reports whether a unit dir name (<package>-<16 hex>) is one
-// of the workspace's own packages.
-func (c *copier) isMemberUnit(name string) bool {
-	i := strings.LastIndexByte(name, '-')
-	return i > 0 && c.members[name[:i]]
+// copyable reports whether a unit of package pkg may be copied: the
+// package comes from a registry or git source in the new worktree and no
+// path package has its name. A name the new worktree does not build is not
+// copied either: it would only take space.
+func (c *copier) copyable(pkg string) bool {
+	s := c.sources[pkg]
+	return s.other && !s.path
 }
 
-// profile seeds one profile dir: fingerprints and build-script dirs of
-// non-member units, copied with their mtimes (OUT_DIRs may be rewritten in
-// place by build scripts, so they are copies); deps/ hardlinked, dep-info
-// files rewritten with the new target dir. incremental/ is left out: it is
-// only a speed-up for workspace members, which Cargo rebuilds anyway.
-func (c *copier) profile(src, dst string) error {
-	for _, sub := range []string{".fingerprint", "build"} {
-		entries, err := os.ReadDir(filepath.Join(src, sub))
-		if errors.Is(err, os.ErrNotExist) {
+// profile seeds one profile dir. Fingerprints and build-script run files
+// are copied with their mtimes, as is a build script's OUT_DIR (scripts
+// may rewrite their files in place); rustc outputs are hardlinked, their
+// dep-info files rewritten with the new dirs. incremental/ is left out: it
+// only speeds up path packages, which Cargo rebuilds anyway.
+func (c *copier) profile(p cargolayout.Profile, dst string) error {
+	units, err := cargolayout.Units(p)
+	if err != nil {
+		return err
+	}
+	hashes := map[string]bool{}
+	for _, u := range units {
+		if !c.copyable(u.Pkg) {
+			c.res.SkippedUnits++
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if !e.IsDir() {
-				continue
+		c.res.Units++
+		hashes[u.Hash] = true
+		switch p.Layout {
+		case cargolayout.Legacy:
+			if err := c.tree(u.Fingerprint, filepath.Join(dst, ".fingerprint", filepath.Base(u.Fingerprint)), false); err != nil {
+				return err
 			}
-			if c.isMemberUnit(e.Name()) {
-				if sub == ".fingerprint" {
-					c.res.SkippedUnits++
+			if u.Dir != "" {
+				if err := c.tree(u.Dir, filepath.Join(dst, "build", filepath.Base(u.Dir)), !u.IsRunUnit()); err != nil {
+					return err
 				}
-				continue
 			}
-			if sub == ".fingerprint" {
-				c.res.Units++
-			}
-			if err := c.tree(filepath.Join(src, sub, e.Name()), filepath.Join(dst, sub, e.Name()), sub == "build"); err != nil {
+		case cargolayout.PerUnit:
+			rel, _ := filepath.Rel(p.Dir, u.Dir)
+			if err := c.tree(u.Dir, filepath.Join(dst, rel), !u.IsRunUnit()); err != nil {
 				return err
 			}
 		}
 	}
-	entries, err := os.ReadDir(filepath.Join(src, "deps"))
+	if p.Layout != cargolayout.Legacy {
+		return nil
+	}
+	// Legacy: the rustc outputs of all units share deps/; a file belongs to
+	// a unit when its name carries the unit's hash (-C extra-filename).
+	entries, err := os.ReadDir(filepath.Join(p.Dir, "deps"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -269,10 +333,10 @@ func (c *copier) profile(src, dst string) error {
 		return err
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() {
+		if !e.Type().IsRegular() || !hashes[fileHash(e.Name())] {
 			continue
 		}
-		s, d := filepath.Join(src, "deps", e.Name()), filepath.Join(dst, "deps", e.Name())
+		s, d := filepath.Join(p.Dir, "deps", e.Name()), filepath.Join(dst, "deps", e.Name())
 		if strings.HasSuffix(e.Name(), ".d") {
 			err = c.copyFile(s, d, c.rewrite)
 		} else {
@@ -285,22 +349,34 @@ func (c *copier) profile(src, dst string) error {
 	return nil
 }
 
-// rewrite points a dep-info file at the new target dir.
-func (c *copier) rewrite(b []byte) []byte {
-	return []byte(strings.ReplaceAll(string(b), c.res.DonorTarget, c.res.Target))
+// fileHash returns the unit hash in a legacy deps/ file name:
+// libfoo-0123456789abcdef.rlib, foo-0123456789abcdef.d, foo-0123456789abcdef.
+func fileHash(name string) string {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return ""
+	}
+	h, _, _ := strings.Cut(name[i+1:], ".")
+	return h
 }
 
-// tree copies a directory, keeping every file's mtime. In a build-script
-// dir (build=true) the compiled script, written once like everything in
-// deps/, is hardlinked; its OUT_DIR is copied, since build scripts may
-// rewrite their own files in place.
-func (c *copier) tree(src, dst string, build bool) error {
+// rewrite points a dep-info file at the new dirs.
+func (c *copier) rewrite(b []byte) []byte {
+	return []byte(c.rewriter.Replace(string(b)))
+}
+
+// tree copies a unit's directory, keeping every file's mtime. In a
+// compile unit's dir (outputs=true), the write-once rustc outputs are
+// hardlinked and dep-info files rewritten; everything else — fingerprints,
+// a build script run's files and its OUT_DIR — is copied.
+func (c *copier) tree(src, dst string, outputs bool) error {
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
 		target := filepath.Join(dst, rel)
+		inFingerprint := rel == "fingerprint" || strings.HasPrefix(rel, "fingerprint"+string(filepath.Separator))
 		switch {
 		case d.IsDir():
 			if c.dry {
@@ -317,14 +393,11 @@ func (c *copier) tree(src, dst string, build bool) error {
 			}
 			return os.Symlink(l, target)
 		case d.Type().IsRegular():
-			inOutDir := rel == "out" || strings.HasPrefix(rel, "out"+string(filepath.Separator))
 			switch {
-			case build && !inOutDir && strings.HasSuffix(p, ".d"):
+			case outputs && !inFingerprint && strings.HasSuffix(p, ".d"):
 				return c.copyFile(p, target, c.rewrite)
-			case build && !inOutDir:
-				if info, err := d.Info(); err == nil && info.Mode()&0o111 != 0 {
-					return c.link(p, target)
-				}
+			case outputs && !inFingerprint:
+				return c.link(p, target)
 			}
 			return c.copyFile(p, target, nil)
 		}
@@ -401,4 +474,41 @@ func copyContent(src, dst string, perm os.FileMode) error {
 		return err
 	}
 	return os.Chmod(dst, perm)
+}
+
+// Unseeded lists the worktrees of the repository containing dir whose
+// build dir is empty while another worktree's is built: worktrees made
+// before the seeding hook was installed. Seeding them (grove seed) makes
+// their first build skip the dependencies; otherwise that build restores
+// every unit from the cache. Worktrees whose dirs Cargo cannot tell are
+// left out.
+func Unseeded(ctx context.Context, dir, cargo string) ([]string, error) {
+	repo, err := gitwt.Discover(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	wts, err := repo.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var empty []string
+	built := false
+	for _, wt := range wts {
+		if wt.Bare || wt.Prunable {
+			continue
+		}
+		dirs, err := cargolayout.Resolve(ctx, cargo, wt.Path, nil)
+		if err != nil {
+			continue
+		}
+		if len(cargolayout.Profiles(dirs.Build)) > 0 {
+			built = true
+		} else {
+			empty = append(empty, wt.Path)
+		}
+	}
+	if !built {
+		return nil, nil
+	}
+	return empty, nil
 }

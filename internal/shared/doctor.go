@@ -113,6 +113,12 @@ func (r *Repo) doctorShared(ctx context.Context, rep *Report, problem, note func
 	}
 	if rs, err := GetStatus(ctx, r); err == nil {
 		for _, w := range rs.Worktrees {
+			if w.Shared && w.BuildDir != "" && !samePath(w.BuildDir, r.SharedDir) {
+				problem("build-dir-shared", fmt.Sprintf("worktree %s builds its units in %s (build.build-dir), not in the shared dir: only final artifacts are shared, every dependency is compiled again there", w.Path, w.BuildDir),
+					"remove build.build-dir (CARGO_BUILD_BUILD_DIR, or the key in the config that sets it), or use cache mode (grove init)")
+			}
+		}
+		for _, w := range rs.Worktrees {
 			if w.Building && w.Shared {
 				note("building", fmt.Sprintf("a Cargo build (pid %v) holds the shared target dir now: builds in other worktrees wait for it", w.BuildPIDs), "")
 				break

@@ -14,7 +14,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/gitwt"
-	"github.com/grove-rs/grove/internal/seed"
+	"github.com/grove-rs/grove/internal/hook"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/toolchain"
 )
@@ -138,19 +138,19 @@ func inAny(dir string, wts []gitwt.Worktree) bool {
 // checkHook: a seed hook grove wrote that is not executable, or older than
 // this grove's, may not seed new worktrees (or not the way this grove does).
 func (r *Repo) checkHook(ctx context.Context, problem func(check, msg, fix string)) {
-	dir, err := gitwt.HooksDir(ctx, r.Root)
+	dir, err := hook.Dir(ctx, r.Root)
 	if err != nil {
 		return
 	}
-	p := filepath.Join(dir, "post-checkout")
+	p := filepath.Join(dir, hook.Name)
 	b, err := os.ReadFile(p)
-	if err != nil || !strings.Contains(string(b), seed.HookMarker) {
+	if err != nil || !hook.IsGroves(b) {
 		return
 	}
-	fix := fmt.Sprintf("rm %s && grove seed --install-hook", p)
+	fix := fmt.Sprintf("grove seed --install-hook (replaces %s)", p)
 	if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 == 0 {
 		problem("hook-stale", p+" is grove's seed hook but not executable: git never runs it", "chmod +x "+p)
-	} else if string(b) != seed.HookScript {
+	} else if string(b) != hook.Script {
 		problem("hook-stale", p+" is an older grove's seed hook", fix)
 	}
 }

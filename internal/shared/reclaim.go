@@ -34,7 +34,9 @@ type Progress func(done, total int64)
 // Reclaim deletes the candidates (from GetStatus). Each is re-checked
 // right before deletion and deleted while grove holds Cargo's build locks
 // of it, so a build that starts meanwhile waits instead of writing into a
-// dir being deleted; a dir a build holds is skipped.
+// dir being deleted; a dir a build holds, or that a running process uses
+// (a test binary: Cargo releases its lock before running tests), is
+// skipped.
 func Reclaim(ctx context.Context, cands []Candidate, progress Progress) (*ReclaimResult, error) {
 	res := &ReclaimResult{Deleted: []Candidate{}, Skipped: []Skipped{}}
 	var total int64
@@ -65,6 +67,17 @@ func Reclaim(ctx context.Context, cands []Candidate, progress Progress) (*Reclai
 		if len(held) > 0 {
 			c.Building, c.BuildPIDs = true, pids(held)
 			res.Skipped = append(res.Skipped, Skipped{c, "a running Cargo build holds it"})
+			continue
+		}
+		// With the lock held no new build can start here; a test binary or
+		// `cargo run` program started earlier runs without the lock.
+		if users := cargolock.Users(c.Path); len(users) > 0 {
+			g.Release()
+			c.Building = true
+			for _, u := range users {
+				c.BuildPIDs = append(c.BuildPIDs, u.PID)
+			}
+			res.Skipped = append(res.Skipped, Skipped{c, fmt.Sprintf("process %d runs from it (%s)", users[0].PID, users[0].Path)})
 			continue
 		}
 		err = removeTree(c.Path, report)

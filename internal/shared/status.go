@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/grove-rs/grove/internal/cargoconfig"
+	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/cargolock"
 	"github.com/grove-rs/grove/internal/du"
 	"github.com/grove-rs/grove/internal/gitwt"
@@ -28,6 +29,9 @@ type WorktreeStatus struct {
 	TargetDir    string `json:"target_dir,omitempty"`
 	TargetSource string `json:"target_source,omitempty"`
 	TargetError  string `json:"target_error,omitempty"`
+	// BuildDir is where Cargo keeps the units (build.build-dir), when it
+	// is not TargetDir. Its size is in Bytes, its locks in Building.
+	BuildDir string `json:"build_dir,omitempty"`
 	// Shared is true when TargetDir is the repository's shared dir.
 	Shared bool `json:"shared"`
 	// Bytes is TargetDir's disk usage (the whole shared dir if Shared).
@@ -49,9 +53,28 @@ type Candidate struct {
 	Kind     string `json:"kind"`
 	Worktree string `json:"worktree"`
 	Bytes    int64  `json:"bytes"`
-	// Building marks a dir a running build holds: reclaim skips it.
+	// Building marks a dir in use: a running build holds its lock, or a
+	// running process (a test binary, `cargo run`'s program) runs from it
+	// or has it as working directory. reclaim skips it.
 	Building  bool  `json:"building,omitempty"`
 	BuildPIDs []int `json:"build_pids,omitempty"`
+}
+
+// inUse fills Building and BuildPIDs from Cargo's locks and from the
+// processes that use the dir (cargolock.Users): Cargo drops its lock
+// before it runs tests or `cargo run`, so the lock alone misses those.
+func (c *Candidate) inUse() error {
+	held, err := cargolock.Held(c.Path)
+	if err != nil {
+		return err
+	}
+	c.BuildPIDs = pids(held)
+	users := cargolock.Users(c.Path)
+	for _, u := range users {
+		c.BuildPIDs = append(c.BuildPIDs, u.PID)
+	}
+	c.Building = len(held) > 0 || len(users) > 0
+	return nil
 }
 
 // Status is the repository's worktrees, their target dirs and disk use.
@@ -64,8 +87,10 @@ type Status struct {
 	SharedBytes int64            `json:"shared_bytes"`
 	Worktrees   []WorktreeStatus `json:"worktrees"`
 	Reclaim     []Candidate      `json:"reclaim"`
-	// ReclaimBytes is what `grove reclaim` would free now: the candidates
-	// not held by a build, each inode once.
+	// ReclaimBytes is what `grove reclaim` would free now: the blocks of
+	// the inodes whose last link lies in the candidates not in use, each
+	// once. A file also linked from elsewhere (grove's store, another
+	// target dir) is not freed, so it is not counted.
 	ReclaimBytes int64 `json:"reclaim_bytes"`
 	// TotalBytes is every target dir listed, each inode counted once.
 	TotalBytes int64    `json:"total_bytes"`
@@ -117,6 +142,15 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 				ws.TargetDir, ws.TargetSource = td, src
 				ws.Shared = samePath(td, r.SharedDir)
 				effective[filepath.Clean(td)] = true
+				bd, err := buildDir(ctx, w.Path, td, r.Env)
+				switch {
+				case err != nil:
+					ws.TargetError = err.Error()
+					effective[filepath.Join(w.Path, "target")] = true
+				case !samePath(bd, td):
+					ws.BuildDir = bd
+					effective[filepath.Clean(bd)] = true
+				}
 			}
 		}
 		st.Worktrees = append(st.Worktrees, ws)
@@ -137,6 +171,7 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 	}
 	for _, w := range st.Worktrees {
 		addRoot(w.TargetDir)
+		addRoot(w.BuildDir)
 	}
 	if mode == ModeShared {
 		addRoot(r.SharedDir)
@@ -157,9 +192,9 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 	}
 	for i := range st.Worktrees {
 		w := &st.Worktrees[i]
-		w.Bytes = bytesOf(w.TargetDir)
+		w.Bytes = bytesOf(w.TargetDir) + bytesOf(w.BuildDir)
 		if w.TargetDir != "" {
-			held, err := cargolock.Held(w.TargetDir)
+			held, err := cargolock.Held(w.TargetDir, w.BuildDir)
 			if err != nil {
 				return nil, err
 			}
@@ -174,11 +209,9 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 	for i := range st.Reclaim {
 		c := &st.Reclaim[i]
 		c.Bytes = bytesOf(c.Path)
-		held, err := cargolock.Held(c.Path)
-		if err != nil {
+		if err := c.inUse(); err != nil {
 			return nil, err
 		}
-		c.Building, c.BuildPIDs = len(held) > 0, pids(held)
 		if !c.Building {
 			free = append(free, c.Path)
 		}
@@ -188,7 +221,7 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.ReclaimBytes = u.Total
+		st.ReclaimBytes = u.Freeable
 	}
 	st.Notes = envNotes(r.Env)
 	if r.WorkspaceErr != nil {
@@ -242,7 +275,7 @@ func (r *Repo) candidates(wts []gitwt.Worktree, effective map[string]bool) []Can
 		}
 		for _, e := range ents {
 			d := filepath.Join(r.Root, parent, e.Name())
-			if !e.IsDir() || known[d] {
+			if !e.IsDir() || known[d] || r.otherRepository(d) {
 				continue
 			}
 			for _, t := range r.ownTargets(d) {
@@ -254,26 +287,40 @@ func (r *Repo) candidates(wts []gitwt.Worktree, effective map[string]bool) []Can
 	return out
 }
 
-// IsCargoTargetDir reports whether dir is a real directory (not a
-// symlink) that Cargo made: it holds Cargo's CACHEDIR.TAG, or
-// .rustc_info.json, or a debug/ or release/ profile dir with .fingerprint.
-func IsCargoTargetDir(dir string) bool {
-	st, err := os.Lstat(dir)
-	if err != nil || !st.IsDir() {
+// otherRepository reports whether d, a directory git does not list as a
+// worktree of this repository, belongs to some repository all the same: it
+// has a .git, and that is not the leftover of one of this repository's
+// worktrees (a .git file naming a gitdir under this repository's
+// worktrees/ admin dir, which git has pruned). An independent clone or a
+// worktree of another repository under .worktrees/ is not ours to clean.
+func (r *Repo) otherRepository(d string) bool {
+	fi, err := os.Lstat(filepath.Join(d, ".git"))
+	if err != nil {
 		return false
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "CACHEDIR.TAG")); err == nil &&
-		strings.HasPrefix(string(b), "Signature: 8a477f597d28d172789f06886806bc55") &&
-		strings.Contains(string(b), "cargo") {
+	if !fi.Mode().IsRegular() {
+		return true // a clone's .git dir, or a symlink: not ours
+	}
+	b, err := os.ReadFile(filepath.Join(d, ".git"))
+	if err != nil {
 		return true
 	}
-	if fi, err := os.Lstat(filepath.Join(dir, ".rustc_info.json")); err == nil && fi.Mode().IsRegular() {
+	gitdir, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+	if !ok {
 		return true
 	}
-	for _, p := range []string{"debug", "release"} {
-		if fi, err := os.Lstat(filepath.Join(dir, p, ".fingerprint")); err == nil && fi.IsDir() {
-			return true
-		}
+	gitdir = strings.TrimSpace(gitdir)
+	if !filepath.IsAbs(gitdir) {
+		gitdir = filepath.Join(d, gitdir)
 	}
-	return false
+	admin := filepath.Join(r.Git.CommonDir, "worktrees")
+	rel, err := filepath.Rel(admin, gitdir)
+	return err != nil || rel == "." || strings.HasPrefix(rel, "..")
+}
+
+// IsCargoTargetDir reports whether dir is a real directory (not a
+// symlink) that Cargo made, in either of Cargo's layouts
+// (cargolayout.IsBuildDir).
+func IsCargoTargetDir(dir string) bool {
+	return cargolayout.IsBuildDir(dir)
 }
