@@ -52,6 +52,7 @@ type Event struct {
 	CompileAt   int64    `json:"compile_at,omitempty"` // unix ms when rustc started (misses)
 	CompileUs   int64    `json:"compile_us,omitempty"` // rustc's run (misses)
 	StoreUs     int64    `json:"store_us,omitempty"`   // storing the outputs (misses)
+	ScanUs      int64    `json:"scan_us,omitempty"`    // of which scanning them for this tree's paths (key/pin.go)
 	SavedMs     int64    `json:"saved_ms,omitempty"`   // compile time avoided by a hit
 	Bytes       int64    `json:"bytes,omitempty"`      // bytes of outputs restored
 	SharedBytes int64    `json:"shared_bytes,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/key"
@@ -39,9 +40,11 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 	for _, n := range names {
 		paths = append(paths, filepath.Join(u.OutDir, n))
 	}
+	t0 := time.Now()
 	if cand.Pins, err = u.Pins(paths, info.Files); err != nil {
 		return "", fmt.Errorf("scan outputs: %w", err)
 	}
+	w.ev.ScanUs = time.Since(t0).Microseconds()
 
 	entry := &record.Entry{
 		Crate:     u.Inv.CrateName,
