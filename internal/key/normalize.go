@@ -12,9 +12,11 @@ import (
 // and restores them with this tree's paths.
 //
 // A path is written differently in each place grove rewrites: raw in
-// arguments and environment values, with spaces escaped as `\ ` in
-// dep-info rules, with `\` and newlines escaped in dep-info `# env-dep:`
-// comments, and JSON-escaped in rustc's diagnostics and artifact lines. A
+// arguments and environment values; in a dep-info rule raw before the
+// colon (the files rustc wrote) and with spaces escaped as `\ ` after it
+// (the files it read, also in the one-file rules and in nightly's
+// `# checksum:` lines); with `\` and newlines escaped in `# env-dep:`
+// comments; JSON-escaped in rustc's diagnostics and artifact lines. A
 // normalizer must replace the form that place uses, or a worktree whose
 // path has a space, a quote or a backslash keeps the other worktree's path
 // (the dep-info of worktree "wt B" naming "wt\ A"). So every text kind has
@@ -23,7 +25,9 @@ import (
 //
 // Replacement is textual, longest path first, so that a target dir inside
 // the workspace is recognized as the target dir, and only at path
-// boundaries: "/x/wt" never matches inside "/x/wt2" or "/y/x/wt".
+// boundaries: "/x/wt" never matches inside "/x/wt2" or "/y/x/wt". An ANSI
+// color sequence right before a path (rustc's colored diagnostics: "-->
+// ESC[0m/x/wt/...") is a boundary.
 type Normalizer struct {
 	pairs []pair // sorted by len(path) descending
 }
@@ -79,7 +83,7 @@ func (n *Normalizer) Denormalize(s string) string { return n.denormalize(s, rawF
 
 // NormalizeDepInfo normalizes the text of a rustc dep-info file.
 func (n *Normalizer) NormalizeDepInfo(text string) string {
-	return mapLines(text, func(l string) string { return n.normalize(l, depInfoForm(l)) })
+	return mapLines(text, func(l string) string { return depInfoLine(l, n.normalize) })
 }
 
 // DenormalizeDepInfo writes a stored dep-info text with this tree's paths.
@@ -87,7 +91,7 @@ func (n *Normalizer) DenormalizeDepInfo(text string) string {
 	if !strings.Contains(text, "{{grove:") {
 		return text
 	}
-	return mapLines(text, func(l string) string { return n.denormalize(l, depInfoForm(l)) })
+	return mapLines(text, func(l string) string { return depInfoLine(l, n.denormalize) })
 }
 
 // NormalizeStream normalizes rustc's stdout or stderr: JSON lines
@@ -121,16 +125,25 @@ func (n *Normalizer) denormalize(s string, form func(string) string) string {
 	return s
 }
 
-// depInfoForm picks the escaping of one dep-info line: rustc escapes
-// spaces in file names (`\ `) and `\` and newlines in env-dep comments.
-func depInfoForm(line string) func(string) string {
+// depInfoLine rewrites one dep-info line with f, each part in the escaping
+// rustc gives it: `TARGET: DEP DEP` has its targets (the outputs) as they
+// are and its prerequisites with spaces escaped (`\ `); a one-file rule
+// `DEP:` and a `# checksum:... DEP` line are escaped the same way; an
+// `# env-dep:NAME=VALUE` comment has `\` and newlines escaped. Cargo and
+// package depinfo split a rule at its first ": ", as done here.
+func depInfoLine(line string, f func(string, func(string) string) string) string {
 	switch {
 	case strings.HasPrefix(line, "# env-dep:"):
-		return depEnvForm
+		return f(line, depEnvForm)
+	case strings.HasPrefix(line, "# checksum:"):
+		return f(line, depRuleForm)
 	case strings.HasPrefix(line, "#"):
-		return rawForm
+		return f(line, rawForm)
 	}
-	return depRuleForm
+	if i := strings.Index(line, ": "); i >= 0 {
+		return f(line[:i], rawForm) + f(line[i:], depRuleForm)
+	}
+	return f(line, depRuleForm)
 }
 
 // streamForm picks the escaping of one line of rustc output: Cargo asks for
@@ -203,7 +216,7 @@ func replacePath(s, old, repl string) string {
 		}
 		j += i
 		end := j + len(old)
-		if (j == 0 || !(nameByte(s[j-1]) || s[j-1] == '/')) && (end == len(s) || !nameByte(s[end])) {
+		if (j == 0 || !(nameByte(s[j-1]) || s[j-1] == '/') || afterSGR(s[:j])) && (end == len(s) || !nameByte(s[end])) {
 			b.WriteString(s[i:j])
 			b.WriteString(repl)
 			i = end
@@ -214,6 +227,20 @@ func replacePath(s, old, repl string) string {
 	}
 	b.WriteString(s[i:])
 	return b.String()
+}
+
+// afterSGR reports whether s ends with an ANSI color sequence (ESC [ n;n m),
+// raw or JSON-escaped (\u001b): the "m" that ends it is not part of a name.
+func afterSGR(s string) bool {
+	if !strings.HasSuffix(s, "m") {
+		return false
+	}
+	s = strings.TrimRight(s[:len(s)-1], "0123456789;")
+	if !strings.HasSuffix(s, "[") {
+		return false
+	}
+	s = s[:len(s)-1]
+	return strings.HasSuffix(s, "\x1b") || strings.HasSuffix(s, `\u001b`) || strings.HasSuffix(s, `\u001B`)
 }
 
 // nameByte reports whether c continues a file name: letters, digits, the
