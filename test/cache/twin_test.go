@@ -65,7 +65,12 @@ func newTwinNamed(t *testing.T, files map[string]string, nameA, nameB string) *t
 		git(t, a, "add", "-A")
 		git(t, a, "commit", "-q", "-m", "init")
 		b := filepath.Join(s.root, nameB)
-		git(t, a, "worktree", "add", "-q", b)
+		if validBranch(nameB) {
+			git(t, a, "worktree", "add", "-q", b)
+		} else {
+			// git names the new branch after the dir, which it must be able to
+			git(t, a, "worktree", "add", "-q", "--detach", b)
+		}
 		s.wts["a"], s.wts["b"] = a, b
 		if g {
 			tw.grove = s
@@ -74,6 +79,17 @@ func newTwinNamed(t *testing.T, files map[string]string, nameA, nameB string) *t
 		}
 	}
 	return tw
+}
+
+// validBranch reports whether git accepts name as the branch that
+// `git worktree add` names after the worktree's dir.
+func validBranch(name string) bool {
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // both runs an action with no observable result (an edit, a git command)
