@@ -34,6 +34,13 @@ import (
 //     (the working dir, and the dep-info's files made absolute) are
 //     allowed there; any other string starting with a tree path pins.
 //
+// Cargo runs rustc for a package outside the workspace (registry, git) in
+// that package's own dir, and its panic locations name its sources there
+// (.rodata): most such units are pinned to that dir. Every worktree of the
+// machine builds them in the same dir, so the pin costs no hit between
+// worktrees; it only keeps apart stores shared by users whose registries
+// lie elsewhere, whose panic messages would differ.
+//
 // Known residue, in README's limits: a crate constant holding exactly the
 // working dir cannot be told from the source map's entry.
 
