@@ -121,6 +121,11 @@ func (s *scanner) elf(data []byte) {
 		return
 	}
 	defer f.Close()
+	if len(f.Sections) <= 1 {
+		// No section table (sstrip): nothing tells debug info apart.
+		s.strict(data)
+		return
+	}
 	for _, sec := range f.Sections {
 		if sec.Type == elf.SHT_NOBITS || isDebugSection(sec.Name) {
 			continue

@@ -2,6 +2,7 @@ package key
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,6 +204,17 @@ func TestPinsELF(t *testing.T) {
 			}
 			if got := pinNames(pinsOf(t, u, "x.o", data, nil)); got != tc.want {
 				t.Errorf("pins = %q, want %q", got, tc.want)
+			}
+			if tc.want == "" {
+				return
+			}
+			// Without a section table nothing can be skipped: it still pins.
+			noSections := append([]byte{}, data...)
+			binary.LittleEndian.PutUint64(noSections[0x28:], 0) // e_shoff
+			binary.LittleEndian.PutUint16(noSections[0x3c:], 0) // e_shnum
+			binary.LittleEndian.PutUint16(noSections[0x3e:], 0) // e_shstrndx
+			if got := pinNames(pinsOf(t, u, "x.o", noSections, nil)); got != tc.want {
+				t.Errorf("without a section table: pins = %q, want %q", got, tc.want)
 			}
 		})
 	}
