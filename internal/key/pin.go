@@ -3,6 +3,7 @@ package key
 import (
 	"bytes"
 	"debug/elf"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,11 +59,9 @@ func (u *Unit) Pins(outputs []string, sources []string) (map[string]string, erro
 		}
 	}
 	for _, o := range outputs {
-		data, err := os.ReadFile(o)
-		if err != nil {
+		if err := s.output(o); err != nil {
 			return nil, err
 		}
-		s.file(filepath.Base(o), data)
 	}
 	if len(s.found) == 0 {
 		return nil, nil
@@ -114,17 +113,49 @@ func (s *scanner) file(name string, data []byte) {
 	}
 }
 
-func (s *scanner) elf(data []byte) {
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		s.strict(data)
-		return
+// output scans one output file. An ELF file (a binary, a shared library)
+// is read section by section, so that its debug info, most of its bytes,
+// is never read.
+func (s *scanner) output(path string) error {
+	name := filepath.Base(path)
+	if !strings.HasSuffix(name, ".rmeta") {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		done := s.elfFile(f)
+		f.Close()
+		if done {
+			return nil
+		}
 	}
-	defer f.Close()
-	if len(f.Sections) <= 1 {
-		// No section table (sstrip): nothing tells debug info apart.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s.file(name, data)
+	return nil
+}
+
+func (s *scanner) elf(data []byte) {
+	if !s.elfFile(bytes.NewReader(data)) {
 		s.strict(data)
-		return
+	}
+}
+
+// elfFile scans an ELF file by section, skipping debug info, and the
+// .rustc section (a dylib's metadata) with the source-map allowance. It
+// returns false when r is not an ELF file with a section table (stripped
+// of it by sstrip, say) or a section cannot be read: nothing then tells
+// debug info apart, and the caller scans the whole file.
+func (s *scanner) elfFile(r io.ReaderAt) bool {
+	var magic [4]byte
+	if _, err := r.ReadAt(magic[:], 0); err != nil || string(magic[:]) != elf.ELFMAG {
+		return false
+	}
+	f, err := elf.NewFile(r)
+	if err != nil || len(f.Sections) <= 1 {
+		return false
 	}
 	for _, sec := range f.Sections {
 		if sec.Type == elf.SHT_NOBITS || isDebugSection(sec.Name) {
@@ -132,8 +163,7 @@ func (s *scanner) elf(data []byte) {
 		}
 		b, err := sec.Data()
 		if err != nil {
-			s.strict(data) // cannot tell sections apart: scan it all
-			return
+			return false
 		}
 		if sec.Name == ".rustc" {
 			s.metadata(b)
@@ -141,6 +171,7 @@ func (s *scanner) elf(data []byte) {
 			s.strict(b)
 		}
 	}
+	return true
 }
 
 func isDebugSection(name string) bool {
