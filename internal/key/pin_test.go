@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/grove-rs/grove/internal/depinfo"
+	"github.com/grove-rs/grove/internal/testneed"
 )
 
 // pinUnit is a unit of a tree at dir (working dir dir, target dir
@@ -161,7 +162,7 @@ func itoa(n int) string {
 func needTool(t *testing.T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s not on PATH", name)
+		testneed.Missing(t, name, err)
 	}
 }
 
