@@ -101,7 +101,7 @@ func (u *Unit) keyNativeDir(dir string) error {
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		d, err := NativeDigest(u.Hasher, p)
+		d, err := u.nativeDigest(p)
 		if err != nil {
 			return fmt.Errorf("native file %s: %w", p, err)
 		}
@@ -113,15 +113,17 @@ func (u *Unit) keyNativeDir(dir string) error {
 }
 
 // findLib looks a -l library up the way the linker does: the search dirs
-// first, then, for static libraries, the system dirs. A dynamic library
-// found only in the system is not keyed (documented limit).
+// in order, in each lib<name>.so before lib<name>.a (ld's default
+// -Bdynamic) unless the library is static; then, for static and verbatim
+// libraries, the system dirs. A dynamic library found only in the system
+// is not keyed (documented limit).
 func (u *Unit) findLib(kind, name string, verbatim bool, dirs []string) (string, error) {
-	names := []string{"lib" + name + ".a", "lib" + name + ".so"}
+	names := []string{"lib" + name + ".so", "lib" + name + ".a"}
 	switch {
 	case verbatim:
 		names = []string{name}
 	case kind == "static":
-		names = names[:1]
+		names = names[1:]
 	}
 	search := dirs
 	if kind == "static" || verbatim {
@@ -133,14 +135,34 @@ func (u *Unit) findLib(kind, name string, verbatim bool, dirs []string) (string,
 			if _, err := os.Stat(p); err != nil {
 				continue
 			}
-			d, err := NativeDigest(u.Hasher, p)
+			d, err := u.nativeDigest(p)
 			if err != nil {
 				return "", fmt.Errorf("library %s: %w", name, err)
 			}
 			return n + " " + d, nil
 		}
 	}
+	if kind == "static" || verbatim {
+		return "(not found)", nil
+	}
 	return "(not found: dynamic system library)", nil
+}
+
+// nativeDigest is NativeDigest, once per file and unit: a library named
+// with -l usually lies in a dir that was scanned whole.
+func (u *Unit) nativeDigest(p string) (string, error) {
+	if d, ok := u.nativeSeen[p]; ok {
+		return d, nil
+	}
+	d, err := NativeDigest(u.Hasher, p)
+	if err != nil {
+		return "", err
+	}
+	if u.nativeSeen == nil {
+		u.nativeSeen = map[string]string{}
+	}
+	u.nativeSeen[p] = d
+	return d, nil
 }
 
 // NativeDigest digests a native library or object without its debug

@@ -1,0 +1,309 @@
+package key
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/rustc"
+)
+
+// nativeTree is a worktree with a target dir, and a dir outside both.
+type nativeTree struct {
+	root, cwd, target, outside string
+}
+
+func newNativeTree(t *testing.T) nativeTree {
+	t.Helper()
+	root := t.TempDir()
+	nt := nativeTree{root: root, cwd: filepath.Join(root, "wt"), outside: filepath.Join(root, "elsewhere")}
+	nt.target = filepath.Join(nt.cwd, "target")
+	return nt
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// nativeKey runs keyNative for an invocation in tree nt and returns the
+// components it added.
+func nativeKey(t *testing.T, nt nativeTree, inv *rustc.Invocation) ([]Component, error) {
+	t.Helper()
+	u := &Unit{
+		Inv: inv, Cwd: nt.cwd, TargetRoot: nt.target,
+		Norm:   NewNormalizer(map[string]string{Cwd: nt.cwd, Target: nt.target}),
+		Hasher: &filehash.Hasher{},
+	}
+	err := u.keyNative()
+	return u.Comps.Components, err
+}
+
+func withSystemDirs(t *testing.T, dirs ...string) {
+	old := systemLibDirs
+	systemLibDirs = dirs
+	t.Cleanup(func() { systemLibDirs = old })
+}
+
+// TestNativeDirsScanned: which search dirs have all their files keyed.
+// Only native, all and plain -L dirs inside the tree (target dir or
+// working dir); dependency and crate dirs hold rlibs, keyed through
+// externs and the link closure; dirs outside the tree are not scanned.
+func TestNativeDirsScanned(t *testing.T) {
+	nt := newNativeTree(t)
+	out := filepath.Join(nt.target, "debug/build/foo-1/out")
+	vendor := filepath.Join(nt.cwd, "vendor/lib")
+	sys := filepath.Join(nt.outside, "lib")
+	deps := filepath.Join(nt.target, "debug/deps")
+	for _, d := range []string{out, vendor, sys, deps} {
+		writeFiles(t, d, map[string]string{"libx.a": "x in " + d, "notes.txt": "n"})
+	}
+	withSystemDirs(t)
+	tests := []struct {
+		name    string
+		sp      rustc.SearchPath
+		scanned bool
+	}{
+		{"native in target", rustc.SearchPath{Kind: "native", Path: out}, true},
+		{"all in target", rustc.SearchPath{Kind: "all", Path: out}, true},
+		{"plain in target", rustc.SearchPath{Kind: "", Path: out}, true},
+		{"native in working dir", rustc.SearchPath{Kind: "native", Path: vendor}, true},
+		{"native relative to working dir", rustc.SearchPath{Kind: "native", Path: "vendor/lib"}, true},
+		{"native outside the tree", rustc.SearchPath{Kind: "native", Path: sys}, false},
+		{"dependency", rustc.SearchPath{Kind: "dependency", Path: deps}, false},
+		{"crate", rustc.SearchPath{Kind: "crate", Path: deps}, false},
+		{"framework", rustc.SearchPath{Kind: "framework", Path: out}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, err := nativeKey(t, nt, &rustc.Invocation{SearchPaths: []rustc.SearchPath{tc.sp}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dirComp string
+			for _, c := range cs {
+				if c.Name == "native-dir" {
+					dirComp = c.Value
+				}
+			}
+			if got := dirComp != ""; got != tc.scanned {
+				t.Fatalf("scanned = %v, want %v (%v)", got, tc.scanned, cs)
+			}
+			if tc.scanned {
+				if !strings.Contains(dirComp, "libx.a ") || !strings.Contains(dirComp, "notes.txt ") {
+					t.Errorf("every regular file is keyed: %q", dirComp)
+				}
+				if strings.Contains(dirComp, nt.root) {
+					t.Errorf("the dir is keyed normalized: %q", dirComp)
+				}
+			}
+		})
+	}
+}
+
+// TestNativeDirContentIsKeyed: a changed, added or removed file in a
+// scanned dir changes the key; a subdirectory's content does not (the
+// linker does not search it).
+func TestNativeDirContentIsKeyed(t *testing.T) {
+	nt := newNativeTree(t)
+	out := filepath.Join(nt.target, "debug/build/foo-1/out")
+	writeFiles(t, out, map[string]string{"libfoo.a": "v1", "foo.o": "o1", "sub/x.c": "c1"})
+	withSystemDirs(t)
+	inv := &rustc.Invocation{SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}}}
+	sum := func() string {
+		cs, err := nativeKey(t, nt, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Sum(cs)
+	}
+	base := sum()
+	for _, tc := range []struct {
+		name    string
+		change  func()
+		changes bool
+	}{
+		{"library content", func() { writeFiles(t, out, map[string]string{"libfoo.a": "v2"}) }, true},
+		{"object content", func() { writeFiles(t, out, map[string]string{"foo.o": "o2"}) }, true},
+		{"file added", func() { writeFiles(t, out, map[string]string{"libbar.so": "b"}) }, true},
+		{"file renamed", func() { os.Rename(filepath.Join(out, "libbar.so"), filepath.Join(out, "libbaz.so")) }, true},
+		{"file removed", func() { os.Remove(filepath.Join(out, "libbaz.so")) }, true},
+		{"subdirectory", func() { writeFiles(t, out, map[string]string{"sub/x.c": "c2"}) }, false},
+	} {
+		tc.change()
+		now := sum()
+		if (now != base) != tc.changes {
+			t.Errorf("%s: key changed = %v, want %v", tc.name, now != base, tc.changes)
+		}
+		base = now
+	}
+}
+
+// TestNativeDirKeyIsTreeIndependent: the same files in another worktree's
+// target dir key the same.
+func TestNativeDirKeyIsTreeIndependent(t *testing.T) {
+	withSystemDirs(t)
+	var sums []string
+	for range 2 {
+		nt := newNativeTree(t)
+		out := filepath.Join(nt.target, "debug/build/foo-1/out")
+		writeFiles(t, out, map[string]string{"libfoo.a": "v1"})
+		cs, err := nativeKey(t, nt, &rustc.Invocation{
+			SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}},
+			Libs:        []rustc.Lib{{Kind: "static", Name: "foo"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, Sum(cs))
+	}
+	if sums[0] != sums[1] {
+		t.Error("the same native files in two trees key differently")
+	}
+}
+
+// TestNativeTooManyFiles: a search dir holding a whole build tree makes
+// the unit uncacheable rather than slow.
+func TestNativeTooManyFiles(t *testing.T) {
+	nt := newNativeTree(t)
+	out := filepath.Join(nt.target, "big")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= maxNativeFiles; i++ {
+		f, err := os.Create(filepath.Join(out, "f"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	_, err := nativeKey(t, nt, &rustc.Invocation{SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}}})
+	if _, ok := err.(NotCacheable); !ok {
+		t.Fatalf("want NotCacheable, got %v", err)
+	}
+}
+
+func itoa(i int) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('0' + i%10)}, b...)
+		i /= 10
+		if i == 0 {
+			return string(b)
+		}
+	}
+}
+
+// TestFindLib: -l names are looked up like the linker does: search dirs
+// in order, lib<name>.so before lib<name>.a unless static, +verbatim names
+// as given, static and verbatim libraries also in the system dirs; a
+// dynamic library found only in the system is not keyed.
+func TestFindLib(t *testing.T) {
+	nt := newNativeTree(t)
+	first := filepath.Join(nt.outside, "first")
+	second := filepath.Join(nt.outside, "second")
+	sys := filepath.Join(nt.outside, "sys")
+	writeFiles(t, first, map[string]string{"libboth.a": "first static", "libboth.so": "first shared", "libonlya.a": "a"})
+	writeFiles(t, second, map[string]string{"libboth.a": "second static", "libsecond.so": "s", "odd-name.lib": "odd"})
+	writeFiles(t, sys, map[string]string{"libsysstatic.a": "ss", "libsysdyn.so": "sd", "libsysdyn.a": "sda", "custom.a": "c"})
+	withSystemDirs(t, sys)
+	h := &filehash.Hasher{}
+	digest := func(p string) string {
+		d, err := NativeDigest(h, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	dirs := []rustc.SearchPath{{Kind: "native", Path: first}, {Kind: "native", Path: second}}
+	tests := []struct {
+		lib  rustc.Lib
+		want string
+	}{
+		{rustc.Lib{Kind: "static", Name: "both"}, "libboth.a " + digest(filepath.Join(first, "libboth.a"))},
+		{rustc.Lib{Kind: "dylib", Name: "both"}, "libboth.so " + digest(filepath.Join(first, "libboth.so"))},
+		{rustc.Lib{Kind: "", Name: "both"}, "libboth.so " + digest(filepath.Join(first, "libboth.so"))},
+		{rustc.Lib{Kind: "", Name: "onlya"}, "libonlya.a " + digest(filepath.Join(first, "libonlya.a"))},
+		{rustc.Lib{Kind: "dylib", Name: "second"}, "libsecond.so " + digest(filepath.Join(second, "libsecond.so"))},
+		{rustc.Lib{Kind: "static", Name: "odd-name.lib", Verbatim: true}, "odd-name.lib " + digest(filepath.Join(second, "odd-name.lib"))},
+		{rustc.Lib{Kind: "static", Name: "sysstatic"}, "libsysstatic.a " + digest(filepath.Join(sys, "libsysstatic.a"))},
+		{rustc.Lib{Kind: "static", Name: "custom.a", Verbatim: true}, "custom.a " + digest(filepath.Join(sys, "custom.a"))},
+		{rustc.Lib{Kind: "dylib", Name: "sysdyn"}, "(not found: dynamic system library)"},
+		{rustc.Lib{Kind: "static", Name: "sysdyn"}, "libsysdyn.a " + digest(filepath.Join(sys, "libsysdyn.a"))},
+		{rustc.Lib{Kind: "static", Name: "missing"}, "(not found)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lib.Kind+":"+tc.lib.Name, func(t *testing.T) {
+			cs, err := nativeKey(t, nt, &rustc.Invocation{SearchPaths: dirs, Libs: []rustc.Lib{tc.lib}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for _, c := range cs {
+				if strings.HasPrefix(c.Name, "lib:") {
+					got = c.Value
+				}
+			}
+			if got != tc.want {
+				t.Errorf("keyed %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNativeDebugInfoNotKeyed: the same C code compiled with -g in two
+// worktrees (the objects embed each one's path) keys the same; other code
+// keys differently.
+func TestNativeDebugInfoNotKeyed(t *testing.T) {
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	withSystemDirs(t)
+	build := func(nt nativeTree, value string) string {
+		out := filepath.Join(nt.target, "debug/build/foo-1/out")
+		src := filepath.Join(nt.cwd, "csrc")
+		writeFiles(t, src, map[string]string{"foo.c": "int foo(void) { return " + value + "; }\n"})
+		writeFiles(t, out, nil)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range [][]string{
+			{"cc", "-g", "-O1", "-c", filepath.Join(src, "foo.c"), "-o", filepath.Join(out, "foo.o")},
+			{"ar", "crs", filepath.Join(out, "libfoo.a"), filepath.Join(out, "foo.o")},
+		} {
+			cmd := exec.Command(c[0], c[1:]...)
+			cmd.Dir = nt.cwd
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v: %v\n%s", c, err, b)
+			}
+		}
+		cs, err := nativeKey(t, nt, &rustc.Invocation{
+			SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}},
+			Libs:        []rustc.Lib{{Kind: "static", Name: "foo"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Sum(cs)
+	}
+	a := build(newNativeTree(t), "1")
+	b := build(nativeTree{cwd: filepath.Join(t.TempDir(), "a-longer-worktree-name"), target: filepath.Join(t.TempDir(), "tgt")}, "1")
+	c := build(newNativeTree(t), "2")
+	if a != b {
+		t.Error("the same C code built in two worktrees keys differently")
+	}
+	if a == c {
+		t.Error("different C code keys the same")
+	}
+}
