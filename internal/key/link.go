@@ -51,10 +51,12 @@ func (u *Unit) keyLink() error {
 		// Files can hide inside an argument: -Tscript.ld,
 		// -Wl,--version-script=exports.map.
 		for _, a := range strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == '=' }) {
-			a = strings.TrimPrefix(a, "-T")
+			a = strings.TrimPrefix(strings.TrimPrefix(a, "-T"), "@")
 			p := u.Abs(a)
 			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				d, _, err := u.Hasher.File(p)
+				// An object or archive named here is keyed without its
+				// debug sections, like those in search dirs.
+				d, err := u.nativeDigest(p)
 				if err != nil {
 					return fmt.Errorf("link arg %s: %w", arg, err)
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/arhash"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/rustc"
 )
 
 // Native inputs: the rule.
@@ -19,16 +20,22 @@ import (
 // `+verbatim` file name, `-lfoo` inside a link argument. What all of these
 // have in common is the directory: the linker (and rustc, when it bundles a
 // static library into an rlib) finds them in the unit's `-L native=`,
-// `-L all=` or plain `-L` directories. So every regular file directly in
-// such a directory that lies in this tree (the target dir or the working
-// dir: build-script outputs and vendored libraries) is keyed by content.
-// Cargo passes the search paths of every dependency's build script to the
-// units above it, so a binary keys the native files of its whole closure.
+// `-L all=` or plain `-L` directories, and, for a unit that links, in the
+// `-L` dirs of its link arguments (`-C link-arg=-L…`, `-Wl,-L,…`). So
+// every regular file directly in such a directory that lies in this tree
+// (the target dir or the working dir: build-script outputs and vendored
+// libraries) is keyed by content, by name (a -l lookup or a linker
+// script's INPUT() can pick any of them). Cargo passes the search paths of
+// every dependency's build script to the units above it, so a binary keys
+// the native files of its whole closure.
 //
 // Directories outside the tree (system dirs, the registry) are not scanned
-// whole: a library named with -l is looked up there the way the linker
-// does and keyed by content, static ones also in the system dirs. The rest
-// of the system toolchain (libc, crt objects) is not keyed; README states it.
+// whole: a library named with -l (rustc's, or inside a link argument) is
+// looked up the way the linker does — the search dirs in order, then
+// LIBRARY_PATH, lib<name>.so before lib<name>.a unless static — and keyed
+// by content; static and +verbatim ones also in the system dirs. The rest
+// of the system toolchain (libc, crt objects, dynamic system libraries) is
+// not keyed; README states it.
 //
 // Static archives, objects and shared libraries are digested without their
 // debug sections, which embed the directory they were built in (arhash):
@@ -51,6 +58,16 @@ func (u *Unit) keyNative() error {
 			dirs = append(dirs, u.Abs(sp.Path))
 		}
 	}
+	libs := u.Inv.Libs
+	if u.Inv.Links() {
+		// Link arguments reach the linker as they are: -L and -l there
+		// search and name libraries just as rustc's own do.
+		argDirs, argLibs := linkArgLibs(u.Inv.LinkArgs)
+		for _, d := range argDirs {
+			dirs = append(dirs, u.Abs(d))
+		}
+		libs = append(append([]rustc.Lib{}, libs...), argLibs...)
+	}
 	seen := map[string]bool{}
 	for _, dir := range dirs {
 		if seen[dir] || !u.inTree(dir) {
@@ -61,7 +78,14 @@ func (u *Unit) keyNative() error {
 			return err
 		}
 	}
-	for _, l := range u.Inv.Libs {
+	// The linker (gcc's driver) also searches LIBRARY_PATH, after the -L
+	// dirs and before its own.
+	for _, d := range filepath.SplitList(u.Env["LIBRARY_PATH"]) {
+		if d != "" {
+			dirs = append(dirs, u.Abs(d))
+		}
+	}
+	for _, l := range libs {
 		found, err := u.findLib(l.Kind, l.Name, l.Verbatim, dirs)
 		if err != nil {
 			return err
@@ -69,6 +93,54 @@ func (u *Unit) keyNative() error {
 		u.Comps.Add("lib:"+l.Kind+":"+l.Name, found)
 	}
 	return nil
+}
+
+// linkArgLibs returns the search dirs (-L DIR, -LDIR, --library-path=DIR)
+// and libraries (-lNAME, -l NAME, -l:FILE, --library=NAME) that link
+// arguments give the linker, also inside -Wl,... (ld takes the same).
+func linkArgLibs(args []string) (dirs []string, libs []rustc.Lib) {
+	var toks []string
+	for _, a := range args {
+		if rest, ok := strings.CutPrefix(a, "-Wl,"); ok {
+			toks = append(toks, strings.Split(rest, ",")...)
+			continue
+		}
+		toks = append(toks, a)
+	}
+	lib := func(v string) {
+		if name, ok := strings.CutPrefix(v, ":"); ok {
+			libs = append(libs, rustc.Lib{Name: name, Verbatim: true})
+		} else if v != "" {
+			libs = append(libs, rustc.Lib{Name: v})
+		}
+	}
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		next := func() string {
+			if i+1 < len(toks) {
+				i++
+				return toks[i]
+			}
+			return ""
+		}
+		switch {
+		case t == "-L" || t == "--library-path":
+			if d := next(); d != "" {
+				dirs = append(dirs, d)
+			}
+		case strings.HasPrefix(t, "--library-path="):
+			dirs = append(dirs, strings.TrimPrefix(t, "--library-path="))
+		case strings.HasPrefix(t, "-L"):
+			dirs = append(dirs, t[2:])
+		case t == "-l" || t == "--library":
+			lib(next())
+		case strings.HasPrefix(t, "--library="):
+			lib(strings.TrimPrefix(t, "--library="))
+		case strings.HasPrefix(t, "-l"):
+			lib(t[2:])
+		}
+	}
+	return dirs, libs
 }
 
 // inTree reports whether dir lies in this tree's working dir or target dir.

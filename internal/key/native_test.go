@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -305,5 +306,75 @@ func TestNativeDebugInfoNotKeyed(t *testing.T) {
 	}
 	if a == c {
 		t.Error("different C code keys the same")
+	}
+}
+
+// TestLinkArgLibs: -L and -l inside link arguments, as cc and ld take them.
+func TestLinkArgLibs(t *testing.T) {
+	tests := []struct {
+		args []string
+		dirs []string
+		libs []rustc.Lib
+	}{
+		{[]string{"-lfoo"}, nil, []rustc.Lib{{Name: "foo"}}},
+		{[]string{"-l", "foo"}, nil, []rustc.Lib{{Name: "foo"}}},
+		{[]string{"-l:libfoo.a"}, nil, []rustc.Lib{{Name: "libfoo.a", Verbatim: true}}},
+		{[]string{"-L/opt/x", "-lfoo"}, []string{"/opt/x"}, []rustc.Lib{{Name: "foo"}}},
+		{[]string{"-L", "rel/dir"}, []string{"rel/dir"}, nil},
+		{[]string{"-Wl,-L,/opt/y,-lbar"}, []string{"/opt/y"}, []rustc.Lib{{Name: "bar"}}},
+		{[]string{"-Wl,--library-path=/opt/z,--library=baz"}, []string{"/opt/z"}, []rustc.Lib{{Name: "baz"}}},
+		{[]string{"-Wl,-rpath,/opt/r", "-Tlink.ld", "-static"}, nil, nil},
+	}
+	for _, tc := range tests {
+		dirs, libs := linkArgLibs(tc.args)
+		if !reflect.DeepEqual(dirs, tc.dirs) || !reflect.DeepEqual(libs, tc.libs) {
+			t.Errorf("linkArgLibs(%q) = %q, %v; want %q, %v", tc.args, dirs, libs, tc.dirs, tc.libs)
+		}
+	}
+}
+
+// TestNativeLinkArgSearch: for a unit that links, a -L dir inside the tree
+// given in a link argument is scanned like rustc's own; a library named in
+// a link argument is looked up in it, in dirs outside the tree, and in
+// LIBRARY_PATH.
+func TestNativeLinkArgSearch(t *testing.T) {
+	nt := newNativeTree(t)
+	in := filepath.Join(nt.target, "debug/build/foo-1/out")
+	out := filepath.Join(nt.outside, "prebuilt")
+	lp := filepath.Join(nt.outside, "libpath")
+	writeFiles(t, in, map[string]string{"libfoo.a": "in-tree"})
+	writeFiles(t, out, map[string]string{"libbar.a": "outside"})
+	writeFiles(t, lp, map[string]string{"libqux.so": "on LIBRARY_PATH"})
+	withSystemDirs(t)
+	key := func(crateType string) []Component {
+		u := &Unit{
+			Inv: &rustc.Invocation{
+				Emit: []string{"link"}, CrateTypes: []string{crateType},
+				LinkArgs: []string{"-L" + in, "-Wl,-L," + out, "-lfoo", "-lbar", "-lqux"},
+			},
+			Cwd: nt.cwd, TargetRoot: nt.target,
+			Env:    map[string]string{"LIBRARY_PATH": lp},
+			Norm:   NewNormalizer(map[string]string{Cwd: nt.cwd, Target: nt.target}),
+			Hasher: &filehash.Hasher{},
+		}
+		if err := u.keyNative(); err != nil {
+			t.Fatal(err)
+		}
+		return u.Comps.Components
+	}
+	got := map[string]string{}
+	for _, c := range key("bin") {
+		got[c.Name] = c.Value
+	}
+	if !strings.Contains(got["native-dir"], "libfoo.a ") {
+		t.Errorf("in-tree -L of a link arg not scanned: %v", got)
+	}
+	for _, l := range []string{"lib::foo", "lib::bar", "lib::qux"} {
+		if v := got[l]; v == "" || strings.HasPrefix(v, "(not found") {
+			t.Errorf("%s not looked up: %q", l, v)
+		}
+	}
+	if cs := key("lib"); len(cs) != 0 {
+		t.Errorf("an rlib does not link: its link args are not searched: %v", cs)
 	}
 }
