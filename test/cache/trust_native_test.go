@@ -25,7 +25,8 @@ const nativeFooC = "#include \"foo.h\"\nint foo_value(void) { return VALUE; }\n"
 func nativeFooH(v int) string { return fmt.Sprintf("#define VALUE %d\n", v) }
 
 // nativeBuildRS is a build script that compiles the C library with cc and
-// ar and prints extra (cargo: lines) after the link search path.
+// ar and prints extra (cargo: lines, where {out} is OUT_DIR) after the link
+// search path.
 func nativeBuildRS(extra ...string) string {
 	var lines strings.Builder
 	for _, l := range extra {
@@ -180,15 +181,32 @@ func TestTrustNativeNoBundle(t *testing.T) {
 }
 
 // B10: cargo:rustc-link-arg=-lfoo plus the link search path: the library
-// is named only inside a link argument.
+// is named only inside a link argument. The same class, not in the issue:
+// the search dir given in a link argument too, and the object itself named
+// in one.
 func TestTrustNativeLinkArg(t *testing.T) {
-	t.Parallel()
-	tw := newTwin(t, nativeFiles("", map[string]string{
-		"Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-		"build.rs":    nativeBuildRS("cargo:rustc-link-arg=-lfoo"),
-		"src/main.rs": nativeExtern + "fn main() { println!(\"value={}\", unsafe { foo_value() }); }\n",
-	}))
-	nativeScenario(t, tw, "csrc/foo.h", "target/debug/app", nil, nil, "app")
+	for _, tc := range []struct {
+		name  string
+		lines []string
+	}{
+		{"link-search", []string{"cargo:rustc-link-arg=-lfoo"}},
+		{"L-in-link-arg", []string{"cargo:rustc-link-arg=-L{out}", "cargo:rustc-link-arg=-lfoo"}},
+		{"object", []string{"cargo:rustc-link-arg={out}/foo.o"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			build := nativeBuildRS(tc.lines...)
+			if tc.name != "link-search" {
+				build = strings.Replace(build, `    println!("cargo:rustc-link-search=native={out}");`+"\n", "", 1)
+			}
+			tw := newTwin(t, nativeFiles("", map[string]string{
+				"Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+				"build.rs":    build,
+				"src/main.rs": nativeExtern + "fn main() { println!(\"value={}\", unsafe { foo_value() }); }\n",
+			}))
+			nativeScenario(t, tw, "csrc/foo.h", "target/debug/app", nil, nil, "app")
+		})
+	}
 }
 
 // B11: cargo:rustc-link-lib=static:+verbatim=libfoo.a: the file name is
