@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -44,6 +45,19 @@ import (
 // systemLibDirs are searched for static libraries named with -l that no -L
 // directory holds (the linker's default search path on Debian).
 var systemLibDirs = []string{"/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib", "/lib"}
+
+// appleSystemLibDirs are the same for a macOS host (Homebrew's prefixes
+// included: Homebrew adds them to the default search of its compilers).
+var appleSystemLibDirs = []string{"/usr/local/lib", "/opt/homebrew/lib", "/usr/lib"}
+
+// appleTarget reports whether the unit links for an Apple target: its
+// --target triple, else the host (as rustc.OutputNames decides it).
+func appleTarget(target, hostGOOS string) bool {
+	if target != "" {
+		return strings.Contains(target, "-apple-")
+	}
+	return hostGOOS == "darwin"
+}
 
 // maxNativeFiles bounds how many files of one search dir are keyed; a dir
 // with more (a whole C build tree) makes the unit uncacheable rather than
@@ -190,16 +204,26 @@ func (u *Unit) keyNativeDir(dir string) error {
 // libraries, the system dirs. A dynamic library found only in the system
 // is not keyed (documented limit).
 func (u *Unit) findLib(kind, name string, verbatim bool, dirs []string) (string, error) {
-	names := []string{"lib" + name + ".so", "lib" + name + ".a"}
+	apple := appleTarget(u.Inv.Target, runtime.GOOS)
+	var names []string
 	switch {
 	case verbatim:
 		names = []string{name}
 	case kind == "static":
-		names = names[1:]
+		names = []string{"lib" + name + ".a"}
+	case apple:
+		// ld64 takes a text stub or a dylib before the archive, per dir.
+		names = []string{"lib" + name + ".tbd", "lib" + name + ".dylib", "lib" + name + ".a"}
+	default:
+		names = []string{"lib" + name + ".so", "lib" + name + ".a"}
 	}
 	search := dirs
 	if kind == "static" || verbatim {
-		search = append(append([]string{}, dirs...), systemLibDirs...)
+		sys := systemLibDirs
+		if apple {
+			sys = appleSystemLibDirs
+		}
+		search = append(append([]string{}, dirs...), sys...)
 	}
 	for _, dir := range search {
 		for _, n := range names {

@@ -246,7 +246,7 @@ func TestFindLib(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.lib.Kind+":"+tc.lib.Name, func(t *testing.T) {
-			cs, err := nativeKey(t, nt, &rustc.Invocation{SearchPaths: dirs, Libs: []rustc.Lib{tc.lib}})
+			cs, err := nativeKey(t, nt, &rustc.Invocation{Target: "x86_64-unknown-linux-gnu", SearchPaths: dirs, Libs: []rustc.Lib{tc.lib}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,7 +349,7 @@ func TestNativeLinkArgSearch(t *testing.T) {
 	key := func(crateType string) []Component {
 		u := &Unit{
 			Inv: &rustc.Invocation{
-				Emit: []string{"link"}, CrateTypes: []string{crateType},
+				Target: "x86_64-unknown-linux-gnu", Emit: []string{"link"}, CrateTypes: []string{crateType},
 				LinkArgs: []string{"-L" + in, "-Wl,-L," + out, "-lfoo", "-lbar", "-lqux"},
 			},
 			Cwd: nt.cwd, TargetRoot: nt.target,
@@ -376,5 +376,37 @@ func TestNativeLinkArgSearch(t *testing.T) {
 	}
 	if cs := key("lib"); len(cs) != 0 {
 		t.Errorf("an rlib does not link: its link args are not searched: %v", cs)
+	}
+}
+
+// TestFindLibApple: for an Apple target a dynamic library is lib<name>.tbd
+// or lib<name>.dylib, taken before lib<name>.a in the same dir.
+func TestFindLibApple(t *testing.T) {
+	nt := newNativeTree(t)
+	dir := filepath.Join(nt.outside, "lib")
+	writeFiles(t, dir, map[string]string{"libz.a": "static", "libz.dylib": "dynamic", "libq.a": "only static", "libq.so": "elf"})
+	withSystemDirs(t)
+	for _, tc := range []struct {
+		lib  rustc.Lib
+		want string
+	}{
+		{rustc.Lib{Name: "z"}, "libz.dylib "},
+		{rustc.Lib{Kind: "static", Name: "z"}, "libz.a "},
+		{rustc.Lib{Name: "q"}, "libq.a "},
+	} {
+		cs, err := nativeKey(t, nt, &rustc.Invocation{Target: "aarch64-apple-darwin",
+			SearchPaths: []rustc.SearchPath{{Kind: "native", Path: dir}}, Libs: []rustc.Lib{tc.lib}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for _, c := range cs {
+			if strings.HasPrefix(c.Name, "lib:") {
+				got = c.Value
+			}
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%v: keyed %q, want %q…", tc.lib, got, tc.want)
+		}
 	}
 }
