@@ -33,7 +33,8 @@ import (
 // Directories outside the tree (system dirs, the registry) are not scanned
 // whole: a library named with -l (rustc's, or inside a link argument) is
 // looked up the way the linker does — the search dirs in order, then
-// LIBRARY_PATH, lib<name>.so before lib<name>.a unless static — and keyed
+// LIBRARY_PATH, lib<name>.so (Apple: .tbd, .dylib) before lib<name>.a
+// unless static — and keyed
 // by content; static and +verbatim ones also in the system dirs. The rest
 // of the system toolchain (libc, crt objects, dynamic system libraries) is
 // not keyed; README states it.
