@@ -1,12 +1,17 @@
 package key
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
 
 	"github.com/grove-rs/grove/internal/arhash"
 	"github.com/grove-rs/grove/internal/filehash"
@@ -169,6 +174,14 @@ func (u *Unit) inTree(dir string) bool {
 }
 
 // keyNativeDir keys every regular file directly in dir by content.
+//
+// It runs on every lookup of every unit above the build script that made
+// dir, and the per-file memo (filehash) takes only large files, so a dir
+// of many small objects (ring's OUT_DIR) would be read and parsed whole
+// each time. The dir's lines are memoized instead, keyed by the names and
+// stat identities (device, inode, size, mtime, ctime) of its regular
+// files, once every one of them has been still for filehash.RacyWindow:
+// any change to a file moves its ctime, and so the memo key.
 func (u *Unit) keyNativeDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -181,22 +194,81 @@ func (u *Unit) keyNativeDir(dir string) error {
 	if len(ents) > maxNativeFiles {
 		return NotCacheable(fmt.Sprintf("native search dir %s holds %d files", u.Norm.Normalize(dir), len(ents)))
 	}
-	var lines []string
-	for _, e := range ents {
-		p := filepath.Join(dir, e.Name())
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+	type file struct {
+		name string
+		st   filehash.Stat
+	}
+	var files []file
+	id := blake3.New()
+	id.WriteString(nativeDirMemoVersion)
+	now := time.Now()
+	if u.Hasher.Now != nil {
+		now = u.Hasher.Now()
+	}
+	still := true
+	for _, e := range ents { // in name order
+		st, err := filehash.StatFile(filepath.Join(dir, e.Name()))
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 			continue
 		}
-		d, err := u.nativeDigest(p)
-		if err != nil {
-			return fmt.Errorf("native file %s: %w", p, err)
+		files = append(files, file{e.Name(), st})
+		fmt.Fprintf(id, "%s\x00%d %d %d %d %d\n", e.Name(), st.Dev, st.Ino, st.Size, st.Mtime, st.Ctime)
+		if now.Sub(st.Newest()) <= filehash.RacyWindow {
+			still = false
 		}
-		lines = append(lines, e.Name()+" "+d)
+	}
+	memoKey := hex.EncodeToString(id.Sum(nil))
+	memo := u.Hasher.Memo
+	if memo != nil && still {
+		if b, err := memo.GetObject(nativeDirMemoNS, memoKey); err == nil {
+			if lines, ok := u.nativeDirLines(dir, string(b), len(files)); ok {
+				u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
+				return nil
+			}
+		}
+	}
+	var lines []string
+	for _, f := range files {
+		d, err := u.nativeDigest(filepath.Join(dir, f.name))
+		if err != nil {
+			return fmt.Errorf("native file %s: %w", filepath.Join(dir, f.name), err)
+		}
+		lines = append(lines, f.name+" "+d)
 	}
 	sort.Strings(lines)
+	if memo != nil && still {
+		_ = memo.PutObject(nativeDirMemoNS, memoKey, []byte(strings.Join(lines, "\n"))) // a lost memo costs a re-hash
+	}
 	u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
 	return nil
+}
+
+const (
+	nativeDirMemoNS      = "nativedir"
+	nativeDirMemoVersion = "nativedir-1\x00" // change with NativeDigest
+)
+
+// nativeDirLines checks a memoized dir listing ("name digest" lines, one
+// per regular file) and notes each file's digest for findLib.
+func (u *Unit) nativeDirLines(dir, memo string, n int) ([]string, bool) {
+	if n == 0 {
+		return nil, memo == ""
+	}
+	lines := strings.Split(memo, "\n")
+	if len(lines) != n {
+		return nil, false
+	}
+	for _, l := range lines {
+		name, d, ok := strings.Cut(l, " ")
+		if !ok || len(d) != 64 {
+			return nil, false
+		}
+		if u.nativeSeen == nil {
+			u.nativeSeen = map[string]string{}
+		}
+		u.nativeSeen[filepath.Join(dir, name)] = d
+	}
+	return lines, true
 }
 
 // findLib looks a -l library up the way the linker does: the search dirs

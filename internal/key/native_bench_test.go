@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 //
 //	none     no native search dir
 //	example  the example's build-script output: one small archive and its object (-g)
+//	many     60 small objects (libc.a's first members) and their archive, like ring's OUT_DIR
 //	big      plus a 5 MiB archive (libc.a) and its copy as a shared name
 //
 // each without a memo (files changed in the last 2 s, or no store) and with
@@ -53,9 +55,30 @@ func BenchmarkKeyNative(b *testing.B) {
 		b.Skip("no libc.a")
 	}
 	copyFile(b, libc, filepath.Join(big, "libbig.a"))
+	// many: 60 small objects and their archive, like ring's OUT_DIR.
+	many := filepath.Join(nt.target, "debug/build/many-1/out")
+	if err := os.MkdirAll(many, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	members, err := exec.Command("ar", "t", libc).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	names := strings.Fields(string(members))[:60]
+	if out, err := exec.Command("ar", append([]string{"x", libc}, names...)...).CombinedOutput(); err != nil {
+		b.Fatalf("ar x: %v\n%s", err, out)
+	}
+	for _, n := range names {
+		if err := os.Rename(n, filepath.Join(many, n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("ar", append([]string{"crs", filepath.Join(many, "libmany.a")}, prefixAll(many, names)...)...).CombinedOutput(); err != nil {
+		b.Fatalf("ar crs: %v\n%s", err, out)
+	}
 	copyFile(b, filepath.Join(small, "f.o"), filepath.Join(big, "f.o"))
 	old := time.Now().Add(-time.Minute)
-	for _, d := range []string{small, big} {
+	for _, d := range []string{small, big, many} {
 		ents, _ := os.ReadDir(d)
 		for _, e := range ents {
 			os.Chtimes(filepath.Join(d, e.Name()), old, old)
@@ -70,10 +93,11 @@ func BenchmarkKeyNative(b *testing.B) {
 	invs := map[string]*rustc.Invocation{
 		"none":    {},
 		"example": {SearchPaths: []rustc.SearchPath{{Kind: "native", Path: small}}, Libs: []rustc.Lib{{Kind: "static", Name: "grovef"}}},
+		"many":    {SearchPaths: []rustc.SearchPath{{Kind: "native", Path: many}}, Libs: []rustc.Lib{{Kind: "static", Name: "many"}}},
 		"big": {SearchPaths: []rustc.SearchPath{{Kind: "native", Path: small}, {Kind: "native", Path: big}},
 			Libs: []rustc.Lib{{Kind: "static", Name: "grovef"}, {Kind: "static", Name: "big"}}},
 	}
-	for _, name := range []string{"none", "example", "big"} {
+	for _, name := range []string{"none", "example", "many", "big"} {
 		for _, memo := range []bool{false, true} {
 			label := name + "/nomemo"
 			h := &filehash.Hasher{}
@@ -127,4 +151,12 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func prefixAll(dir string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = filepath.Join(dir, n)
+	}
+	return out
 }

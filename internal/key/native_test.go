@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/rustc"
@@ -409,4 +410,99 @@ func TestFindLibApple(t *testing.T) {
 			t.Errorf("%v: keyed %q, want %q…", tc.lib, got, tc.want)
 		}
 	}
+}
+
+// mapMemo is an in-memory filehash.Memo that counts reads and writes.
+type mapMemo struct {
+	m          map[string][]byte
+	gets, puts int
+}
+
+func (m *mapMemo) GetObject(ns, key string) ([]byte, error) {
+	m.gets++
+	b, ok := m.m[ns+"/"+key]
+	if !ok {
+		return nil, os.ErrNotExist
+	}
+	return b, nil
+}
+
+func (m *mapMemo) PutObject(ns, key string, data []byte) error {
+	m.puts++
+	m.m[ns+"/"+key] = append([]byte(nil), data...)
+	return nil
+}
+
+// TestNativeDirMemo: a scanned dir's lines are memoized by the stat
+// identities of its files once they are all still; the memo gives the same
+// key, any change to a file (or a new file) misses it, files changed
+// within the racy window are never memoized, and a damaged memo is
+// ignored.
+func TestNativeDirMemo(t *testing.T) {
+	nt := newNativeTree(t)
+	out := filepath.Join(nt.target, "debug/build/foo-1/out")
+	writeFiles(t, out, map[string]string{"libfoo.a": "v1", "foo.o": "o1"})
+	withSystemDirs(t)
+	memo := &mapMemo{m: map[string][]byte{}}
+	later := time.Now().Add(time.Hour)
+	key := func(now time.Time, m filehash.Memo) string {
+		u := &Unit{
+			Inv: &rustc.Invocation{SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}},
+				Libs: []rustc.Lib{{Kind: "static", Name: "foo"}}},
+			Cwd: nt.cwd, TargetRoot: nt.target,
+			Norm:   NewNormalizer(map[string]string{Cwd: nt.cwd, Target: nt.target}),
+			Hasher: &filehash.Hasher{Memo: m, Now: func() time.Time { return now }},
+		}
+		if err := u.keyNative(); err != nil {
+			t.Fatal(err)
+		}
+		return u.Comps.Sum()
+	}
+	plain := key(later, nil)
+	if got := key(time.Now(), memo); got != plain || countNS(memo, nativeDirMemoNS) != 0 {
+		t.Fatalf("files just written: key %v, memoized %d (want none)", got == plain, countNS(memo, nativeDirMemoNS))
+	}
+	if got := key(later, memo); got != plain || countNS(memo, nativeDirMemoNS) != 1 {
+		t.Fatalf("still files: same key %v, memoized %d (want 1)", got == plain, countNS(memo, nativeDirMemoNS))
+	}
+	// Served from the memo: poison the files' digests there and see them.
+	for k := range memo.m {
+		if strings.HasPrefix(k, nativeDirMemoNS+"/") {
+			memo.m[k] = []byte("foo.o " + strings.Repeat("0", 64) + "\nlibfoo.a " + strings.Repeat("1", 64))
+		}
+	}
+	if got := key(later, memo); got == plain {
+		t.Fatal("the memo was not used")
+	}
+	for k := range memo.m {
+		if strings.HasPrefix(k, nativeDirMemoNS+"/") {
+			memo.m[k] = []byte("garbage")
+		}
+	}
+	if got := key(later, memo); got != plain {
+		t.Fatal("a damaged memo was used")
+	}
+	writeFiles(t, out, map[string]string{"libfoo.a": "v2"})
+	changed := key(later, nil)
+	if changed == plain {
+		t.Fatal("test premise: the change changes the key")
+	}
+	if got := key(later, memo); got != changed {
+		t.Fatal("a changed file was served the old memo")
+	}
+	writeFiles(t, out, map[string]string{"libbar.a": "new"})
+	added := key(later, nil)
+	if got := key(later, memo); got != added || added == changed {
+		t.Fatal("an added file was served the old memo")
+	}
+}
+
+func countNS(m *mapMemo, ns string) int {
+	n := 0
+	for k := range m.m {
+		if strings.HasPrefix(k, ns+"/") {
+			n++
+		}
+	}
+	return n
 }
