@@ -139,7 +139,7 @@ func (u *Unit) linkClosure() ([]string, error) {
 		out = append(out, filepath.Base(p)+" "+d)
 		b, err := u.records.GetObject(record.NSLib, d)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, NotCacheable("link closure: " + filepath.Base(p) + " was not built by grove")
+			return nil, NotCacheable("link closure: " + filepath.Base(p) + " has no lib record (built without grove, or its record was lost or dropped as corrupt)")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("lib record %s: %w", d, err)
