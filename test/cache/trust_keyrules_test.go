@@ -22,7 +22,7 @@ var libAppFiles = map[string]string{
 func allHit(t *testing.T, where string, evs []stats.Event, crates ...string) {
 	t.Helper()
 	for _, c := range crates {
-		k := kinds(evs, c)
+		k := crateKinds(evs, c)
 		if k == "" || strings.Contains(strings.ReplaceAll(k, c+"="+stats.Hit, ""), "=") {
 			t.Errorf("%s: %s should hit: %q", where, c, k)
 		}
@@ -66,7 +66,7 @@ func TestTrustPreexistingTargetDir(t *testing.T) {
 			tw.step("a: first build into a target dir that already existed", func(s *side) string {
 				res, evs := s.cargoEvents("a", nil, append([]string{"build"}, tc.args...)...)
 				if s.grove {
-					if k := kinds(evs, "l", "app"); k != "app=miss l=miss" {
+					if k := crateKinds(evs, "l", "app"); k != "app=miss l=miss" {
 						t.Errorf("a: want both crates cached (miss): %q", k)
 					}
 				}
@@ -121,12 +121,12 @@ func TestTrustCorruptLibRecordHeals(t *testing.T) {
 				tw.step(desc, func(s *side) string {
 					res, evs := s.cargoEvents(wt, nil, "build")
 					if s.grove {
-						got := kinds(evs, "app")
+						got := crateKinds(evs, "app")
 						if want == "cached" && !strings.HasPrefix(got, "app=hit") && !strings.HasPrefix(got, "app=miss") ||
 							want == "uncacheable" && !strings.HasPrefix(got, "app="+stats.Uncacheable) {
 							t.Errorf("%s: app should be %s: %q", desc, want, got)
 						}
-						t.Logf("%s: %s", desc, kinds(evs, "l", "app"))
+						t.Logf("%s: %s", desc, crateKinds(evs, "l", "app"))
 					}
 					return res + "\n" + s.run(wt, "target/debug/app")
 				})
@@ -198,7 +198,7 @@ pub fn template(input: TokenStream) -> TokenStream {
 	tw.step("b: nested template differs, build", func(s *side) string {
 		res, evs := s.cargoEvents("b", extra, "build")
 		if s.grove {
-			if k := kinds(evs, "app"); k != "app=miss" {
+			if k := crateKinds(evs, "app"); k != "app=miss" {
 				t.Errorf("b: app must miss when only a nested template differs: %q", k)
 			}
 		}

@@ -77,9 +77,9 @@ func (s *side) cargoEvents(wt string, extra []string, args ...string) (string, [
 	return res, after[len(before):]
 }
 
-// kinds summarizes events as "crate=kind" for the crates named, sorted;
+// crateKinds summarizes events as "crate=kind" for the crates named, sorted;
 // a crate compiled more than once (lib and bin) lists each kind.
-func kinds(evs []stats.Event, crates ...string) string {
+func crateKinds(evs []stats.Event, crates ...string) string {
 	want := map[string]bool{}
 	for _, c := range crates {
 		want[c] = true
@@ -105,7 +105,7 @@ func nativeScenario(t *testing.T, tw *twin, header, prog string, extra []string,
 	build := func(s *side, wt string) string {
 		res, evs := s.cargoEvents(wt, extra, append([]string{"build"}, args...)...)
 		if s.grove {
-			t.Logf("%s: grove events: %s", wt, kinds(evs, crates...))
+			t.Logf("%s: grove events: %s", wt, crateKinds(evs, crates...))
 		}
 		return res + "\n" + s.run(wt, prog)
 	}
@@ -114,7 +114,7 @@ func nativeScenario(t *testing.T, tw *twin, header, prog string, extra []string,
 		res, evs := s.cargoEvents("b", extra, append([]string{"build"}, args...)...)
 		if s.grove {
 			for _, c := range crates {
-				if k := kinds(evs, c); k == "" || strings.Contains(strings.ReplaceAll(k, c+"="+stats.Hit, ""), "=") {
+				if k := crateKinds(evs, c); k == "" || strings.Contains(strings.ReplaceAll(k, c+"="+stats.Hit, ""), "=") {
 					t.Errorf("b: %s should hit with the same C code in both worktrees: %s", c, k)
 				}
 			}
