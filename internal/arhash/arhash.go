@@ -121,6 +121,13 @@ func hashELF(h *blake3.Hasher, obj []byte) bool {
 		if s.Type == elf.SHT_NOBITS {
 			continue
 		}
+		// The section's bytes as they lie in obj, without the copy
+		// Section.Data makes (most of the cost on a large archive); a
+		// compressed section is hashed decompressed, as Data gives it.
+		if s.Flags&elf.SHF_COMPRESSED == 0 && s.Offset <= uint64(len(obj)) && s.FileSize <= uint64(len(obj))-s.Offset {
+			writeField(h, obj[s.Offset:s.Offset+s.FileSize])
+			continue
+		}
 		b, err := s.Data()
 		if err != nil {
 			return false

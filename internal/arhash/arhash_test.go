@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/grove-rs/grove/internal/testneed"
@@ -73,4 +74,23 @@ func TestNotAnArchive(t *testing.T) {
 	if d1 == d2 {
 		t.Error("non-archive content change not detected")
 	}
+}
+
+// BenchmarkDigestLargeArchive: a 5 MiB archive of ~1700 objects, the size
+// of a bundled C library (libsqlite3, ring).
+func BenchmarkDigestLargeArchive(b *testing.B) {
+	const libc = "/usr/lib/x86_64-linux-gnu/libc.a"
+	if _, err := os.Stat(libc); err != nil {
+		b.Skip("no libc.a")
+	}
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	for i := 0; i < b.N; i++ {
+		if _, err := Digest(libc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 }

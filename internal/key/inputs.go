@@ -165,28 +165,43 @@ func (u *Unit) EntryKey(c record.Candidate) string {
 
 // keyExtraFiles keys the files matched by GROVE_EXTRA_FILES (inputs that a
 // proc-macro or the compile reads without declaring them). Patterns are
-// relative to the unit's CARGO_MANIFEST_DIR and may use ** for any depth.
+// relative to the unit's CARGO_MANIFEST_DIR and may use ** for any depth
+// (doublestar: `templates/**/*.html` matches at every depth, including
+// templates/ itself). A pattern may climb out of the manifest dir with
+// leading `../` (a workspace-wide templates dir seen from a member) or be
+// absolute; a match is keyed by its path as the pattern spells it, so the
+// key does not depend on where the tree is. An unreadable directory is an
+// error, never a silent non-match.
 func (u *Unit) keyExtraFiles(patterns []string) error {
 	base := u.Env["CARGO_MANIFEST_DIR"]
 	if len(patterns) == 0 || base == "" {
 		return nil
 	}
-	fsys := os.DirFS(base)
 	for _, pat := range patterns {
-		if !doublestar.ValidatePattern(pat) {
+		dir, prefix, rest := base, "", pat
+		if filepath.IsAbs(rest) {
+			dir, prefix, rest = "/", "/", strings.TrimLeft(rest, "/")
+		}
+		for strings.HasPrefix(rest, "./") {
+			rest = rest[2:]
+		}
+		for strings.HasPrefix(rest, "../") {
+			dir, prefix, rest = filepath.Dir(dir), prefix+"../", rest[3:]
+		}
+		if rest == "" || !doublestar.ValidatePattern(rest) {
 			return NotCacheable("GROVE_EXTRA_FILES: bad pattern " + pat)
 		}
-		matches, err := doublestar.Glob(fsys, pat, doublestar.WithFilesOnly())
+		matches, err := doublestar.Glob(os.DirFS(dir), rest, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
 		if err != nil {
 			return fmt.Errorf("GROVE_EXTRA_FILES %s: %w", pat, err)
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
-			d, _, err := u.Hasher.File(filepath.Join(base, m))
+			d, _, err := u.Hasher.File(filepath.Join(dir, m))
 			if err != nil {
 				return fmt.Errorf("extra file %s: %w", m, err)
 			}
-			u.Comps.Add("extra-file:"+m, d)
+			u.Comps.Add("extra-file:"+prefix+m, d)
 		}
 	}
 	return nil

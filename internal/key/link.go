@@ -31,8 +31,12 @@ import (
 //     (a rebuilt bundled C library) without changing the metadata its
 //     dependents see, so the direct dependencies alone are not enough.
 //     An rlib without a readable record (built without grove, or its record
-//     lost) makes the unit uncacheable; a corrupt record is dropped so that
-//     the next store or restore of that rlib writes it again.
+//     lost, or corrupt) makes the unit uncacheable. It heals when any tree
+//     next compiles or restores that rlib: the wrapper then writes the
+//     record again (a missing or unreadable one). A corrupt record is also
+//     dropped when the store can (DropObject). In a tree where the rlib
+//     stays fresh, Cargo never asks grove for it again, so there the
+//     binary stays uncacheable until another tree's build heals the record.
 
 func (u *Unit) keyLink() error {
 	id, script, err := toolchain.Linker(u.Hasher, u.Inv.Linker, u.Env["PATH"])
@@ -47,10 +51,12 @@ func (u *Unit) keyLink() error {
 		// Files can hide inside an argument: -Tscript.ld,
 		// -Wl,--version-script=exports.map.
 		for _, a := range strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == '=' }) {
-			a = strings.TrimPrefix(a, "-T")
+			a = strings.TrimPrefix(strings.TrimPrefix(a, "-T"), "@")
 			p := u.Abs(a)
 			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				d, _, err := u.Hasher.File(p)
+				// An object or archive named here is keyed without its
+				// debug sections, like those in search dirs.
+				d, err := u.nativeDigest(p)
 				if err != nil {
 					return fmt.Errorf("link arg %s: %w", arg, err)
 				}
@@ -133,7 +139,7 @@ func (u *Unit) linkClosure() ([]string, error) {
 		out = append(out, filepath.Base(p)+" "+d)
 		b, err := u.records.GetObject(record.NSLib, d)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, NotCacheable("link closure: " + filepath.Base(p) + " was not built by grove")
+			return nil, NotCacheable("link closure: " + filepath.Base(p) + " has no lib record (built without grove, or its record was lost or dropped as corrupt)")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("lib record %s: %w", d, err)
@@ -143,7 +149,7 @@ func (u *Unit) linkClosure() ([]string, error) {
 			if dr, ok := u.records.(objectDropper); ok {
 				_ = dr.DropObject(record.NSLib, d)
 			}
-			return nil, NotCacheable("link closure: lib record of " + filepath.Base(p) + " is unreadable (dropped; rewritten when it is next built or restored)")
+			return nil, NotCacheable("link closure: lib record of " + filepath.Base(p) + " is unreadable (rewritten when the rlib is next built or restored, in any tree)")
 		}
 		for _, name := range lib.Externs {
 			dep := find(name)

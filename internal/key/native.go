@@ -1,14 +1,21 @@
 package key
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
 
 	"github.com/grove-rs/grove/internal/arhash"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/rustc"
 )
 
 // Native inputs: the rule.
@@ -19,16 +26,23 @@ import (
 // `+verbatim` file name, `-lfoo` inside a link argument. What all of these
 // have in common is the directory: the linker (and rustc, when it bundles a
 // static library into an rlib) finds them in the unit's `-L native=`,
-// `-L all=` or plain `-L` directories. So every regular file directly in
-// such a directory that lies in this tree (the target dir or the working
-// dir: build-script outputs and vendored libraries) is keyed by content.
-// Cargo passes the search paths of every dependency's build script to the
-// units above it, so a binary keys the native files of its whole closure.
+// `-L all=` or plain `-L` directories, and, for a unit that links, in the
+// `-L` dirs of its link arguments (`-C link-arg=-L…`, `-Wl,-L,…`). So
+// every regular file directly in such a directory that lies in this tree
+// (the target dir or the working dir: build-script outputs and vendored
+// libraries) is keyed by content, by name (a -l lookup or a linker
+// script's INPUT() can pick any of them). Cargo passes the search paths of
+// every dependency's build script to the units above it, so a binary keys
+// the native files of its whole closure.
 //
 // Directories outside the tree (system dirs, the registry) are not scanned
-// whole: a library named with -l is looked up there the way the linker
-// does and keyed by content, static ones also in the system dirs. The rest
-// of the system toolchain (libc, crt objects) is not keyed; README states it.
+// whole: a library named with -l (rustc's, or inside a link argument) is
+// looked up the way the linker does — the search dirs in order, then
+// LIBRARY_PATH, lib<name>.so (Apple: .tbd, .dylib) before lib<name>.a
+// unless static — and keyed
+// by content; static and +verbatim ones also in the system dirs. The rest
+// of the system toolchain (libc, crt objects, dynamic system libraries) is
+// not keyed; README states it.
 //
 // Static archives, objects and shared libraries are digested without their
 // debug sections, which embed the directory they were built in (arhash):
@@ -37,6 +51,19 @@ import (
 // systemLibDirs are searched for static libraries named with -l that no -L
 // directory holds (the linker's default search path on Debian).
 var systemLibDirs = []string{"/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib", "/lib"}
+
+// appleSystemLibDirs are the same for a macOS host (Homebrew's prefixes
+// included: Homebrew adds them to the default search of its compilers).
+var appleSystemLibDirs = []string{"/usr/local/lib", "/opt/homebrew/lib", "/usr/lib"}
+
+// appleTarget reports whether the unit links for an Apple target: its
+// --target triple, else the host (as rustc.OutputNames decides it).
+func appleTarget(target, hostGOOS string) bool {
+	if target != "" {
+		return strings.Contains(target, "-apple-")
+	}
+	return hostGOOS == "darwin"
+}
 
 // maxNativeFiles bounds how many files of one search dir are keyed; a dir
 // with more (a whole C build tree) makes the unit uncacheable rather than
@@ -51,6 +78,16 @@ func (u *Unit) keyNative() error {
 			dirs = append(dirs, u.Abs(sp.Path))
 		}
 	}
+	libs := u.Inv.Libs
+	if u.Inv.Links() {
+		// Link arguments reach the linker as they are: -L and -l there
+		// search and name libraries just as rustc's own do.
+		argDirs, argLibs := linkArgLibs(u.Inv.LinkArgs)
+		for _, d := range argDirs {
+			dirs = append(dirs, u.Abs(d))
+		}
+		libs = append(append([]rustc.Lib{}, libs...), argLibs...)
+	}
 	seen := map[string]bool{}
 	for _, dir := range dirs {
 		if seen[dir] || !u.inTree(dir) {
@@ -61,7 +98,14 @@ func (u *Unit) keyNative() error {
 			return err
 		}
 	}
-	for _, l := range u.Inv.Libs {
+	// The linker (gcc's driver) also searches LIBRARY_PATH, after the -L
+	// dirs and before its own.
+	for _, d := range filepath.SplitList(u.Env["LIBRARY_PATH"]) {
+		if d != "" {
+			dirs = append(dirs, u.Abs(d))
+		}
+	}
+	for _, l := range libs {
 		found, err := u.findLib(l.Kind, l.Name, l.Verbatim, dirs)
 		if err != nil {
 			return err
@@ -69,6 +113,54 @@ func (u *Unit) keyNative() error {
 		u.Comps.Add("lib:"+l.Kind+":"+l.Name, found)
 	}
 	return nil
+}
+
+// linkArgLibs returns the search dirs (-L DIR, -LDIR, --library-path=DIR)
+// and libraries (-lNAME, -l NAME, -l:FILE, --library=NAME) that link
+// arguments give the linker, also inside -Wl,... (ld takes the same).
+func linkArgLibs(args []string) (dirs []string, libs []rustc.Lib) {
+	var toks []string
+	for _, a := range args {
+		if rest, ok := strings.CutPrefix(a, "-Wl,"); ok {
+			toks = append(toks, strings.Split(rest, ",")...)
+			continue
+		}
+		toks = append(toks, a)
+	}
+	lib := func(v string) {
+		if name, ok := strings.CutPrefix(v, ":"); ok {
+			libs = append(libs, rustc.Lib{Name: name, Verbatim: true})
+		} else if v != "" {
+			libs = append(libs, rustc.Lib{Name: v})
+		}
+	}
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		next := func() string {
+			if i+1 < len(toks) {
+				i++
+				return toks[i]
+			}
+			return ""
+		}
+		switch {
+		case t == "-L" || t == "--library-path":
+			if d := next(); d != "" {
+				dirs = append(dirs, d)
+			}
+		case strings.HasPrefix(t, "--library-path="):
+			dirs = append(dirs, strings.TrimPrefix(t, "--library-path="))
+		case strings.HasPrefix(t, "-L"):
+			dirs = append(dirs, t[2:])
+		case t == "-l" || t == "--library":
+			lib(next())
+		case strings.HasPrefix(t, "--library="):
+			lib(strings.TrimPrefix(t, "--library="))
+		case strings.HasPrefix(t, "-l"):
+			lib(t[2:])
+		}
+	}
+	return dirs, libs
 }
 
 // inTree reports whether dir lies in this tree's working dir or target dir.
@@ -82,6 +174,14 @@ func (u *Unit) inTree(dir string) bool {
 }
 
 // keyNativeDir keys every regular file directly in dir by content.
+//
+// It runs on every lookup of every unit above the build script that made
+// dir, and the per-file memo (filehash) takes only large files, so a dir
+// of many small objects (ring's OUT_DIR) would be read and parsed whole
+// each time. The dir's lines are memoized instead, keyed by the names and
+// stat identities (device, inode, size, mtime, ctime) of its regular
+// files, once every one of them has been still for filehash.RacyWindow:
+// any change to a file moves its ctime, and so the memo key.
 func (u *Unit) keyNativeDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -94,38 +194,109 @@ func (u *Unit) keyNativeDir(dir string) error {
 	if len(ents) > maxNativeFiles {
 		return NotCacheable(fmt.Sprintf("native search dir %s holds %d files", u.Norm.Normalize(dir), len(ents)))
 	}
-	var lines []string
-	for _, e := range ents {
-		p := filepath.Join(dir, e.Name())
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+	type file struct {
+		name string
+		st   filehash.Stat
+	}
+	var files []file
+	id := blake3.New()
+	id.WriteString(nativeDirMemoVersion)
+	now := time.Now()
+	if u.Hasher.Now != nil {
+		now = u.Hasher.Now()
+	}
+	still := true
+	for _, e := range ents { // in name order
+		st, err := filehash.StatFile(filepath.Join(dir, e.Name()))
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 			continue
 		}
-		d, err := NativeDigest(u.Hasher, p)
-		if err != nil {
-			return fmt.Errorf("native file %s: %w", p, err)
+		files = append(files, file{e.Name(), st})
+		fmt.Fprintf(id, "%s\x00%d %d %d %d %d\n", e.Name(), st.Dev, st.Ino, st.Size, st.Mtime, st.Ctime)
+		if now.Sub(st.Newest()) <= filehash.RacyWindow {
+			still = false
 		}
-		lines = append(lines, e.Name()+" "+d)
+	}
+	memoKey := hex.EncodeToString(id.Sum(nil))
+	memo := u.Hasher.Memo
+	if memo != nil && still {
+		if b, err := memo.GetObject(nativeDirMemoNS, memoKey); err == nil {
+			if lines, ok := u.nativeDirLines(dir, string(b), len(files)); ok {
+				u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
+				return nil
+			}
+		}
+	}
+	var lines []string
+	for _, f := range files {
+		d, err := u.nativeDigest(filepath.Join(dir, f.name))
+		if err != nil {
+			return fmt.Errorf("native file %s: %w", filepath.Join(dir, f.name), err)
+		}
+		lines = append(lines, f.name+" "+d)
 	}
 	sort.Strings(lines)
+	if memo != nil && still {
+		_ = memo.PutObject(nativeDirMemoNS, memoKey, []byte(strings.Join(lines, "\n"))) // a lost memo costs a re-hash
+	}
 	u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
 	return nil
 }
 
+const (
+	nativeDirMemoNS      = "nativedir"
+	nativeDirMemoVersion = "nativedir-1\x00" // change with NativeDigest
+)
+
+// nativeDirLines checks a memoized dir listing ("name digest" lines, one
+// per regular file) and notes each file's digest for findLib.
+func (u *Unit) nativeDirLines(dir, memo string, n int) ([]string, bool) {
+	if n == 0 {
+		return nil, memo == ""
+	}
+	lines := strings.Split(memo, "\n")
+	if len(lines) != n {
+		return nil, false
+	}
+	for _, l := range lines {
+		name, d, ok := strings.Cut(l, " ")
+		if !ok || len(d) != 64 {
+			return nil, false
+		}
+		if u.nativeSeen == nil {
+			u.nativeSeen = map[string]string{}
+		}
+		u.nativeSeen[filepath.Join(dir, name)] = d
+	}
+	return lines, true
+}
+
 // findLib looks a -l library up the way the linker does: the search dirs
-// first, then, for static libraries, the system dirs. A dynamic library
-// found only in the system is not keyed (documented limit).
+// in order, in each lib<name>.so before lib<name>.a (ld's default
+// -Bdynamic) unless the library is static; then, for static and verbatim
+// libraries, the system dirs. A dynamic library found only in the system
+// is not keyed (documented limit).
 func (u *Unit) findLib(kind, name string, verbatim bool, dirs []string) (string, error) {
-	names := []string{"lib" + name + ".a", "lib" + name + ".so"}
+	apple := appleTarget(u.Inv.Target, runtime.GOOS)
+	var names []string
 	switch {
 	case verbatim:
 		names = []string{name}
 	case kind == "static":
-		names = names[:1]
+		names = []string{"lib" + name + ".a"}
+	case apple:
+		// ld64 takes a text stub or a dylib before the archive, per dir.
+		names = []string{"lib" + name + ".tbd", "lib" + name + ".dylib", "lib" + name + ".a"}
+	default:
+		names = []string{"lib" + name + ".so", "lib" + name + ".a"}
 	}
 	search := dirs
 	if kind == "static" || verbatim {
-		search = append(append([]string{}, dirs...), systemLibDirs...)
+		sys := systemLibDirs
+		if apple {
+			sys = appleSystemLibDirs
+		}
+		search = append(append([]string{}, dirs...), sys...)
 	}
 	for _, dir := range search {
 		for _, n := range names {
@@ -133,14 +304,34 @@ func (u *Unit) findLib(kind, name string, verbatim bool, dirs []string) (string,
 			if _, err := os.Stat(p); err != nil {
 				continue
 			}
-			d, err := NativeDigest(u.Hasher, p)
+			d, err := u.nativeDigest(p)
 			if err != nil {
 				return "", fmt.Errorf("library %s: %w", name, err)
 			}
 			return n + " " + d, nil
 		}
 	}
+	if kind == "static" || verbatim {
+		return "(not found)", nil
+	}
 	return "(not found: dynamic system library)", nil
+}
+
+// nativeDigest is NativeDigest, once per file and unit: a library named
+// with -l usually lies in a dir that was scanned whole.
+func (u *Unit) nativeDigest(p string) (string, error) {
+	if d, ok := u.nativeSeen[p]; ok {
+		return d, nil
+	}
+	d, err := NativeDigest(u.Hasher, p)
+	if err != nil {
+		return "", err
+	}
+	if u.nativeSeen == nil {
+		u.nativeSeen = map[string]string{}
+	}
+	u.nativeSeen[p] = d
+	return d, nil
 }
 
 // NativeDigest digests a native library or object without its debug

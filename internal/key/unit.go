@@ -52,8 +52,9 @@ type Unit struct {
 	// sees them: their mtimes decide whether a restore may hardlink.
 	DepFiles []string
 
-	extraEnv map[string]bool // GROVE_EXTRA_ENV names, keyed exactly
-	records  Records
+	extraEnv   map[string]bool // GROVE_EXTRA_ENV names, keyed exactly
+	records    Records
+	nativeSeen map[string]string // native file → digest, within this unit
 }
 
 // New keys inv as Cargo runs it in this process: cwd and environment are

@@ -115,12 +115,16 @@ func (w *wrapper) putLib(u *key.Unit, rlibDigest string) error {
 }
 
 // ensureLib rewrites the lib record of a restored rlib if it is missing
-// (trimmed, or dropped as corrupt by a closure walk), so that binaries
-// linking it become cacheable again.
+// (trimmed, or dropped as corrupt by a closure walk) or unreadable, so
+// that binaries linking it become cacheable again.
 func (w *wrapper) ensureLib(u *key.Unit, e *record.Entry) {
 	for _, o := range e.Outputs {
 		if strings.HasSuffix(o.Name, ".rlib") {
-			if _, err := w.st.GetObject(record.NSLib, o.Digest); err != nil {
+			b, err := w.st.GetObject(record.NSLib, o.Digest)
+			if err == nil {
+				_, err = record.DecodeLib(b)
+			}
+			if err != nil {
 				_ = w.putLib(u, o.Digest)
 			}
 		}
