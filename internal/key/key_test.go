@@ -80,3 +80,18 @@ func TestOtherModuleFile(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeGluedShortFlag(t *testing.T) {
+	n := NewNormalizer(map[string]string{Cwd: "/w/wt", Target: "/w/wt/target"})
+	for in, want := range map[string]string{
+		"-L/w/wt/target/debug/build/x/out": "-L" + Target + "/debug/build/x/out",
+		"-Wl,-L/w/wt/vendor,-lfoo":         "-Wl,-L" + Cwd + "/vendor,-lfoo",
+		"x-L/w/wt/src":                     "x-L/w/wt/src", // not an option: a name
+		"--L/w/wt":                         "--L/w/wt",
+		"-I/w/wt2/include":                 "-I/w/wt2/include",
+	} {
+		if got := n.Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -184,7 +185,7 @@ func TestNativeTooManyFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i <= maxNativeFiles; i++ {
-		f, err := os.Create(filepath.Join(out, "f"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+itoa(i)))
+		f, err := os.Create(filepath.Join(out, "f"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+strconv.Itoa(i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,17 +194,6 @@ func TestNativeTooManyFiles(t *testing.T) {
 	_, err := nativeKey(t, nt, &rustc.Invocation{SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}}})
 	if _, ok := err.(NotCacheable); !ok {
 		t.Fatalf("want NotCacheable, got %v", err)
-	}
-}
-
-func itoa(i int) string {
-	var b []byte
-	for {
-		b = append([]byte{byte('0' + i%10)}, b...)
-		i /= 10
-		if i == 0 {
-			return string(b)
-		}
 	}
 }
 

@@ -216,7 +216,7 @@ func replacePath(s, old, repl string) string {
 		}
 		j += i
 		end := j + len(old)
-		if (j == 0 || !(nameByte(s[j-1]) || s[j-1] == '/') || afterSGR(s[:j])) && (end == len(s) || !nameByte(s[end])) {
+		if (j == 0 || !(nameByte(s[j-1]) || s[j-1] == '/') || afterSGR(s[:j]) || afterShortFlag(s[:j])) && (end == len(s) || !nameByte(s[end])) {
 			b.WriteString(s[i:j])
 			b.WriteString(repl)
 			i = end
@@ -227,6 +227,21 @@ func replacePath(s, old, repl string) string {
 	}
 	b.WriteString(s[i:])
 	return b.String()
+}
+
+// afterShortFlag reports whether s ends with a short option that takes a
+// path glued to it (-L/abs/dir, -I/abs in a link argument): "-" and one
+// letter, at the start or after a separator.
+func afterShortFlag(s string) bool {
+	n := len(s)
+	if n < 2 || s[n-2] != '-' {
+		return false
+	}
+	c := s[n-1]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return false
+	}
+	return n == 2 || !nameByte(s[n-3]) && s[n-3] != '/'
 }
 
 // afterSGR reports whether s ends with an ANSI color sequence (ESC [ n;n m),

@@ -158,9 +158,9 @@ func TestNormalizeWholePaths(t *testing.T) {
 				{"=" + root + "/target", "=" + Target},
 				{"-Wl,-rpath," + root + "/target/x", "-Wl,-rpath," + Target + "/x"},
 				{"-Wl,--version-script=" + root + "/v.map", "-Wl,--version-script=" + Cwd + "/v.map"},
-				// glued to a short option, it reads as the tail of a longer
-				// path and is kept: a miss, never a wrong hit
-				{"-L" + root + "/target/x", "-L" + root + "/target/x"},
+				// glued to a short option (-L/abs in a link argument)
+				{"-L" + root + "/target/x", "-L" + Target + "/x"},
+				{"x-L" + root + "/target/x", "x-L" + root + "/target/x"},
 				{"a," + root + "/target,b", "a," + Target + ",b"},
 				{"\x1b[0m" + root + "/src", "\x1b[0m" + Cwd + "/src"},
 			} {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -128,7 +129,7 @@ func TestPinsArchive(t *testing.T) {
 			copy(hdr[28:], "0")
 			copy(hdr[34:], "0")
 			copy(hdr[40:], "644")
-			copy(hdr[48:], []byte(strings.TrimSpace(strings.Repeat(" ", 0)+itoa(len(data)))))
+			copy(hdr[48:], []byte(strings.TrimSpace(strings.Repeat(" ", 0)+strconv.Itoa(len(data)))))
 			copy(hdr[58:], "`\n")
 			b.Write(hdr)
 			b.Write(data)
@@ -146,17 +147,6 @@ func TestPinsArchive(t *testing.T) {
 	if got := pinNames(pinsOf(t, u, "libx-1.rlib", ar(map[string][]byte{"lib.rmeta": meta, "x-1.x.o": obj}), []string{"src/lib.rs"})); got != Cwd+","+Target {
 		t.Errorf("rlib whose object names OUT_DIR: pins = %q, want both", got)
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 func needTool(t *testing.T, name string) {

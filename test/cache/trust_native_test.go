@@ -206,12 +206,6 @@ func TestTrustNativeLinkArg(t *testing.T) {
 				"src/main.rs": nativeExtern + "fn main() { println!(\"value={}\", unsafe { foo_value() }); }\n",
 			}))
 			crates := []string{"app"}
-			if tc.name == "L-in-link-arg" {
-				// Correct, but no hit across worktrees yet: the normalizer
-				// leaves the path in -C link-arg=-L/abs/... as it is (a
-				// path glued to a flag letter), so the argument differs.
-				crates = nil
-			}
 			nativeScenario(t, tw, "csrc/foo.h", "target/debug/app", nil, nil, crates...)
 		})
 	}
