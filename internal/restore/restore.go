@@ -1,19 +1,52 @@
 // Package restore materializes a stored unit into a target dir: its output
 // files, its dep-info with this tree's paths, and its diagnostics.
 //
-// Cargo decides freshness by mtime: a unit is rebuilt when the newest output
-// of a dependency is newer than the newest of its own outputs (checked with
-// cargo 1.95: StaleDependency compares dep max_mtime with our max over
-// outputs). A hardlinked output carries the blob's mtime into this tree, and
-// that mtime is shared by every tree linked to the blob, so it must never be
-// changed: touching it would re-date the unit in every other worktree.
+// # Which outputs share the store's inode
 //
-// The rule: if the newest blob is not older than the newest dependency
-// output in this tree, hardlink everything. Otherwise give exactly one
-// output, the smallest (the rmeta of a library), a fresh mtime by reflink
-// or copy, and hardlink the rest. Cargo takes the newest output, so one
-// fresh file is enough, and the big rlib stays shared. A blob is never
-// touched.
+// Only rlib and rmeta files are hardlinked to their blobs: only rustc
+// writes them, and it replaces them (a new inode) rather than writing into
+// them. Every other output (programs, test harnesses, build-script
+// programs, proc-macro and other shared libraries, static libraries) gets a
+// private copy, a reflink where the file system has them, owner-writable
+// like rustc's own: strip, patchelf, objcopy, a make rule or an installer
+// may write those in place, and such a write must stay in this tree. Blobs
+// are owner-writable (see store.blobMode), because rustc run without grove
+// (GROVE_DISABLE, grove off, cargo fix) refuses to replace a read-only
+// output; a write through a hardlink anyway is caught by store.CheckBlob
+// before that blob is served again.
+//
+// # Mtimes
+//
+// Cargo decides freshness by mtime: a unit is rebuilt when the newest
+// output of a dependency is newer than the newest of its own outputs
+// (cargo 1.95: StaleDependency compares the dependency's max mtime, or its
+// rmeta's when only metadata is needed, with the unit's max over its
+// outputs). make and other tools compare the same way. A hardlinked output
+// carries the blob's mtime into this tree, and that mtime is shared by
+// every tree linked to the blob, so it is never changed: touching it would
+// re-date the unit in every other worktree.
+//
+// The rule: a restored output is never older than the output it replaces
+// in this tree, nor than anything already built on top of it, and a
+// restored unit is never older than its dependencies' outputs in this tree.
+// Applied per unit (see linkable):
+//
+//  1. A restore that replaces an output in this tree (a file at an
+//     output's name that is not already that output's blob: a revert, a
+//     stash, a branch switch) writes every output fresh, a private copy
+//     stamped now, as rustc would. Now is later than the output it
+//     replaces and than anything built on top of that output so far, so
+//     Cargo rebuilds those dependents, as it does after plain rustc.
+//  2. Otherwise, when the newest shared output would be older than the
+//     newest dependency output (DepOutputs), one output is written fresh:
+//     the rmeta, the file Cargo compares for dependents that need only
+//     metadata, and the smallest. The big rlib stays shared.
+//  3. Otherwise rlib and rmeta are hardlinked with the blob's mtime: they
+//     replace nothing, and are not older than their dependencies.
+//
+// Outputs that are never shared are always fresh. What rule 1 cannot see:
+// a unit whose outputs were deleted alone (cargo clean -p) while units
+// built on them stayed; it is restored by rule 2 or 3.
 package restore
 
 import (
@@ -22,11 +55,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/rustc"
 	"github.com/grove-rs/grove/internal/store"
 )
 
@@ -42,13 +76,21 @@ type Result struct {
 	SharedBytes int64 // of which restored by hardlink or reflink
 }
 
-// Unit materializes entry into outDir. depMtime is the newest mtime of the
-// unit's dependency outputs in this tree.
-func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, norm *key.Normalizer, depMtime time.Time) (Result, error) {
+// Target is where, and for which invocation, a unit is restored.
+type Target struct {
+	Inv    *rustc.Invocation
+	Cwd    string            // rustc's working directory: Inv's relative paths are relative to it
+	OutDir string            // Inv's --out-dir, absolute
+	Env    map[string]string // the environment Cargo gave the unit
+	Norm   *key.Normalizer   // this tree's paths
+}
+
+// Unit materializes entry into t.OutDir, following the package's rules.
+func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	var res Result
 	// Check every blob before writing anything, so a corrupt entry leaves
 	// the tree untouched and the caller can compile instead.
-	mtimes := make([]time.Time, len(e.Outputs))
+	blobs := make([]os.FileInfo, len(e.Outputs))
 	for i, o := range e.Outputs {
 		// One stat; a re-hash only when size or mtime moved. What this
 		// does not catch, and why, is stated at store.CheckBlob.
@@ -59,13 +101,16 @@ func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, n
 		if err != nil {
 			return res, fmt.Errorf("restore %s: %w", o.Name, err)
 		}
+		blobs[i] = fi
+	}
+	mtimes := make([]time.Time, len(blobs))
+	for i, fi := range blobs {
 		mtimes[i] = fi.ModTime()
 	}
-	fresh := freshOutput(e.Outputs, mtimes, depMtime)
+	link := linkable(e.Outputs, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
 	for i, o := range e.Outputs {
-		dst := filepath.Join(outDir, o.Name)
-		allowLink := i != fresh
-		m, err := st.Materialize(o.Digest, dst, allowLink)
+		dst := filepath.Join(t.OutDir, o.Name)
+		m, err := st.Materialize(o.Digest, dst, link[i])
 		if err != nil {
 			return res, fmt.Errorf("restore %s: %w", dst, err)
 		}
@@ -75,32 +120,68 @@ func Unit(st *store.Store, h *filehash.Hasher, e *record.Entry, outDir string, n
 		}
 	}
 	if e.DepName != "" {
-		if err := writeFile(filepath.Join(outDir, e.DepName), []byte(norm.DenormalizeDepInfo(e.DepInfo))); err != nil {
+		if err := writeFile(filepath.Join(t.OutDir, e.DepName), []byte(t.Norm.DenormalizeDepInfo(e.DepInfo))); err != nil {
 			return res, fmt.Errorf("restore dep-info: %w", err)
 		}
 	}
 	return res, nil
 }
 
-// freshOutput returns the index of the output that must get a fresh mtime,
-// or -1 when hardlinking all of them keeps the unit fresh for Cargo.
-func freshOutput(outs []record.Output, mtimes []time.Time, depMtime time.Time) int {
-	var newest time.Time
-	for _, m := range mtimes {
-		if m.After(newest) {
-			newest = m
+// Shareable reports whether an output may share its inode with the store:
+// rlib and rmeta only, which nothing but rustc writes, and rustc replaces.
+func Shareable(name string) bool {
+	return strings.HasSuffix(name, ".rlib") || strings.HasSuffix(name, ".rmeta")
+}
+
+// replaces reports whether restoring outs into outDir replaces a file of
+// this tree: something is at an output's name that is not its blob.
+func replaces(outDir string, outs []record.Output, blobs []os.FileInfo) bool {
+	for i, o := range outs {
+		fi, err := os.Lstat(filepath.Join(outDir, o.Name))
+		if err == nil && !os.SameFile(fi, blobs[i]) {
+			return true
 		}
 	}
-	if !newest.Before(depMtime) {
-		return -1
+	return false
+}
+
+// linkable decides, per output, whether it is hardlinked to its blob
+// (true) or written fresh, a private copy stamped now (false): rules 1 to 3
+// of the package doc. mtimes are the blobs'; replacing says the restore
+// replaces a file of this tree; depMtime is the newest mtime of the unit's
+// dependency outputs here.
+func linkable(outs []record.Output, mtimes []time.Time, replacing bool, depMtime time.Time) []bool {
+	link := make([]bool, len(outs))
+	if replacing {
+		return link // rule 1
 	}
-	fresh := 0
+	var newest time.Time
+	anyFresh := false
 	for i, o := range outs {
+		if !Shareable(o.Name) {
+			anyFresh = true // now: not older than any dependency
+			continue
+		}
+		link[i] = true
+		if mtimes[i].After(newest) {
+			newest = mtimes[i]
+		}
+	}
+	if anyFresh || !newest.Before(depMtime) {
+		return link // rule 3
+	}
+	fresh := 0 // rule 2: the rmeta, else the smallest
+	for i, o := range outs {
+		if strings.HasSuffix(o.Name, ".rmeta") {
+			fresh = i
+			break
+		}
 		if o.Size < outs[fresh].Size {
 			fresh = i
 		}
 	}
-	return fresh
+	link[fresh] = false
+	return link
 }
 
 // Replay writes the compile's stdout and stderr (artifact notifications and
@@ -114,18 +195,4 @@ func Replay(e *record.Entry, norm *key.Normalizer, stdout, stderr io.Writer) err
 	}
 	_, err := io.WriteString(stderr, norm.DenormalizeStream(e.Stderr))
 	return err
-}
-
-// writeFile writes a regular file atomically: never a hardlink to anything
-// shared, since Cargo reads and may rewrite it.
-func writeFile(path string, data []byte) error {
-	tmp := fmt.Sprintf("%s.grove-tmp-%d", path, os.Getpid())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

@@ -1,31 +1,158 @@
 package restore
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/rustc"
 )
 
-func TestFreshOutput(t *testing.T) {
+func TestLinkable(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	lib := []record.Output{{Name: "libx.rmeta", Size: 10}, {Name: "libx.rlib", Size: 100}}
+	lib := []record.Output{{Name: "libx-1.rmeta", Size: 10}, {Name: "libx-1.rlib", Size: 100}}
+	rlibFirst := []record.Output{{Name: "libx-1.rlib", Size: 100}, {Name: "libx-1.rmeta", Size: 200}}
+	check := []record.Output{{Name: "libx-1.rmeta", Size: 10}}
+	bin := []record.Output{{Name: "app-1", Size: 5}}
+	procMacro := []record.Output{{Name: "libpm-1.so", Size: 5}}
+	libAndCdylib := []record.Output{{Name: "libx-1.rmeta", Size: 10}, {Name: "libx-1.rlib", Size: 100}, {Name: "libx-1.so", Size: 50}}
+	same := func(n int) []time.Time {
+		m := make([]time.Time, n)
+		for i := range m {
+			m[i] = t0
+		}
+		return m
+	}
 	tests := []struct {
-		name     string
-		outs     []record.Output
-		mtimes   []time.Time
-		depMtime time.Time
-		want     int
+		name      string
+		outs      []record.Output
+		mtimes    []time.Time
+		replacing bool
+		depMtime  time.Time
+		want      []bool
 	}{
-		{"blobs newer than deps: hardlink all", lib, []time.Time{t0, t0.Add(time.Second)}, t0, -1},
-		{"newest blob equal to dep: hardlink all", lib, []time.Time{t0, t0}, t0, -1},
-		{"deps newer: the smallest output is made fresh", lib, []time.Time{t0, t0}, t0.Add(time.Second), 0},
-		{"single output (bin) with newer deps", []record.Output{{Name: "app", Size: 5}}, []time.Time{t0}, t0.Add(1), 0},
-		{"no deps", lib, []time.Time{t0, t0}, time.Time{}, -1},
+		{"library, blobs newer than deps: both hardlinked", lib, []time.Time{t0, t0.Add(time.Second)}, false, t0, []bool{true, true}},
+		{"library, newest blob equal to deps: both hardlinked", lib, same(2), false, t0, []bool{true, true}},
+		{"library, no deps", lib, same(2), false, time.Time{}, []bool{true, true}},
+		{"library, deps newer: the rmeta is fresh", lib, same(2), false, t0.Add(time.Second), []bool{false, true}},
+		{"deps newer: the rmeta, even when listed second and larger", rlibFirst, same(2), false, t0.Add(time.Second), []bool{true, false}},
+		{"cargo check, deps newer: the rmeta is fresh", check, same(1), false, t0.Add(1), []bool{false}},
+		{"library replacing another build of it: all fresh", lib, []time.Time{t0.Add(time.Hour), t0.Add(time.Hour)}, true, t0, []bool{false, false}},
+		{"program: always fresh", bin, same(1), false, time.Time{}, []bool{false}},
+		{"program replacing: fresh", bin, same(1), true, time.Time{}, []bool{false}},
+		{"proc-macro: always fresh", procMacro, same(1), false, time.Time{}, []bool{false}},
+		{"lib + cdylib, deps newer: the .so is fresh, which makes the unit new enough", libAndCdylib, same(3), false, t0.Add(time.Second), []bool{true, true, false}},
 	}
 	for _, tc := range tests {
-		if got := freshOutput(tc.outs, tc.mtimes, tc.depMtime); got != tc.want {
-			t.Errorf("%s: freshOutput = %d, want %d", tc.name, got, tc.want)
+		if got := linkable(tc.outs, tc.mtimes, tc.replacing, tc.depMtime); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: linkable = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestShareable(t *testing.T) {
+	for name, want := range map[string]bool{
+		"libl-0123.rlib": true, "libl-0123.rmeta": true,
+		"app-0123": false, "build_script_build-0123": false, "build_script_build": false,
+		"libserde_derive-0123.so": false, "libc-0123.a": false, "app-0123.d": false,
+	} {
+		if got := Shareable(name); got != want {
+			t.Errorf("Shareable(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// DepOutputs finds the dependency outputs Cargo compares from what Cargo
+// passes, in both target-dir layouts. The trees are laid out as cargo
+// 1.95 (old layout) and cargo 1.97 nightly with -Zbuild-dir-new-layout
+// write them.
+func TestDepOutputs(t *testing.T) {
+	type layout struct {
+		files []string // created under the target dir
+		args  []string // the unit's rustc arguments, %s = target dir
+		env   map[string]string
+		want  []string
+	}
+	layouts := map[string]layout{
+		"old layout: deps/, build/<pkg>-<hash>/output": {
+			files: []string{
+				"debug/deps/libl-aaa.rlib", "debug/deps/libl-aaa.rmeta",
+				"debug/build/app-bbb/output", "debug/build/app-bbb/stderr", "debug/build/app-bbb/root-output",
+				"debug/build/app-bbb/invoked.timestamp", "debug/build/app-bbb/out/gen.rs",
+			},
+			args: []string{"--extern", "l=%s/debug/deps/libl-aaa.rmeta", "--extern", "proc_macro"},
+			env:  map[string]string{"OUT_DIR": "%s/debug/build/app-bbb/out"},
+			want: []string{
+				"debug/deps/libl-aaa.rmeta", "debug/deps/libl-aaa.rlib",
+				"debug/build/app-bbb/invoked.timestamp", "debug/build/app-bbb/output",
+				"debug/build/app-bbb/root-output", "debug/build/app-bbb/stderr",
+			},
+		},
+		"new layout: build/<pkg>/<hash>/{out,run}": {
+			files: []string{
+				"debug/build/l/aaa/out/libl-aaa.rlib", "debug/build/l/aaa/out/libl-aaa.rmeta",
+				"debug/build/l/aaa/fingerprint/lib-l",
+				"debug/build/app/bbb/run/stdout", "debug/build/app/bbb/run/stderr",
+				"debug/build/app/bbb/run/root-output", "debug/build/app/bbb/run/invoked.timestamp",
+				"debug/build/app/bbb/fingerprint/run-build-script-build-script-build",
+				"debug/build/app/bbb/out/gen.rs",
+				"debug/build/app/ccc/out/app-ccc",
+			},
+			args: []string{"--extern", "l=%s/debug/build/l/aaa/out/libl-aaa.rlib"},
+			env: map[string]string{
+				"OUT_DIR":           "%s/debug/build/app/bbb/out",
+				"CARGO_BIN_EXE_app": "%s/debug/build/app/ccc/out/app-ccc",
+			},
+			want: []string{
+				"debug/build/l/aaa/out/libl-aaa.rlib", "debug/build/l/aaa/out/libl-aaa.rmeta",
+				"debug/build/app/ccc/out/app-ccc",
+				"debug/build/app/bbb/run/invoked.timestamp", "debug/build/app/bbb/run/root-output",
+				"debug/build/app/bbb/run/stderr", "debug/build/app/bbb/run/stdout",
+			},
+		},
+		"relative extern, no build script": {
+			files: []string{"debug/deps/libl-aaa.rlib"},
+			args:  []string{"--extern", "l=target/debug/deps/libl-aaa.rlib"},
+			env:   map[string]string{"OUT_DIR": "/somewhere/the/user/set"},
+			want:  []string{"debug/deps/libl-aaa.rlib", "debug/deps/libl-aaa.rmeta"},
+		},
+	}
+	for name, l := range layouts {
+		t.Run(name, func(t *testing.T) {
+			cwd := t.TempDir()
+			target := filepath.Join(cwd, "target")
+			for _, f := range l.files {
+				p := filepath.Join(target, f)
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var args []string
+			for _, a := range l.args {
+				args = append(args, strings.ReplaceAll(a, "%s", target))
+			}
+			args = append(args, "--crate-name", "app", "--crate-type", "lib", "src/lib.rs")
+			env := map[string]string{}
+			for k, v := range l.env {
+				env[k] = strings.ReplaceAll(v, "%s", target)
+			}
+			var got []string
+			for _, p := range DepOutputs(rustc.Parse("rustc", args), cwd, env) {
+				rel, _ := filepath.Rel(target, p)
+				got = append(got, rel)
+			}
+			sort.Strings(got)
+			want := append([]string{}, l.want...)
+			sort.Strings(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("DepOutputs:\n got %v\nwant %v", got, want)
+			}
+		})
 	}
 }

@@ -1,24 +1,19 @@
 package wrapper
 
 import (
-	"github.com/grove-rs/grove/internal/key"
-
 	"os"
-	"time"
 
+	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/restore"
 )
 
 // restore materializes entry into this tree and replays rustc's output.
+// Which outputs are shared and which mtimes they carry is restore's rule.
 func (w *wrapper) restore(u *key.Unit, e *record.Entry) (restore.Result, error) {
-	var depMtime time.Time
-	for _, p := range u.DepFiles {
-		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(depMtime) {
-			depMtime = fi.ModTime()
-		}
-	}
-	res, err := restore.Unit(w.st, u.Hasher, e, u.OutDir, u.Norm, depMtime)
+	res, err := restore.Unit(w.st, e, restore.Target{
+		Inv: u.Inv, Cwd: u.Cwd, OutDir: u.OutDir, Env: u.Env, Norm: u.Norm,
+	})
 	if err != nil {
 		return res, err
 	}
