@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,20 +15,18 @@ import (
 // only for an ordinary user. The same steps run as that user with plain
 // cargo and through grove, and what each step shows must be equal.
 //
-// Run as root, the test makes the user (useradd) and lends it the stable
-// toolchain through a read-only bind mount (root's home is not readable to
-// others); run as any other user, every test already is this test.
+// The user is the store tests' second account (grove2, made by .ci/run);
+// the toolchain is the test process's own sysroot, as in cargoAs.
 func TestWritableAsOtherUser(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Skip("running as a non-root user already: every test here is run as one")
-	}
-	uid, gid := otherUser(t, "grove-nonroot")
-	rustc, err := exec.Command("rustup", "which", "--toolchain", "stable", "rustc").Output()
+	u := otherUser(t)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	sysroot, err := exec.Command("rustc", "--print", "sysroot").Output()
 	if err != nil {
-		t.Fatalf("rustup which rustc: %v", err)
+		t.Fatal(err)
 	}
-	toolchain := lendDir(t, filepath.Dir(filepath.Dir(strings.TrimSpace(string(rustc)))))
+	toolchain := strings.TrimSpace(string(sysroot))
 
 	root, err := os.MkdirTemp("", "grove-nonroot-")
 	if err != nil {
@@ -51,7 +48,7 @@ func TestWritableAsOtherUser(t *testing.T) {
 	os.Chmod(root, 0o755)
 
 	as := func(s nrSide, env []string, name string, args ...string) string {
-		full := []string{"-u", "grove-nonroot", "--", "env", "-i",
+		full := []string{"-u", u.Username, "--", "env", "-i",
 			"HOME=" + s.home, "CARGO_HOME=" + filepath.Join(s.home, ".cargo"),
 			"PATH=" + filepath.Join(toolchain, "bin") + ":/usr/local/bin:/usr/bin:/bin",
 			"RUSTC=" + filepath.Join(toolchain, "bin", "rustc"),
@@ -113,51 +110,6 @@ func TestWritableAsOtherUser(t *testing.T) {
 		}
 		return fi.Mode().String()
 	})
-}
-
-// otherUser returns the ids of a local user name, made with useradd if it
-// does not exist.
-func otherUser(t *testing.T, name string) (int, int) {
-	t.Helper()
-	if _, err := user.Lookup(name); err != nil {
-		if out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
-			if _, err2 := user.Lookup(name); err2 != nil { // made by a parallel test meanwhile?
-				t.Fatalf("useradd %s: %v %s", name, err, out)
-			}
-		}
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return uid, gid
-}
-
-// lendDir makes dir readable to other users at a new path: a read-only
-// bind mount, unmounted at cleanup. Read-only, so a cleanup that removes
-// the mount point's parent can never delete what it lends.
-func lendDir(t *testing.T, dir string) string {
-	t.Helper()
-	at, err := os.MkdirTemp("", "grove-lend-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(at, 0o755)
-	if out, err := exec.Command("mount", "--bind", dir, at).CombinedOutput(); err != nil {
-		os.Remove(at)
-		t.Fatalf("bind mount %s: %v %s", dir, err, out)
-	}
-	t.Cleanup(func() {
-		if exec.Command("umount", at).Run() == nil {
-			os.Remove(at) // empty once unmounted; never RemoveAll
-		}
-	})
-	if out, err := exec.Command("mount", "-o", "remount,bind,ro", at).CombinedOutput(); err != nil {
-		t.Fatalf("remount %s read-only: %v %s", at, err, out)
-	}
-	return at
 }
 
 func chownTree(t *testing.T, dir string, uid, gid int) {
