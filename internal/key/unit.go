@@ -48,10 +48,6 @@ type Unit struct {
 	Comps      Builder
 	ArgKey     string
 
-	// DepFiles are the outputs of the units this one depends on, as Cargo
-	// sees them: their mtimes decide whether a restore may hardlink.
-	DepFiles []string
-
 	extraEnv   map[string]bool // GROVE_EXTRA_ENV names, keyed exactly
 	records    Records
 	nativeSeen map[string]string // native file → digest, within this unit
@@ -121,11 +117,6 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 	}
 	if err := u.keyExtraFiles(cfg.ExtraFiles); err != nil {
 		return nil, err
-	}
-	if od := u.Env["OUT_DIR"]; od != "" {
-		// The build script run this unit depends on: Cargo compares its
-		// `output` file's mtime with ours.
-		u.DepFiles = append(u.DepFiles, filepath.Join(filepath.Dir(od), "output"))
 	}
 	u.ArgKey = b.Sum()
 	return u, nil
@@ -246,12 +237,6 @@ func (u *Unit) keyExterns() error {
 			return fmt.Errorf("extern %s: %w", e.Name, err)
 		}
 		u.Comps.Add("extern:"+e.Name, filepath.Base(p)+" "+d)
-		// Cargo compares with the newest output of the dependency, which
-		// may be the sibling rmeta or rlib of the file passed.
-		u.DepFiles = append(u.DepFiles, p)
-		if sib := SiblingLib(p); sib != "" {
-			u.DepFiles = append(u.DepFiles, sib)
-		}
 	}
 	return nil
 }

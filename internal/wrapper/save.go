@@ -11,6 +11,7 @@ import (
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/restore"
 )
 
 // save stores the outputs of a successful compile. It returns a reason
@@ -62,7 +63,10 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		if err != nil {
 			return "", fmt.Errorf("hash output %s: %w", n, err)
 		}
-		if err := w.st.PutBlob(p, d, true); err != nil {
+		// Only files no tool but rustc writes are linked into the store; a
+		// program stays this tree's own file, so `strip` in place here
+		// cannot reach the blob (the restore rule, restore.Shareable).
+		if err := w.st.PutBlob(p, d, restore.Shareable(n)); err != nil {
 			return "", err
 		}
 		fi, err := w.st.BlobStat(d)
