@@ -27,7 +27,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,10 +35,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/cargolock"
 	"github.com/grove-rs/grove/internal/gitwt"
+	"github.com/grove-rs/grove/internal/restore"
 )
 
 // Options says what to seed.
@@ -406,7 +407,12 @@ func (c *copier) tree(src, dst string, outputs bool) error {
 }
 
 // link hardlinks src to dst, falling back to a copy across file systems.
+// Only files no tool but rustc writes (rlib, rmeta: restore.Shareable) are
+// shared; a program is copied, so `strip` in one worktree stays there.
 func (c *copier) link(src, dst string) error {
+	if !restore.Shareable(filepath.Base(src)) {
+		return c.copyFile(src, dst, nil)
+	}
 	fi, err := os.Stat(src)
 	if err != nil {
 		return err
@@ -447,33 +453,13 @@ func (c *copier) copyFile(src, dst string, transform func([]byte) []byte) error 
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(dst, transform(b), fi.Mode().Perm()); err != nil {
+		if err := atomicfile.Write(dst, transform(b), fi.Mode().Perm()|0o200); err != nil {
 			return err
 		}
-	} else if err := copyContent(src, dst, fi.Mode().Perm()); err != nil {
+	} else if err := atomicfile.Copy(src, dst, fi.Mode().Perm()|0o200); err != nil {
 		return err
 	}
 	return os.Chtimes(dst, fi.ModTime(), fi.ModTime())
-}
-
-func copyContent(src, dst string, perm os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm|0o200)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chmod(dst, perm)
 }
 
 // Unseeded lists the worktrees of the repository containing dir whose
