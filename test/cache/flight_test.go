@@ -92,9 +92,7 @@ func TestDifferentSourcesCompileAtOnce(t *testing.T) {
 			continue
 		}
 		keys[ev.Key] = true
-		// The compile starts once the lock is held: the wrapper's time
-		// before that (keying, lookup, the wait) is not compiling.
-		spans = append(spans, span{ev.Dir, ev.Time - (ev.Us-ev.LockUs)/1000, ev.Time, ev.LockUs})
+		spans = append(spans, span{ev.Dir, ev.CompileAt, ev.CompileAt + ev.CompileUs/1000, ev.LockUs})
 	}
 	if len(spans) != 4 {
 		t.Fatalf("%d compiles of app, want 4", len(spans))
@@ -118,6 +116,9 @@ func TestDifferentSourcesCompileAtOnce(t *testing.T) {
 	}
 	if latestStart >= earliestEnd {
 		t.Errorf("compiles do not overlap: the last started at %d ms, the first ended at %d ms", latestStart-t0, earliestEnd-t0)
+	}
+	if n := maxOverlap(evsOf(mustEvents(t, e), "app", stats.Miss)); n != 4 {
+		t.Errorf("at most %d compiles of app ran at once, want 4", n)
 	}
 	for i, d := range dirs {
 		if got, want := run(t, filepath.Join(d, "target/debug/app")), fmt.Sprintf("v%d ", i+1); !strings.HasPrefix(got, want) {
@@ -156,4 +157,14 @@ func TestSameCommitFourWorktreesCompileEachUnitOnce(t *testing.T) {
 			t.Errorf("%s: binary prints %q", d, got)
 		}
 	}
+}
+
+func evsOf(evs []stats.Event, crate, kind string) []stats.Event {
+	var out []stats.Event
+	for _, ev := range evs {
+		if ev.Crate == crate && ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
