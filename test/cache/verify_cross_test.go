@@ -91,8 +91,9 @@ func TestVerifyCrossTreeFindsKeyBug(t *testing.T) {
 // ran, for the report printed at the end of a GROVE_VERIFY=1 run.
 var verifySummary = struct {
 	sync.Mutex
-	n map[string]int
-}{n: map[string]int{}}
+	n      map[string]int
+	crates map[string]map[string]int // outcome → crate → hits
+}{n: map[string]int{}, crates: map[string]map[string]int{}}
 
 // checkVerify records the verification outcomes of a build's events and
 // returns an error for a difference, unless the test expects one.
@@ -112,6 +113,10 @@ func (e *env) checkVerify(evs []stats.Event) error {
 			outcome = "verify: compile failed"
 		}
 		verifySummary.n[outcome]++
+		if verifySummary.crates[outcome] == nil {
+			verifySummary.crates[outcome] = map[string]int{}
+		}
+		verifySummary.crates[outcome][ev.Crate]++
 		if !e.verifyDiffOK && (strings.HasPrefix(ev.Reason, "verify: differs") || strings.HasPrefix(ev.Reason, "verify: compile failed")) {
 			bad = append(bad, fmt.Sprintf("%s in %s: %s", ev.Crate, ev.Dir, ev.Reason))
 		}
@@ -136,5 +141,11 @@ func printVerifySummary() {
 	fmt.Println("GROVE_VERIFY outcomes of hits:")
 	for _, k := range ks {
 		fmt.Printf("  %5d  %s\n", verifySummary.n[k], k)
+		var cs []string
+		for c, n := range verifySummary.crates[k] {
+			cs = append(cs, fmt.Sprintf("%s×%d", c, n))
+		}
+		sort.Strings(cs)
+		fmt.Printf("         %s\n", strings.Join(cs, " "))
 	}
 }
