@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/grove-rs/grove/internal/record"
 )
@@ -29,6 +30,11 @@ import (
 //	                        skipping target dirs (this tree's target root, any
 //	                        dir holding CACHEDIR.TAG or .rustc_info.json) and
 //	                        .git, at most MaxFlightFiles files in lexical order)
+//
+// Files under CARGO_HOME (registry and git sources) are left out: at one
+// moment they are the same file for every tree, so they cannot tell two
+// trees apart, and hashing a large registry crate's whole source dir on
+// every miss would cost time for nothing.
 //
 // So two trees with the same files share a lock (N worktrees of one commit
 // compile each unit once), and two trees that differ in any file the unit
@@ -65,8 +71,11 @@ func (u *Unit) flightFiles(cands []record.Candidate) map[string]string {
 		}
 		return d
 	}
-	if u.Inv != nil && u.Inv.Input != "" {
-		root := filepath.Dir(u.Abs(u.Inv.Input))
+	shared := u.cargoHome()
+	inShared := func(p string) bool {
+		return shared != "" && strings.HasPrefix(p, shared+string(filepath.Separator))
+	}
+	if root := filepath.Dir(u.Abs(u.Inv.Input)); u.Inv.Input != "" && !inShared(root) {
 		n := 0
 		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -90,12 +99,26 @@ func (u *Unit) flightFiles(cands []record.Candidate) map[string]string {
 	}
 	for _, c := range cands {
 		for _, in := range c.Inputs {
-			if _, ok := files[in.Path]; !ok {
-				files[in.Path] = hash(u.Abs(u.Norm.Denormalize(in.Path)))
+			if _, ok := files[in.Path]; ok {
+				continue
+			}
+			if p := u.Abs(u.Norm.Denormalize(in.Path)); !inShared(p) {
+				files[in.Path] = hash(p)
 			}
 		}
 	}
 	return files
+}
+
+// cargoHome is where Cargo keeps registry and git sources.
+func (u *Unit) cargoHome() string {
+	if h := u.Env["CARGO_HOME"]; h != "" {
+		return filepath.Clean(h)
+	}
+	if h := u.Env["HOME"]; h != "" {
+		return filepath.Join(h, ".cargo")
+	}
+	return ""
 }
 
 // skipFlightDir reports whether a directory under the root dir holds build

@@ -142,3 +142,27 @@ func TestFlightKeyBuildScriptAndBound(t *testing.T) {
 		t.Error("over the bound, a change before it is missed")
 	}
 }
+
+// Registry and git sources under CARGO_HOME are one file for every tree: the
+// walk skips them (a large registry crate would cost a full read per miss).
+func TestFlightKeySkipsCargoHome(t *testing.T) {
+	home := t.TempDir()
+	src := filepath.Join(home, "registry/src/index/big-1.0.0/src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "lib.rs"), []byte("pub fn f() {}\n"), 0o644)
+	u := &Unit{
+		Inv:    &rustc.Invocation{Input: filepath.Join(src, "lib.rs")},
+		Cwd:    filepath.Dir(src),
+		Norm:   NewNormalizer(map[string]string{Cwd: filepath.Dir(src)}),
+		Hasher: &filehash.Hasher{},
+		Env:    map[string]string{"CARGO_HOME": home},
+		ArgKey: "a1",
+	}
+	if files := u.flightFiles([]record.Candidate{{Inputs: []record.Input{{Path: Cwd + "/src/lib.rs"}}}}); len(files) != 0 {
+		t.Errorf("files under CARGO_HOME hashed: %v", files)
+	}
+	u.Env = map[string]string{"HOME": filepath.Dir(home)}
+	if files := u.flightFiles(nil); len(files) != 1 {
+		t.Errorf("outside CARGO_HOME: %d files, want 1", len(files))
+	}
+}
