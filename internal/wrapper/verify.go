@@ -48,11 +48,27 @@ func (w *wrapper) verify(u *key.Unit, e *record.Entry) string {
 		return "verify: skipped (no origin recorded)"
 	}
 	origin := map[string]string{key.Cwd: originCwd, key.Target: originTarget}
+	if u.Env["OUT_DIR"] == "" {
+		// Without a build script no source lies in the target dir, so no
+		// target path is recorded: compile at this tree's.
+		origin[key.Target] = u.TargetRoot
+	}
+	// Two compiles at two mirror paths show which metadata bytes depend on
+	// the paths (verifycmp.go); one is enough when nothing is mirrored or
+	// no output holds metadata.
+	n := 1
+	if origin[key.Cwd] != u.Cwd || origin[key.Target] != u.TargetRoot {
+		for _, o := range e.Outputs {
+			if holdsMetadata(o.Name) {
+				n = 2
+			}
+		}
+	}
 	var sides [2]struct {
 		dir   string
 		paths treePaths
 	}
-	for i := range sides {
+	for i := range n {
 		m, err := newMirror(u, origin)
 		if err != nil {
 			return "verify: skipped (" + err.Error() + ")"
@@ -65,6 +81,10 @@ func (w *wrapper) verify(u *key.Unit, e *record.Entry) string {
 		defer os.RemoveAll(dir)
 		sides[i].dir, sides[i].paths = dir, m.treePaths()
 	}
+	if n == 1 {
+		sides[1] = sides[0]
+	}
+	origin[key.Target] = originTarget
 	stored := (&mirror{paths: origin}).treePaths()
 	var bad []string
 	for _, o := range e.Outputs {
@@ -80,6 +100,17 @@ func (w *wrapper) verify(u *key.Unit, e *record.Entry) string {
 		}
 	}
 	return w.verdict(u, bad, "verify: identical (cross-tree)")
+}
+
+// holdsMetadata reports whether an output carries crate metadata: an rmeta,
+// an rlib's lib.rmeta, a dylib's or proc-macro's .rustc section.
+func holdsMetadata(name string) bool {
+	for _, ext := range []string{".rmeta", ".rlib", ".so", ".dylib", ".dll"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *wrapper) verdict(u *key.Unit, bad []string, ok string) string {
