@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/key"
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
@@ -108,19 +109,29 @@ func (w *wrapper) run() (code int) {
 	if code, ok := w.tryHit(u); ok {
 		return code
 	}
+	// Single flight per input set (key/flight.go): builds of the same
+	// sources wait for one compile, builds of different ones never wait.
+	var cands []record.Candidate
+	if m, err := readManifest(w, u.ArgKey); err == nil && m != nil {
+		cands = m.Candidates
+	}
+	flight := u.FlightKey(cands)
 	ctx, cancel := lockContext()
 	defer cancel()
-	tl := time.Now()
-	unlock, err := st.LockKey(ctx, u.ArgKey)
-	w.ev.LockUs = time.Since(tl).Microseconds()
+	t1 := time.Now()
+	unlock, err := st.LockKey(ctx, flight)
+	w.ev.LockUs = time.Since(t1).Microseconds()
 	if err == nil {
 		defer unlock()
+		if w.ev.LockUs > 1000 {
+			w.logf("lock %s: waited %d ms", flight[:12], w.ev.LockUs/1000)
+		}
 		// Another build may have compiled this unit while we waited.
 		if code, ok := w.tryHit(u); ok {
 			return code
 		}
 	} else {
-		w.logf("lock %s: %v (compiling without single-flight)", u.ArgKey, err)
+		w.logf("lock %s: %v (compiling without single-flight)", flight, err)
 	}
 
 	ran = true

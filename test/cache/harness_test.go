@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 			fmt.Printf("build grove: %v\n%s", err, out)
 			return 1
 		}
+		defer printVerifySummary()
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -75,6 +76,8 @@ type env struct {
 	t     *testing.T
 	store string
 	extra []string
+	// verifyDiffOK: the test expects GROVE_VERIFY to find a difference.
+	verifyDiffOK bool
 }
 
 func newEnv(t *testing.T) *env {
@@ -196,6 +199,9 @@ func (e *env) tryCargo(dir string, grove bool, args ...string) (build, error) {
 	after, _ := stats.Read(e.store)
 	if len(after) > len(before) {
 		b.events = after[len(before):]
+	}
+	if err := e.checkVerify(b.events); err != nil {
+		return b, err
 	}
 	return b, nil
 }
