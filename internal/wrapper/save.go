@@ -126,7 +126,12 @@ func (w *wrapper) ensureLib(u *key.Unit, e *record.Entry) {
 		if strings.HasSuffix(o.Name, ".rlib") {
 			b, err := w.st.GetObject(record.NSLib, o.Digest)
 			if err == nil {
-				_, err = record.DecodeLib(b)
+				if _, derr := record.DecodeLib(b); derr != nil {
+					// Corrupt: set it aside (grove stats counts it), then
+					// write it again.
+					_ = w.st.DropObject(record.NSLib, o.Digest)
+					err = derr
+				}
 			}
 			if err != nil {
 				_ = w.putLib(u, o.Digest)
