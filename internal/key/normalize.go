@@ -260,8 +260,14 @@ func afterSGR(s string) bool {
 
 // nameByte reports whether c continues a file name: letters, digits, the
 // punctuation common in names, and any byte of a non-ASCII character.
+//
+// Bytes that never occur in UTF-8 (0xC0, 0xC1, 0xF5-0xFF) end a name: rustc
+// ends every string in crate metadata with 0xC1, so a metadata string that
+// is exactly a tree path must be found by pin.go.
 func nameByte(c byte) bool {
 	switch {
+	case c == 0xC0 || c == 0xC1 || c >= 0xF5:
+		return false
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c >= 0x80:
 		return true
 	}

@@ -88,6 +88,8 @@ func TestPinsMetadata(t *testing.T) {
 		{"other tree", []string{"/w/wt b/src/lib.rs", "/x/w/wt a/src/lib.rs"}, ""},
 		{"source path as a prefix of a longer literal", []string{dir + "/src/lib.rs.bak"}, Cwd},
 		{"both", []string{dir + "/data", dir + "/target/x"}, Cwd + "," + Target},
+		// A string that is exactly a tree path ends at rustc's 0xC1.
+		{"target dir exactly", []string{dir + "/target"}, Cwd + "," + Target},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
