@@ -99,7 +99,7 @@ func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, 
 // envDep keys a variable read through env!/option_env! (see the rule above).
 func (u *Unit) envDep(e depinfo.EnvDep) record.Env {
 	norm := u.Norm.Normalize(e.Value)
-	intoTarget := strings.HasPrefix(norm, Target) && !strings.Contains(norm[len(Target):], "{{grove:")
+	intoTarget := strings.HasPrefix(norm, Target) && !strings.Contains(norm[len(Target):], placeholderPrefix)
 	if norm != e.Value && (!intoTarget || e.Name == "CARGO_TARGET_TMPDIR") || u.extraEnv[e.Name] {
 		return record.Env{Name: e.Name, Value: e.Value, Set: e.Set, Raw: true}
 	}

@@ -34,6 +34,10 @@ type Normalizer struct {
 
 type pair struct{ path, placeholder string }
 
+// placeholderPrefix starts every placeholder; text without it has nothing
+// to denormalize.
+const placeholderPrefix = "{{grove:"
+
 // Placeholder names used in stored keys, dep-info and diagnostics.
 const (
 	Target    = "{{grove:target}}"
@@ -88,7 +92,7 @@ func (n *Normalizer) NormalizeDepInfo(text string) string {
 
 // DenormalizeDepInfo writes a stored dep-info text with this tree's paths.
 func (n *Normalizer) DenormalizeDepInfo(text string) string {
-	if !strings.Contains(text, "{{grove:") {
+	if !strings.Contains(text, placeholderPrefix) {
 		return text
 	}
 	return mapLines(text, func(l string) string { return depInfoLine(l, n.denormalize) })
@@ -102,7 +106,7 @@ func (n *Normalizer) NormalizeStream(text string) string {
 
 // DenormalizeStream writes stored rustc output with this tree's paths.
 func (n *Normalizer) DenormalizeStream(text string) string {
-	if !strings.Contains(text, "{{grove:") {
+	if !strings.Contains(text, placeholderPrefix) {
 		return text
 	}
 	return mapLines(text, func(l string) string { return n.denormalize(l, streamForm(l)) })
@@ -116,7 +120,7 @@ func (n *Normalizer) normalize(s string, form func(string) string) string {
 }
 
 func (n *Normalizer) denormalize(s string, form func(string) string) string {
-	if !strings.Contains(s, "{{grove:") {
+	if !strings.Contains(s, placeholderPrefix) {
 		return s
 	}
 	for _, p := range n.pairs {
@@ -147,9 +151,11 @@ func depInfoLine(line string, f func(string, func(string) string) string) string
 }
 
 // streamForm picks the escaping of one line of rustc output: Cargo asks for
-// JSON, and every JSON line is an object.
+// JSON, and every JSON line is an object. The choice must be the same before
+// and after normalizing: a line that starts with a placeholder started with
+// a path (always absolute), so it is plain text, not JSON.
 func streamForm(line string) func(string) string {
-	if strings.HasPrefix(line, "{") {
+	if strings.HasPrefix(line, "{") && !strings.HasPrefix(line, placeholderPrefix) {
 		return jsonForm
 	}
 	return rawForm
