@@ -11,6 +11,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/bench/measure"
 	"github.com/grove-rs/grove/internal/bench/report"
+	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/du"
 )
 
@@ -181,7 +182,7 @@ func stepResult(smp report.Sample) string {
 		return "FAILED: " + msg
 	}
 	if smp.Scenario == Disk && smp.WallSeconds == 0 {
-		return fmt.Sprintf("%s in %d worktrees", report.Bytes(smp.DiskBytes), smp.Worktrees)
+		return fmt.Sprintf("%s in %d worktrees", cli.HumanBytes(smp.DiskBytes), smp.Worktrees)
 	}
 	return fmt.Sprintf("%s, %d units compiled, %d fresh, rustc %d", report.Seconds(smp.WallSeconds), smp.UnitsCompiled, smp.UnitsFresh, smp.Rustc)
 }
