@@ -19,6 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/grove-rs/grove/internal/atomicfile"
 )
 
 // Marker is the line that identifies grove's hook.
@@ -118,7 +120,7 @@ func Install(ctx context.Context, dir string) (path string, changed bool, err er
 	default:
 		return "", false, err
 	}
-	if err := writeFile(path, []byte(Script), 0o755); err != nil {
+	if err := atomicfile.Write(path, []byte(Script), 0o755); err != nil {
 		return "", false, err
 	}
 	return path, true, nil
@@ -165,26 +167,4 @@ func Remove(ctx context.Context, dir string) (path string, changed bool, err err
 		return path, true, os.Rename(chained, path)
 	}
 	return path, true, os.Remove(path)
-}
-
-// writeFile writes data to a temp file beside path and renames it into
-// place, so git never runs a half-written hook.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".grove-hook-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
