@@ -16,11 +16,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/grove-rs/grove/internal/atomicfile"
+	"github.com/grove-rs/grove/internal/gitwt"
 )
 
 // Marker is the line that identifies grove's hook.
@@ -57,21 +57,9 @@ fi
 exit $status
 `
 
-// Dir returns the hooks directory git uses for the repository containing
-// dir (core.hooksPath, or the common git dir's hooks/).
-func Dir(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-path", "hooks")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s is not inside a git repository: %w", dir, err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
 // Installed reports whether grove's hook is in place for the repository.
 func Installed(ctx context.Context, dir string) (bool, error) {
-	hooks, err := Dir(ctx, dir)
+	hooks, err := gitwt.HooksDir(ctx, dir)
 	if err != nil {
 		return false, err
 	}
@@ -88,7 +76,7 @@ var ErrHooksPath = errors.New("git hooks live outside the git dir (core.hooksPat
 // Install puts grove's hook in place, chaining a hook that is already
 // there. It returns the hook's path and whether anything changed.
 func Install(ctx context.Context, dir string) (path string, changed bool, err error) {
-	hooks, err := Dir(ctx, dir)
+	hooks, err := gitwt.HooksDir(ctx, dir)
 	if err != nil {
 		return "", false, err
 	}
@@ -129,13 +117,10 @@ func Install(ctx context.Context, dir string) (path string, changed bool, err er
 // underGitDir reports whether hooks lies inside the repository's common
 // git dir, where nothing is committed or shared.
 func underGitDir(ctx context.Context, dir, hooks string) (bool, error) {
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-common-dir")
-	cmd.Dir = dir
-	out, err := cmd.Output()
+	common, err := gitwt.CommonDir(ctx, dir)
 	if err != nil {
-		return false, fmt.Errorf("git rev-parse in %s: %w", dir, err)
+		return false, err
 	}
-	common := strings.TrimSpace(string(out))
 	if real, err := filepath.EvalSymlinks(common); err == nil {
 		common = real
 	}
@@ -150,7 +135,7 @@ func underGitDir(ctx context.Context, dir, hooks string) (bool, error) {
 // the hook's path and whether anything changed; a hook that is not grove's
 // is left alone.
 func Remove(ctx context.Context, dir string) (path string, changed bool, err error) {
-	hooks, err := Dir(ctx, dir)
+	hooks, err := gitwt.HooksDir(ctx, dir)
 	if err != nil {
 		return "", false, err
 	}
