@@ -14,13 +14,13 @@ import (
 	"github.com/grove-rs/grove/internal/hook"
 	"github.com/grove-rs/grove/internal/seed"
 	"github.com/grove-rs/grove/internal/settings"
-	"github.com/grove-rs/grove/internal/shared"
+	"github.com/grove-rs/grove/internal/setup"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
 
 // sharedCmds returns the setup commands: init, off, status, reclaim,
-// doctor. The work is done by internal/shared; these only parse flags and
+// doctor. The work is done by internal/setup; these only parse flags and
 // print.
 func sharedCmds() []*cobra.Command {
 	return []*cobra.Command{newInitCmd(), newOffCmd(), newStatusCmd(), newReclaimCmd(), newDoctorCmd()}
@@ -28,11 +28,11 @@ func sharedCmds() []*cobra.Command {
 
 // openRepo opens the repository containing dir (the -C flag, default the
 // working directory).
-func openRepo(cmd *cobra.Command, dir string) (*shared.Repo, error) {
+func openRepo(cmd *cobra.Command, dir string) (*setup.Repo, error) {
 	if dir == "" {
 		dir = "."
 	}
-	r, err := shared.Open(cmd.Context(), dir, os.Getenv)
+	r, err := setup.Open(cmd.Context(), dir, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +99,11 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 			if err != nil {
 				return err
 			}
-			var res *shared.InitResult
+			var res *setup.InitResult
 			if sharedMode {
-				res, err = shared.InitShared(cmd.Context(), r, shared.InitOptions{All: all})
+				res, err = setup.InitShared(cmd.Context(), r, setup.InitOptions{All: all})
 			} else {
-				res, err = shared.InitCache(cmd.Context(), r, user)
+				res, err = setup.InitCache(cmd.Context(), r, user)
 			}
 			if err != nil {
 				return err
@@ -140,12 +140,12 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 	return c
 }
 
-func printInit(w io.Writer, res *shared.InitResult) {
+func printInit(w io.Writer, res *setup.InitResult) {
 	switch {
-	case res.Mode == shared.ModeShared:
+	case res.Mode == setup.ModeShared:
 		fmt.Fprintf(w, "shared mode: all covered worktrees build into %s\n", res.SharedDir)
-	case res.Mode == shared.ModeCache:
-		fmt.Fprintf(w, "cache mode: build.rustc-wrapper = %q in %s\n", shared.WrapperName, res.ConfigPath)
+	case res.Mode == setup.ModeCache:
+		fmt.Fprintf(w, "cache mode: build.rustc-wrapper = %q in %s\n", setup.WrapperName, res.ConfigPath)
 	}
 	if res.SwitchedFrom != "" {
 		fmt.Fprintf(w, "switched from %s mode\n", res.SwitchedFrom)
@@ -215,7 +215,7 @@ grove's post-checkout hook is removed too, and a hook it chained is put back.
 			if err != nil {
 				return err
 			}
-			res, err := shared.Off(cmd.Context(), r, user)
+			res, err := setup.Off(cmd.Context(), r, user)
 			if err != nil {
 				return err
 			}
@@ -278,7 +278,7 @@ grove reclaim would free now.`,
 			if err != nil {
 				return err
 			}
-			st, err := shared.GetStatus(cmd.Context(), r)
+			st, err := setup.GetStatus(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
@@ -294,14 +294,14 @@ grove reclaim would free now.`,
 	return c
 }
 
-func printStatus(w io.Writer, st *shared.Status) {
+func printStatus(w io.Writer, st *setup.Status) {
 	fmt.Fprintf(w, "repository  %s\n", st.Root)
 	mode := string(st.Mode)
 	if st.UserWrapper != "" {
 		mode += " (from " + st.UserWrapper + ")"
 	}
 	fmt.Fprintf(w, "mode        %s\n", mode)
-	if st.Mode == shared.ModeShared {
+	if st.Mode == setup.ModeShared {
 		fmt.Fprintf(w, "shared dir  %s  %s\n", st.SharedDir, cli.HumanBytes(st.SharedBytes))
 	}
 	fmt.Fprintln(w)
@@ -336,7 +336,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 		}
 		if wt.Prunable {
 			state = "missing"
-		} else if st.Mode != shared.ModeNone && !wt.Covered {
+		} else if st.Mode != setup.ModeNone && !wt.Covered {
 			state += ", not covered"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", wt.Path, wt.Ref, where, target, size, state)
@@ -392,16 +392,16 @@ build holds. At the end it prints the bytes it freed.`,
 			if err != nil {
 				return err
 			}
-			st, err := shared.GetStatus(cmd.Context(), r)
+			st, err := setup.GetStatus(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
 			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			type jsonOut struct {
-				Candidates   []shared.Candidate    `json:"candidates"`
+				Candidates   []setup.Candidate    `json:"candidates"`
 				ReclaimBytes int64                 `json:"reclaim_bytes"`
 				DryRun       bool                  `json:"dry_run"`
-				Result       *shared.ReclaimResult `json:"result,omitempty"`
+				Result       *setup.ReclaimResult `json:"result,omitempty"`
 			}
 			jo := jsonOut{Candidates: st.Reclaim, ReclaimBytes: st.ReclaimBytes, DryRun: dryRun}
 			if !asJSON {
@@ -438,7 +438,7 @@ build holds. At the end it prints the bytes it freed.`,
 					return nil
 				}
 			}
-			var progress shared.Progress
+			var progress setup.Progress
 			if !asJSON && isatty.IsTerminal(os.Stderr.Fd()) {
 				var last time.Time
 				progress = func(done, total int64) {
@@ -449,7 +449,7 @@ build holds. At the end it prints the bytes it freed.`,
 					fmt.Fprintf(errw, "\rdeleting: %s of %s ", cli.HumanBytes(done), cli.HumanBytes(total))
 				}
 			}
-			res, rerr := shared.Reclaim(cmd.Context(), st.Reclaim, progress)
+			res, rerr := setup.Reclaim(cmd.Context(), st.Reclaim, progress)
 			if progress != nil {
 				fmt.Fprint(errw, "\r\033[K")
 			}
@@ -508,7 +508,7 @@ Exits 1 if there is any problem, 0 otherwise.`,
 			if err != nil {
 				return err
 			}
-			rep, err := shared.Doctor(cmd.Context(), r)
+			rep, err := setup.Doctor(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
@@ -531,7 +531,7 @@ Exits 1 if there is any problem, 0 otherwise.`,
 	return c
 }
 
-func printDoctor(w io.Writer, rep *shared.Report) {
+func printDoctor(w io.Writer, rep *setup.Report) {
 	fmt.Fprintf(w, "repository %s, mode %s\n", rep.Root, rep.Mode)
 	if rep.OK {
 		fmt.Fprintln(w, "no problems")
