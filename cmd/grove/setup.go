@@ -12,7 +12,6 @@ import (
 
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/hook"
-	"github.com/grove-rs/grove/internal/seed"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/setup"
 	"github.com/mattn/go-isatty"
@@ -108,27 +107,10 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 			if err != nil {
 				return err
 			}
-			// Seeding is part of cache mode: every new worktree starts
-			// from a built one. (A --user setup covers repositories that
-			// have no hook; their worktrees fall back to the cache.)
 			if !sharedMode && !user && !noHook {
-				path, changed, err := hook.Install(cmd.Context(), r.Root)
-				if err != nil {
-					res.Notes = append(res.Notes, "new worktrees are not seeded: "+err.Error())
-				} else if changed {
-					res.Changed = append(res.Changed, path)
-					// Worktrees made before the hook: one line each.
-					unseeded, _ := seed.Unseeded(cmd.Context(), r.Root, "")
-					for _, wt := range unseeded {
-						res.Notes = append(res.Notes, fmt.Sprintf("worktree %s was made before the hook and is not seeded: its first build restores every unit from the cache (run grove seed there to skip that)", wt))
-					}
-				}
+				setup.InstallSeedHook(cmd.Context(), r, res)
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), res)
-			}
-			printInit(cmd.OutOrStdout(), res)
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, res, func(w io.Writer) { printInit(w, res) })
 		},
 	}
 	addDirFlag(c, &dir)
@@ -219,39 +201,29 @@ grove's post-checkout hook is removed too, and a hook it chained is put back.
 			if err != nil {
 				return err
 			}
-			if !user {
-				path, changed, err := hook.Remove(cmd.Context(), r.Root)
-				if err != nil {
-					return fmt.Errorf("remove %s: %w", path, err)
-				}
-				if changed {
-					res.Changed = append(res.Changed, path)
-				}
-			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), res)
-			}
-			w := cmd.OutOrStdout()
-			if len(res.Changed) == 0 {
-				fmt.Fprintln(w, "grove is not set up here: nothing changed")
-			}
-			for _, p := range res.Changed {
-				if filepath.Base(p) == hook.Name {
-					fmt.Fprintf(w, "removed grove's %s hook\n", p)
-					continue
-				}
-				fmt.Fprintf(w, "removed grove's settings from %s\n", p)
-			}
-			for _, n := range res.Notes {
-				fmt.Fprintf(w, "note: %s\n", n)
-			}
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, res, func(w io.Writer) { printOff(w, res) })
 		},
 	}
 	addDirFlag(c, &dir)
 	c.Flags().BoolVar(&user, "user", false, "remove cache mode from $CARGO_HOME/config.toml")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
+}
+
+func printOff(w io.Writer, res *setup.InitResult) {
+	if len(res.Changed) == 0 {
+		fmt.Fprintln(w, "grove is not set up here: nothing changed")
+	}
+	for _, p := range res.Changed {
+		if filepath.Base(p) == hook.Name {
+			fmt.Fprintf(w, "removed grove's %s hook\n", p)
+			continue
+		}
+		fmt.Fprintf(w, "removed grove's settings from %s\n", p)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 func newStatusCmd() *cobra.Command {
@@ -282,11 +254,7 @@ grove reclaim would free now.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), st)
-			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, st, func(w io.Writer) { printStatus(w, st) })
 		},
 	}
 	addDirFlag(c, &dir)
@@ -399,8 +367,8 @@ build holds. At the end it prints the bytes it freed.`,
 			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			type jsonOut struct {
 				Candidates   []setup.Candidate    `json:"candidates"`
-				ReclaimBytes int64                 `json:"reclaim_bytes"`
-				DryRun       bool                  `json:"dry_run"`
+				ReclaimBytes int64                `json:"reclaim_bytes"`
+				DryRun       bool                 `json:"dry_run"`
 				Result       *setup.ReclaimResult `json:"result,omitempty"`
 			}
 			jo := jsonOut{Candidates: st.Reclaim, ReclaimBytes: st.ReclaimBytes, DryRun: dryRun}

@@ -304,6 +304,11 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 		return res, err
 	}
 	res.Changed = dedup(res.Changed)
+	if !user {
+		if err := removeSeedHook(ctx, r, res); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
