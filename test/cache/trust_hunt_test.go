@@ -129,3 +129,27 @@ func grepLines(s, sub string) []string {
 	}
 	return out
 }
+
+// The store inside the package (store.ignoreMarker): with
+// `GROVE_DIR = { value = ".grove", relative = true }` in the workspace's
+// .cargo/config.toml, Cargo lists the store's files as the package's, and
+// a build script without rerun-if-changed reran on every build. The store
+// ignores itself for git, and so for Cargo.
+func TestTrustStoreInsideThePackage(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":         "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		".gitignore":         "/target\n/Cargo.lock\n",
+		".cargo/config.toml": "[env]\nGROVE_DIR = { value = \".grove\", relative = true, force = true }\n",
+		"build.rs":           "fn main() {}\n",
+		"src/main.rs":        "fn main() { println!(\"v1\"); }\n",
+	})
+	for _, wt := range []string{"a", "b"} {
+		tw.step(wt+": first build", func(s *side) string { return s.cargo(wt, "build") })
+		tw.step(wt+": second build compiles", func(s *side) string {
+			_, _, stderr := s.cargoOut(wt, nil, "build")
+			return strings.Join(grepLines(stderr, "Compiling"), "\n")
+		})
+		tw.step(wt+": untracked files", func(s *side) string { return s.git(wt, "status", "--porcelain") })
+	}
+}
