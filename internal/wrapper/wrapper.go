@@ -44,6 +44,7 @@ type wrapper struct {
 	cfg   settings.Settings
 	inv   *rustc.Invocation
 	st    *store.Store
+	rec   record.Store // the records in st
 	ev    stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
@@ -93,7 +94,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, err.Error())
 	}
-	w.st = st
+	w.st, w.rec = st, record.New(st)
 	t0 := time.Now()
 	u, err := key.New(w.inv, w.cfg, st, os.Environ())
 	w.ev.KeyUs = time.Since(t0).Microseconds()
@@ -104,7 +105,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, "key: "+err.Error())
 	}
-	w.ev.Key = u.ArgKey
+	w.ev.Key = string(u.ArgKey)
 
 	if code, ok := w.tryHit(u); ok {
 		return code
@@ -181,7 +182,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
 	}
-	w.st.TouchObject("entry", entryKey)
+	w.rec.TouchEntry(entryKey)
 	w.ensureLib(u, entry)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
 	if w.ev.SavedMs < 0 {
