@@ -61,7 +61,7 @@ func (w *wrapper) explainMiss(u *key.Unit) []stats.Change {
 	}
 	out := make([]stats.Change, 0, len(best))
 	for _, c := range best {
-		out = append(out, stats.Change{Name: c.Name, Old: trim(c.Old), New: trim(c.New)})
+		out = append(out, stats.Change{Name: c.Name, Old: clip(c.Old), New: clip(c.New)})
 	}
 	return out
 }
@@ -95,7 +95,7 @@ func diffCandidates(old, new record.Candidate) []stats.Change {
 	}
 	for _, e := range new.Env {
 		if o, ok := oe[e.Name]; !ok || o != e {
-			out = append(out, stats.Change{Name: "env " + e.Name, Old: trim(o.Value), New: trim(e.Value)})
+			out = append(out, stats.Change{Name: "env " + e.Name, Old: clip(o.Value), New: clip(e.Value)})
 		}
 	}
 	return out
@@ -109,7 +109,8 @@ func short(d string) string {
 	return d
 }
 
-func trim(s string) string {
+// clip shortens a value for display.
+func clip(s string) string {
 	if len(s) > 120 {
 		return s[:117] + "..."
 	}

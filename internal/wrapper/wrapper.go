@@ -26,6 +26,7 @@ import (
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
+	"github.com/grove-rs/grove/internal/trim"
 )
 
 // Main runs one rustc invocation through the cache and returns the exit
@@ -158,8 +159,25 @@ func (w *wrapper) run() (code int) {
 	} else {
 		w.ev.Why = w.explainMiss(u)
 		w.finish(stats.Miss, "")
+		w.maybeTrim()
 	}
 	return 0
+}
+
+// maybeTrim starts a background trim of the store when one is due (at
+// most hourly, see trim.ClaimAuto): only after a miss stored something, so
+// a hit never pays for it, and detached, so no build waits for it.
+func (w *wrapper) maybeTrim() {
+	if !w.cfg.AutoTrim || !trim.ClaimAuto(w.st.Dir(), time.Now()) {
+		return
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		err = trim.StartAuto(exe, w.st.Dir())
+	}
+	if err != nil {
+		w.logf("%v", err)
+	}
 }
 
 // tryHit restores the unit if the store has it. ok is false on a miss or
