@@ -12,7 +12,7 @@ import (
 	"github.com/grove-rs/grove/internal/store"
 )
 
-func setAge(t *testing.T, st *store.Store, ns, key string, age time.Duration, now time.Time) {
+func setAge(t testing.TB, st *store.Store, ns, key string, age time.Duration, now time.Time) {
 	t.Helper()
 	p := filepath.Join(st.Dir(), "objects", ns, key[:2], key)
 	if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
@@ -23,7 +23,7 @@ func setAge(t *testing.T, st *store.Store, ns, key string, age time.Duration, no
 // unit stores what one compile leaves: an rlib blob of n bytes, its entry,
 // manifest, lib record and key components, all last used age ago. It
 // returns the blob's digest.
-func unit(t *testing.T, st *store.Store, name string, n int, age time.Duration, now time.Time) record.Digest {
+func unit(t testing.TB, st *store.Store, name string, n int, age time.Duration, now time.Time) record.Digest {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "out")
 	data := make([]byte, n)
