@@ -70,7 +70,7 @@ func TestTrimKeepsStoreBounded(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
 	os.MkdirAll(out, 0o755)
 	os.WriteFile(filepath.Join(dir, "target", "CACHEDIR.TAG"), []byte("Signature: 8a477f597d28d172789f06886806bc55\n"), 0o644) // as Cargo marks its target dir
-	env := append(cleanEnv(), "GROVE_DIR="+store, fmt.Sprintf("GROVE_MAX_SIZE=%d", capBytes), "CARGO_PKG_NAME=tiny", "CARGO_CRATE_NAME=tiny", "CARGO_MANIFEST_DIR="+dir)
+	env := append(cleanEnv(), "GROVE_DIR="+store, fmt.Sprintf("GROVE_MAX_SIZE=%d", capBytes), "GROVE_AUTO_TRIM=1", "CARGO_PKG_NAME=tiny", "CARGO_CRATE_NAME=tiny", "CARGO_MANIFEST_DIR="+dir)
 	compile := func(i int) {
 		t.Helper()
 		src := fmt.Sprintf("pub fn f() -> u32 { %d }\npub const S: &str = %q;\n", i, strings.Repeat("x", 2000+i))
