@@ -17,6 +17,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +32,7 @@ type Memo interface {
 	PutObject(ns, key string, data []byte) error
 }
 
-const memoNS = "filehash"
+const memoNS = record.NSFileHash
 
 // Hasher hashes files. A nil Memo disables memoization.
 type Hasher struct {
