@@ -469,6 +469,33 @@ func TestSlowServer(t *testing.T) {
 	})
 }
 
+// A server that is down fails every request quickly, with an error that
+// is not a miss.
+func TestServerDown(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		if fx.target == "" {
+			t.Skip("no server")
+		}
+		p := remotetest.StartProxy(t, fx.target)
+		b := open(t, fx.through(p.Addr))
+		p.Down()
+		ctx := context.Background()
+		t0 := time.Now()
+		_, gerr := b.Get(ctx, "entry/aa")
+		_, herr := b.Has(ctx, "entry/aa")
+		perr := b.Put(ctx, "entry/aa", strings.NewReader("x"), 1)
+		for op, err := range map[string]error{"get": gerr, "has": herr, "put": perr} {
+			if err == nil || errors.Is(err, remote.ErrNotFound) {
+				t.Errorf("%s on a server that is down: %v", op, err)
+			}
+		}
+		if el := time.Since(t0); el > 5*time.Second {
+			t.Errorf("three requests to a server that is down took %v", el)
+		}
+		t.Logf("the error: %v (3 requests in %v)", gerr, time.Since(t0))
+	})
+}
+
 // A bucket on a full disk refuses the upload with an error and keeps
 // nothing of it.
 func TestFullBucket(t *testing.T) {

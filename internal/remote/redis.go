@@ -45,6 +45,8 @@ func openRedis(c Config) (*redisBackend, error) {
 	// A request's context bounds it (go-redis otherwise waits out its
 	// own 3 s read timeout): the caller's deadline is the remote's budget.
 	opts.ContextTimeoutEnabled = true
+	// A cache that is down must cost a build little: one retry, no more.
+	opts.MaxRetries = 1
 	u.User = nil
 	return &redisBackend{c: redis.NewClient(opts), desc: u.String()}, nil
 }
