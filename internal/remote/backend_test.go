@@ -133,7 +133,7 @@ func TestRoundTrip(t *testing.T) {
 		if ok, err := b.Has(ctx, "blob/00ff"); ok || err != nil {
 			t.Fatalf("has of an absent object: %v %v", ok, err)
 		}
-		for _, size := range []int{0, 1, 1000} {
+		for _, size := range []int{0, 1, 1000, 4 << 20, 8 << 20, 8<<20 + 1} { // Redis reads 4 MiB ranges
 			data, d := blob(size, uint64(size))
 			put(t, b, remote.BlobName(d), data)
 			if ok, err := b.Has(ctx, remote.BlobName(d)); !ok || err != nil {

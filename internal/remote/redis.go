@@ -47,7 +47,7 @@ func openRedis(c Config) (*redisBackend, error) {
 	opts.ContextTimeoutEnabled = true
 	// A cache that is down must cost a build little: one retry, no more.
 	opts.MaxRetries = 1
-	u.User = nil
+	u.User, u.RawQuery = nil, "" // never show a password in logs
 	return &redisBackend{c: redis.NewClient(opts), desc: u.String()}, nil
 }
 
