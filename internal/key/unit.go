@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
@@ -37,6 +38,8 @@ type Records interface {
 //	native.go   native libraries and objects the unit can link
 //	link.go     the linker and the link closure of anything that links
 //	inputs.go   sources and env-deps from dep-info; extra files; matching
+//	inputmemo.go  a candidate's sources memoized as one set
+//	blobinode.go  a file that is a store blob has the blob's digest
 //	pin.go      outputs that name this tree's paths are served only to it
 type Unit struct {
 	Inv        *rustc.Invocation
@@ -66,6 +69,9 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 		Hasher:   &filehash.Hasher{Memo: records},
 		Env:      map[string]string{},
 		extraEnv: map[string]bool{},
+	}
+	if bs, ok := records.(blobStore); ok {
+		u.Hasher.Known = blobInodes{st: bs, now: time.Now}
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {

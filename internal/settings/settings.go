@@ -24,6 +24,7 @@ type Settings struct {
 	MaxSize    string   // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
 	MaxAge     string   // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
 	AutoTrim   bool     // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
+	CPUProfile string   // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -45,6 +46,7 @@ var Vars = []Var{
 	{"GROVE_MAX_SIZE", "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
 	{"GROVE_MAX_AGE", "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
 	{"GROVE_AUTO_TRIM", "0: never trim in the background (run grove clean yourself)"},
+	{"GROVE_CPUPROFILE", "dir: write a CPU profile (pprof) of each wrapper invocation there"},
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
@@ -61,6 +63,7 @@ func FromEnv(getenv func(string) string) Settings {
 		MaxSize:    getenv("GROVE_MAX_SIZE"),
 		MaxAge:     getenv("GROVE_MAX_AGE"),
 		AutoTrim:   !falsy(getenv("GROVE_AUTO_TRIM")),
+		CPUProfile: getenv("GROVE_CPUPROFILE"),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

@@ -69,6 +69,9 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		if err := w.st.PutBlob(p, d, restore.Shareable(n)); err != nil {
 			return "", err
 		}
+		if restore.Shareable(n) {
+			u.NoteStored(p, d)
+		}
 		fi, err := w.st.BlobStat(d)
 		if err != nil {
 			return "", err

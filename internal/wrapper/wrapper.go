@@ -37,6 +37,8 @@ func Main(rustcPath string, args []string) int {
 		cfg:   settings.FromEnv(os.Getenv),
 		inv:   rustc.Parse(rustcPath, args),
 	}
+	w.stopProfile = startProfile(w.cfg.CPUProfile)
+	defer w.stopProfile()
 	return w.run()
 }
 
@@ -49,6 +51,9 @@ type wrapper struct {
 	ev    stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
+	// stopProfile ends the GROVE_CPUPROFILE profile (a no-op when off);
+	// execRustc calls it too, since exec never returns.
+	stopProfile func()
 }
 
 func (w *wrapper) run() (code int) {
@@ -264,6 +269,9 @@ func (w *wrapper) execRustc() int {
 		}
 	}
 	argv := append([]string{w.inv.Rustc}, w.inv.Args...)
+	if w.stopProfile != nil {
+		w.stopProfile()
+	}
 	err := syscall.Exec(path, argv, os.Environ())
 	w.logf("exec %s: %v", path, err)
 	cmd := exec.Command(w.inv.Rustc, w.inv.Args...)
