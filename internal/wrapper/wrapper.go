@@ -151,7 +151,7 @@ func (w *wrapper) run() (code int) {
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
 	if err != nil {
-		w.finish(stats.Error, "store: "+err.Error())
+		w.finish(stats.Error, "save: "+err.Error())
 	} else if reason != "" {
 		w.finish(stats.Uncacheable, reason)
 	} else {
