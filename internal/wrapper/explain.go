@@ -48,7 +48,7 @@ func (w *wrapper) explainMiss(u *key.Unit) []stats.Change {
 	if b, err := w.st.GetObject(record.NSCrate, crateID(u.Inv.CrateName)); err == nil {
 		_ = json.Unmarshal(b, &ck)
 	}
-	var best []key.Change
+	var best []stats.Change
 	found := false
 	for _, k := range ck.Keys {
 		if k == u.ArgKey {
