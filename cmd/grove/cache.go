@@ -24,13 +24,20 @@ func cacheCmds() []*cobra.Command {
 }
 
 // storeDir is the store a build started in the current directory uses.
-func storeDir() string { return settings.FromEnv(buildEnv(".")).Dir }
+// It fails on a setting no build can use (settings.Check).
+func storeDir() (string, error) {
+	cfg := settings.FromEnv(buildEnv("."))
+	return cfg.Dir, cfg.Check()
+}
 
 // openStore opens the store as the wrapper does (GROVE_DIR,
 // GROVE_SHARED_STORE, Cargo's [env] included), so a command refuses exactly
 // the stores the wrapper refuses, and says why.
 func openStore() (*store.Store, error) {
 	cfg := settings.FromEnv(buildEnv("."))
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	access, err := store.ParseAccess(cfg.Shared)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}
@@ -130,7 +137,11 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
   grove explain --json`,
 		Args: cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			evs, err := stats.Read(storeDir())
+			dir, err := storeDir()
+			if err != nil {
+				return err
+			}
+			evs, err := stats.Read(dir)
 			if err != nil {
 				return err
 			}
@@ -142,12 +153,12 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
 			if crate != "" {
 				out = stats.NewestOf(evs, crate)
 				if len(out) == 0 {
-					return fmt.Errorf("no build of crate %s recorded in %s", crate, storeDir())
+					return fmt.Errorf("no build of crate %s recorded in %s", crate, dir)
 				}
 			} else {
 				out = stats.LastBuild(evs)
 				if len(out) == 0 {
-					return fmt.Errorf("no build recorded in %s", storeDir())
+					return fmt.Errorf("no build recorded in %s", dir)
 				}
 			}
 			return cli.Print(cmd.OutOrStdout(), asJSON, out, func(w io.Writer) { printExplain(w, out, crate != "") })
