@@ -152,10 +152,10 @@ func otherModuleFile(p string) string {
 // EntryKey is the key of the entry a candidate leads to: the argument key
 // and the whole input set, pins included, so the same arguments with other
 // sources, or pinned to another tree, make another entry.
-func (u *Unit) EntryKey(c record.Candidate) string {
+func (u *Unit) EntryKey(c record.Candidate) record.EntryKey {
 	c.Entry = ""
 	b, _ := json.Marshal(c)
-	return filehash.Bytes(append([]byte(u.ArgKey), b...))
+	return record.EntryKey(filehash.Bytes(append([]byte(u.ArgKey), b...)))
 }
 
 // keyExtraFiles keys the files matched by GROVE_EXTRA_FILES (inputs that a

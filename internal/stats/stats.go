@@ -92,6 +92,16 @@ func Append(storeDir string, ev Event) error {
 	return err
 }
 
+// TrimLog removes the old generation of the event log (Append rotates it
+// at maxLog) once it was last written before cutoff: the log is bounded by
+// size (two generations) and, through trim, by age.
+func TrimLog(storeDir string, cutoff time.Time) {
+	old := logPath(storeDir) + ".1"
+	if fi, err := os.Stat(old); err == nil && fi.ModTime().Before(cutoff) {
+		os.Remove(old)
+	}
+}
+
 // perms returns the modes of stats/ and its files: the store's (see
 // store.Access). Private, unless the store directory is shared with its
 // group (setgid and group-writable, which only GROVE_SHARED_STORE=group
