@@ -78,7 +78,7 @@ func (u *Unit) keyLink() error {
 func LibRecord(inv *rustc.Invocation) record.Lib {
 	var lib record.Lib
 	for _, e := range inv.Externs {
-		if strings.HasSuffix(e.Path, ".rlib") || strings.HasSuffix(e.Path, ".rmeta") {
+		if rustc.IsLib(e.Path) {
 			lib.Externs = append(lib.Externs, filepath.Base(e.Path))
 		}
 	}
@@ -96,8 +96,9 @@ func (u *Unit) linkClosure() ([]string, error) {
 		}
 	}
 	find := func(name string) string {
-		name = strings.TrimSuffix(name, ".rmeta")
-		if !strings.HasSuffix(name, ".rlib") {
+		if r := rustc.RlibOf(name); r != "" {
+			name = r
+		} else {
 			name += ".rlib"
 		}
 		for _, d := range depDirs {
@@ -111,12 +112,8 @@ func (u *Unit) linkClosure() ([]string, error) {
 	seen := map[string]bool{}
 	var queue, out []string
 	for _, e := range u.Inv.Externs {
-		if strings.HasSuffix(e.Path, ".rlib") || strings.HasSuffix(e.Path, ".rmeta") {
-			p := u.Abs(e.Path)
-			if strings.HasSuffix(p, ".rmeta") {
-				p = strings.TrimSuffix(p, ".rmeta") + ".rlib"
-			}
-			queue = append(queue, p)
+		if rustc.IsLib(e.Path) {
+			queue = append(queue, rustc.RlibOf(u.Abs(e.Path)))
 		}
 	}
 	for len(queue) > 0 {

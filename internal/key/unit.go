@@ -248,18 +248,6 @@ func (u *Unit) keyExterns() error {
 	return nil
 }
 
-// SiblingLib returns the rlib of an rmeta and the other way round: the two
-// outputs of one library unit.
-func SiblingLib(p string) string {
-	switch {
-	case strings.HasSuffix(p, ".rmeta"):
-		return strings.TrimSuffix(p, ".rmeta") + ".rlib"
-	case strings.HasSuffix(p, ".rlib"):
-		return strings.TrimSuffix(p, ".rlib") + ".rmeta"
-	}
-	return ""
-}
-
 // targetMarkers are files Cargo keeps at the root of a target or build dir.
 // CACHEDIR.TAG is written only when Cargo creates the dir, so a target dir
 // that existed before the first build (`mkdir target`, a symlink) has none;

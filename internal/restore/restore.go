@@ -112,7 +112,7 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 		dst := filepath.Join(t.OutDir, o.Name)
 		m, err := st.Materialize(string(o.Digest), dst, link[i])
 		if err != nil {
-			return res, fmt.Errorf("restore %s: %w", dst, err)
+			return res, err // names the blob and dst already
 		}
 		res.Bytes += o.Size
 		if m == store.MethodHardlink || m == store.MethodReflink {
@@ -129,9 +129,7 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 
 // Shareable reports whether an output may share its inode with the store:
 // rlib and rmeta only, which nothing but rustc writes, and rustc replaces.
-func Shareable(name string) bool {
-	return strings.HasSuffix(name, ".rlib") || strings.HasSuffix(name, ".rmeta")
-}
+func Shareable(name string) bool { return rustc.IsLib(name) }
 
 // replaces reports whether restoring outs into outDir replaces a file of
 // this tree: something is at an output's name that is not its blob.

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,8 @@ const (
 	Failed      = "failed" // rustc itself failed (nothing stored)
 )
 
-// Change is one key input that differed from the nearest stored unit.
+// Change is one key input that differed from the nearest stored unit, as
+// an event records it (key.Diff computes it).
 type Change struct {
 	Name string `json:"name"`
 	Old  string `json:"old,omitempty"`
@@ -198,6 +200,25 @@ type Summary struct {
 	BytesShared    int64          `json:"bytes_deduplicated"` // restored by hardlink or reflink: no new data blocks
 }
 
+// tempName matches the random part of a temp file's name: the store's
+// tmp/blob-*, tmp/obj-*, and atomicfile's and Materialize's .grove-tmp-*.
+var tempName = regexp.MustCompile(`(/tmp/(?:blob|obj)-|\.grove-tmp-)[0-9a-z]+`)
+
+// digestName matches a blob digest or key (grove's are 64 hex digits).
+var digestName = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+
+// GroupReason is the summary's key for a reason: one failure met by many
+// units (a full disk: "store: put blob <digest>: open <store>/tmp/blob-<random>:
+// no space left on device") differs per unit only in digests and temp names,
+// and counts as one reason. Events keep the reason whole (explain shows it).
+func GroupReason(r string) string {
+	if !strings.ContainsAny(r, "0123456789") {
+		return r
+	}
+	r = tempName.ReplaceAllString(r, "${1}*")
+	return digestName.ReplaceAllString(r, "<digest>")
+}
+
 // Summarize adds up events.
 func Summarize(evs []Event) Summary {
 	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
@@ -215,10 +236,10 @@ func Summarize(evs []Event) Summary {
 			s.Misses++
 		case Uncacheable:
 			s.Uncacheable++
-			s.ByReason[ev.Reason]++
+			s.ByReason[GroupReason(ev.Reason)]++
 		case Error:
 			s.Errors++
-			s.ErrorsByReason[ev.Reason]++
+			s.ErrorsByReason[GroupReason(ev.Reason)]++
 		case Failed:
 			s.Failed++
 		}

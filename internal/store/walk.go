@@ -69,8 +69,11 @@ func (s *Store) WalkBlobs(fn func(BlobInfo) error) error {
 	})
 }
 
-// walkFiles visits the regular files of a two-level fan-out directory.
+// walkFiles visits the regular files of a two-level fan-out directory. An
+// error of fn is returned as fn gave it: it carries its own context (often
+// a store error already), and wrapping it again would double the prefix.
 func walkFiles(root string, fn func(name string, fi fs.FileInfo) error) error {
+	var fnErr error
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -88,8 +91,12 @@ func walkFiles(root string, fn func(name string, fi fs.FileInfo) error) error {
 			}
 			return err
 		}
-		return fn(d.Name(), fi)
+		fnErr = fn(d.Name(), fi)
+		return fnErr
 	})
+	if fnErr != nil {
+		return fnErr
+	}
 	if err != nil {
 		return fmt.Errorf("store: walk %s: %w", root, err)
 	}

@@ -37,7 +37,7 @@ func (w *wrapper) explainMiss(u *key.Unit) []stats.Change {
 		return diffCandidates(m.Candidates[1], m.Candidates[0])
 	}
 	ck, _ := w.rec.CrateKeys(u.Inv.CrateName)
-	var best []key.Change
+	var best []stats.Change
 	found := false
 	for _, k := range ck.Keys {
 		if k == u.ArgKey {

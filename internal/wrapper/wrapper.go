@@ -54,6 +54,8 @@ type wrapper struct {
 	// stopProfile ends the GROVE_CPUPROFILE profile (a no-op when off);
 	// execRustc calls it too, since exec never returns.
 	stopProfile func()
+	// rustcRan: rustc has run, so its result stands even if grove fails.
+	rustcRan bool
 }
 
 func (w *wrapper) run() (code int) {
@@ -83,10 +85,9 @@ func (w *wrapper) run() (code int) {
 	// From here on, any error of grove's own falls back to plain rustc.
 	// A panic is such an error too: recover, record and fall back, unless
 	// rustc already ran (then its result stands).
-	ran := false
 	defer func() {
 		if r := recover(); r != nil {
-			if ran {
+			if w.rustcRan {
 				w.logf("panic after rustc ran: %v", r)
 				return
 			}
@@ -94,24 +95,11 @@ func (w *wrapper) run() (code int) {
 		}
 	}()
 
-	access, err := store.ParseAccess(w.cfg.Shared)
-	if err != nil {
+	if err := w.openStore(); err != nil {
 		return w.passthrough(stats.Error, err.Error())
 	}
-	st, err := store.OpenAccess(w.cfg.Dir, access)
-	if err != nil {
-		// A store others could write is not written to at all, not even
-		// its statistics, and never silently: each unit says so on stderr
-		// (Cargo shows it) until the store is removed or shared explicitly.
-		if errors.Is(err, store.ErrUntrusted) {
-			w.untrusted = true
-			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
-		}
-		return w.passthrough(stats.Error, err.Error())
-	}
-	w.st, w.rec = st, record.New(st)
 	t0 := time.Now()
-	u, err := key.New(w.inv, w.cfg, st, os.Environ())
+	u, err := key.New(w.inv, w.cfg, w.st, os.Environ())
 	w.ev.KeyUs = time.Since(t0).Microseconds()
 	if err != nil {
 		var nc key.NotCacheable
@@ -135,7 +123,7 @@ func (w *wrapper) run() (code int) {
 	ctx, cancel := lockContext()
 	defer cancel()
 	t1 := time.Now()
-	unlock, err := st.LockKey(ctx, flight)
+	unlock, err := w.st.LockKey(ctx, flight)
 	w.ev.LockUs = time.Since(t1).Microseconds()
 	if err == nil {
 		defer unlock()
@@ -150,12 +138,39 @@ func (w *wrapper) run() (code int) {
 		w.logf("lock %s: %v (compiling without single-flight)", flight, err)
 	}
 
-	ran = true
+	return w.compileAndStore(u)
+}
+
+// openStore opens the store the settings name, as w.st. A store others
+// could write is not written to at all, not even its statistics, and never
+// silently: each unit says so on stderr (Cargo shows it) until the store
+// is removed or shared explicitly.
+func (w *wrapper) openStore() error {
+	access, err := store.ParseAccess(w.cfg.Shared)
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenAccess(w.cfg.Dir, access)
+	if err != nil {
+		if errors.Is(err, store.ErrUntrusted) {
+			w.untrusted = true
+			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
+		}
+		return err
+	}
+	w.st, w.rec = st, record.New(st)
+	return nil
+}
+
+// compileAndStore runs rustc for a miss, stores its outputs, and records
+// the event; it returns rustc's exit code.
+func (w *wrapper) compileAndStore(u *key.Unit) int {
+	w.rustcRan = true
 	w.ev.CompileAt = time.Now().UnixMilli()
 	res, err := w.compile(u)
 	if err != nil {
 		// rustc could not even be started: fall back (which will report it).
-		ran = false
+		w.rustcRan = false
 		return w.passthrough(stats.Error, "run rustc: "+err.Error())
 	}
 	if res.code != 0 {
@@ -167,7 +182,7 @@ func (w *wrapper) run() (code int) {
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
 	if err != nil {
-		w.finish(stats.Error, "store: "+err.Error())
+		w.finish(stats.Error, "save: "+err.Error())
 	} else if reason != "" {
 		w.finish(stats.Uncacheable, reason)
 	} else {
