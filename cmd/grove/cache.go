@@ -29,13 +29,20 @@ func cacheCmds() []*cobra.Command {
 }
 
 // storeDir is the store a build started in the current directory uses.
-func storeDir() string { return settings.FromEnv(buildEnv(".")).Dir }
+// It fails on a setting no build can use (settings.Check).
+func storeDir() (string, error) {
+	cfg := settings.FromEnv(buildEnv("."))
+	return cfg.Dir, cfg.Check()
+}
 
 // openStore opens the store as the wrapper does (GROVE_DIR,
 // GROVE_SHARED_STORE, Cargo's [env] included), so a command refuses exactly
 // the stores the wrapper refuses, and says why.
 func openStore() (*store.Store, error) {
 	cfg := settings.FromEnv(buildEnv("."))
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	access, err := store.ParseAccess(cfg.Shared)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}
@@ -77,19 +84,17 @@ bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), struct {
-					Store string `json:"store"`
-					stats.Summary
-					Quarantined store.Quarantine `json:"quarantined"`
-				}{dir, sum, q})
-			}
-			printSummary(cmd.OutOrStdout(), dir, sum)
-			if q.Total() > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
-					store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
-			}
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+				Store string `json:"store"`
+				stats.Summary
+				Quarantined store.Quarantine `json:"quarantined"`
+			}{dir, sum, q}, func(w io.Writer) {
+				printSummary(w, dir, sum)
+				if q.Total() > 0 {
+					fmt.Fprintf(w, "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
+						store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
+				}
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -137,7 +142,11 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
   grove explain --json`,
 		Args: cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			evs, err := stats.Read(storeDir())
+			dir, err := storeDir()
+			if err != nil {
+				return err
+			}
+			evs, err := stats.Read(dir)
 			if err != nil {
 				return err
 			}
@@ -147,27 +156,17 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
 			}
 			var out []stats.Event
 			if crate != "" {
-				// The newest event of that crate, in whatever build.
-				for i := len(evs) - 1; i >= 0; i-- {
-					if evs[i].Crate == crate {
-						out = append(out, evs[i])
-						break
-					}
-				}
+				out = stats.NewestOf(evs, crate)
 				if len(out) == 0 {
-					return fmt.Errorf("no build of crate %s recorded in %s", crate, storeDir())
+					return fmt.Errorf("no build of crate %s recorded in %s", crate, dir)
 				}
 			} else {
 				out = stats.LastBuild(evs)
 				if len(out) == 0 {
-					return fmt.Errorf("no build recorded in %s", storeDir())
+					return fmt.Errorf("no build recorded in %s", dir)
 				}
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), out)
-			}
-			printExplain(cmd.OutOrStdout(), out, crate != "")
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, out, func(w io.Writer) { printExplain(w, out, crate != "") })
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -275,28 +274,25 @@ something. Safe while builds run.`,
 			if err != nil || auto {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), struct {
-					Store     string `json:"store"`
-					MaxBytes  int64  `json:"max_bytes"`
-					MaxAgeNs  int64  `json:"max_age_ns"`
-					TempFreed int64  `json:"temp_bytes_freed"`
-					trim.Result
-				}{st.Dir(), size, int64(age), tmpFreed, res})
-			}
-			verb := "removed"
-			if dryRun {
-				verb = "would remove"
-			}
-			out := cmd.OutOrStdout()
-			removed := 0
-			for _, n := range res.Removed {
-				removed += n
-			}
-			fmt.Fprintf(out, "store %s: limits %s, %s unused; looked at %d files in %s\n", st.Dir(), cli.HumanBytes(size), age, res.Seen, res.Elapsed.Round(time.Millisecond))
-			fmt.Fprintf(out, "%s %d of %d entries, %d records and %d files: freed %s (temp files: %s)\n", verb, res.EntriesRemoved, res.Entries, removed-res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
-			fmt.Fprintf(out, "kept %d records and %d files: %s in the store only, %s still hardlinked by target dirs (removing it would free nothing)\n", sum(res.Objects), res.Blobs, cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+				Store     string `json:"store"`
+				MaxBytes  int64  `json:"max_bytes"`
+				MaxAgeNs  int64  `json:"max_age_ns"`
+				TempFreed int64  `json:"temp_bytes_freed"`
+				trim.Result
+			}{st.Dir(), size, int64(age), tmpFreed, res}, func(out io.Writer) {
+				verb := "removed"
+				if dryRun {
+					verb = "would remove"
+				}
+				removed := 0
+				for _, n := range res.Removed {
+					removed += n
+				}
+				fmt.Fprintf(out, "store %s: limits %s, %s unused; looked at %d files in %s\n", st.Dir(), cli.HumanBytes(size), age, res.Seen, res.Elapsed.Round(time.Millisecond))
+				fmt.Fprintf(out, "%s %d of %d entries, %d records and %d files: freed %s (temp files: %s)\n", verb, res.EntriesRemoved, res.Entries, removed-res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
+				fmt.Fprintf(out, "kept %d records and %d files: %s in the store only, %s still hardlinked by target dirs (removing it would free nothing)\n", sum(res.Objects), res.Blobs, cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
+			})
 		},
 	}
 	c.Flags().StringVar(&maxAge, "max-age", "", "remove entries unused for longer, e.g. 720h or 30d (default GROVE_MAX_AGE, else 30d)")
