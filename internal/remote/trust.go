@@ -104,9 +104,10 @@ func OpenRecord(secret []byte, name string, obj []byte) ([]byte, error) {
 	return data, nil
 }
 
-// checkRecord refuses a record that cannot serve any build: it must decode
-// as its namespace's type and pass that type's checks (record.Check, the
-// decoder the local store uses too).
+// checkRecord refuses a record that cannot serve any build: only entries,
+// lib records and manifests travel, and each must decode as its
+// namespace's type and pass that type's checks (record.Check, the one home
+// of those checks).
 func checkRecord(name string, data []byte) error {
 	ns, _, _ := strings.Cut(name, "/")
 	switch ns {
