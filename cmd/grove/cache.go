@@ -281,16 +281,16 @@ something. Safe while builds run.`,
 				TempFreed int64  `json:"temp_bytes_freed"`
 				trim.Result
 			}{st.Dir(), size, int64(age), tmpFreed, res}, func(out io.Writer) {
-				verb := "removed"
+				verb, freed := "removed", "freed"
 				if dryRun {
-					verb = "would remove"
+					verb, freed = "would remove", "would free"
 				}
 				removed := 0
 				for _, n := range res.Removed {
 					removed += n
 				}
-				fmt.Fprintf(out, "store %s: limits %s, %s unused; looked at %d files in %s\n", st.Dir(), cli.HumanBytes(size), age, res.Seen, res.Elapsed.Round(time.Millisecond))
-				fmt.Fprintf(out, "%s %d of %d entries, %d records and %d files: freed %s (temp files: %s)\n", verb, res.EntriesRemoved, res.Entries, removed-res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
+				fmt.Fprintf(out, "store %s: limits %s, %s unused; looked at %d files in %s\n", st.Dir(), cli.HumanBytes(size), trim.FormatAge(age), res.Seen, res.Elapsed.Round(time.Millisecond))
+				fmt.Fprintf(out, "%s %d of %d entries, %d records and %d files: %s %s (temp files: %s)\n", verb, res.EntriesRemoved, res.Entries, removed-res.EntriesRemoved, res.BlobsRemoved, freed, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
 				fmt.Fprintf(out, "kept %d records and %d files: %s in the store only, %s still hardlinked by target dirs (removing it would free nothing)\n", sum(res.Objects), res.Blobs, cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
 			})
 		},

@@ -33,9 +33,15 @@ func ClaimAuto(storeDir string, now time.Time) bool {
 			return false
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o666) // the umask and the store dir's mode decide
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
 			return false
+		}
+		// In a group store (setgid, group-writable: store.Group) every
+		// member must be able to claim, whatever the creator's umask.
+		const shared = fs.ModeSetgid | 0o070
+		if di, err := os.Stat(storeDir); err == nil && di.Mode()&shared == shared {
+			f.Chmod(0o660)
 		}
 		f.Close()
 		return true

@@ -64,6 +64,14 @@ func ParseAge(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("bad age %q (want e.g. 720h or 30d)", s)
 }
 
+// FormatAge prints an age as ParseAge reads it: whole days as "30d".
+func FormatAge(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
 // Limits returns the bounds the automatic trim applies: GROVE_MAX_SIZE and
 // GROVE_MAX_AGE (as settings reads them), else the defaults.
 func Limits(maxSize, maxAge string) (int64, time.Duration, error) {

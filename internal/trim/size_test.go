@@ -7,13 +7,13 @@ import (
 )
 
 func TestParseSize(t *testing.T) {
-	good := map[string]int64{"1": 1, "4096": 4096, "500MB": 500e6, "20GiB": 20 << 30, "1.5k": 1536, " 2 G ": 2 << 30, "10gib": 10 << 30}
+	good := map[string]int64{"1": 1, "4096": 4096, "500MB": 500e6, "20GiB": 20 << 30, "1.5k": 1536, " 2 G ": 2 << 30, "10gib": 10 << 30, "1G": 1 << 30, " 1.5 KiB ": 1536}
 	for in, want := range good {
 		if got, err := ParseSize(in); err != nil || got != want {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "0", "0B", "-1", "0.5", "0.4B", "NaN", "nan", "Inf", "+Inf", "-inf", "infinity", "1e400", "9223372036854775807", "8EiB", "9999999999TiB", "0x10", "1_000", "ten", "1 GB GB"} {
+	for _, in := range []string{"", "0", "0B", "-1", "0.5", "0.4B", "NaN", "nan", "Inf", "+Inf", "-inf", "infinity", "1e400", "9223372036854775807", "8EiB", "9999999999TiB", "0x10", "1_000", "ten", "1 GB GB", "lots", "GiB"} {
 		got, err := ParseSize(in)
 		if err == nil {
 			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
