@@ -184,3 +184,32 @@ func TestCleanBadSizeAndDryRun(t *testing.T) {
 		t.Errorf("clean --dry-run created the store")
 	}
 }
+
+// `grove clean` on a store that does not exist creates nothing (with or
+// without --dry-run: there is nothing to trim), and --json still prints
+// JSON, so a script that parses it never gets a sentence instead.
+func TestCleanMissingStore(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	for _, args := range [][]string{{"clean"}, {"clean", "--json"}, {"clean", "--json", "--dry-run"}} {
+		cmd := exec.Command(grove, args...)
+		cmd.Dir, cmd.Env = dir, env("GROVE_DIR="+store)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if _, err := os.Stat(store); err == nil {
+			t.Errorf("%v created the store", args)
+			os.RemoveAll(store)
+		}
+		if args[len(args)-1] != "clean" {
+			var res struct {
+				Store   string `json:"store"`
+				Entries *int   `json:"entries"`
+			}
+			if err := json.Unmarshal(out, &res); err != nil || res.Store != store || res.Entries == nil {
+				t.Errorf("%v: want JSON naming the store, got %q (%v)", args, out, err)
+			}
+		}
+	}
+}

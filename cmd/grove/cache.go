@@ -237,12 +237,15 @@ something. Safe while builds run.`,
 			if err != nil {
 				return &cli.UsageError{Err: err}
 			}
-			if dryRun {
-				// A dry run creates nothing, not even the store.
-				if _, err := os.Stat(cfg.Dir); errors.Is(err, fs.ErrNotExist) {
-					fmt.Fprintf(cmd.OutOrStdout(), "no store at %s: nothing to clean\n", cfg.Dir)
+			// No store, nothing to trim: clean creates nothing, not even
+			// the store, and --json still prints JSON.
+			if _, err := os.Stat(cfg.Dir); errors.Is(err, fs.ErrNotExist) {
+				if auto {
 					return nil
 				}
+				return cli.Print(cmd.OutOrStdout(), asJSON, cleanReport{Store: cfg.Dir, MaxBytes: size, MaxAgeNs: int64(age)}, func(out io.Writer) {
+					fmt.Fprintf(out, "no store at %s: nothing to clean\n", cfg.Dir)
+				})
 			}
 			st, err := openStore()
 			if err != nil {
@@ -274,13 +277,7 @@ something. Safe while builds run.`,
 			if err != nil || auto {
 				return err
 			}
-			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
-				Store     string `json:"store"`
-				MaxBytes  int64  `json:"max_bytes"`
-				MaxAgeNs  int64  `json:"max_age_ns"`
-				TempFreed int64  `json:"temp_bytes_freed"`
-				trim.Result
-			}{st.Dir(), size, int64(age), tmpFreed, res}, func(out io.Writer) {
+			return cli.Print(cmd.OutOrStdout(), asJSON, cleanReport{st.Dir(), size, int64(age), tmpFreed, res}, func(out io.Writer) {
 				verb, freed := "removed", "freed"
 				if dryRun {
 					verb, freed = "would remove", "would free"
@@ -303,6 +300,15 @@ something. Safe while builds run.`,
 	c.Flags().BoolVar(&auto, "auto", false, "the background trim a build starts: quiet, skipped if one runs")
 	c.Flags().MarkHidden("auto")
 	return c
+}
+
+// cleanReport is what `grove clean --json` prints.
+type cleanReport struct {
+	Store     string `json:"store"`
+	MaxBytes  int64  `json:"max_bytes"`
+	MaxAgeNs  int64  `json:"max_age_ns"`
+	TempFreed int64  `json:"temp_bytes_freed"`
+	trim.Result
 }
 
 func newVerifyCmd() *cobra.Command {
