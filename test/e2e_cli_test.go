@@ -213,3 +213,45 @@ func TestCleanMissingStore(t *testing.T) {
 		}
 	}
 }
+
+// A GROVE_MAX_SIZE or GROVE_MAX_AGE the trim cannot read breaks no build,
+// but the background trim then never runs: doctor says so, whether the
+// value comes from the environment or from a Cargo config's [env] table.
+func TestDoctorBadTrimLimits(t *testing.T) {
+	root := tinyRepo(t)
+	if r := runGrove(t, root, "init"); r.code != 0 {
+		t.Fatalf("grove init: %s", r.stderr)
+	}
+	store := "GROVE_DIR=" + filepath.Join(filepath.Dir(root), "store")
+	doctor := func(extra ...string) []string {
+		cmd := exec.Command(grove, "doctor", "--json")
+		cmd.Dir, cmd.Env = root, env(append([]string{store}, extra...)...)
+		out, _ := cmd.Output()
+		var rep struct{ Problems []struct{ Check, Message string } }
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var got []string
+		for _, p := range rep.Problems {
+			got = append(got, p.Check)
+		}
+		return got
+	}
+	for _, v := range []string{"GROVE_MAX_SIZE=NaN", "GROVE_MAX_AGE=2w"} {
+		if got := doctor(v); strings.Join(got, ",") != "trim-limits" {
+			t.Errorf("%s: problems %v, want [trim-limits]", v, got)
+		}
+	}
+	if got := doctor("GROVE_MAX_SIZE=20GiB", "GROVE_MAX_AGE=14d"); len(got) != 0 {
+		t.Errorf("good limits: problems %v, want none", got)
+	}
+	f, err := os.OpenFile(filepath.Join(root, ".cargo", "config.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\n[env]\nGROVE_MAX_SIZE = \"10 gigs\"\n")
+	f.Close()
+	if got := doctor(); strings.Join(got, ",") != "trim-limits" {
+		t.Errorf("[env] GROVE_MAX_SIZE: problems %v, want [trim-limits]", got)
+	}
+}

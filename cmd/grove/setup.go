@@ -456,8 +456,9 @@ In cache mode, doctor checks what silently costs hits: the store on another
 file system than a worktree's target dir (restores copy instead of linking),
 a rustc that is not inside a toolchain (nothing is cached; it also reads
 grove's statistics for such units), a seed hook that is not executable or
-older than this grove's, and a Cargo whose target-dir layout grove does not
-know.
+older than this grove's, a Cargo whose target-dir layout grove does not
+know, and a GROVE_MAX_SIZE or GROVE_MAX_AGE the background trim cannot read
+(builds work, but the store is never trimmed).
 
 In shared mode, doctor checks these things. The config exists and git
 ignores it. The target-dir is absolute and exists. .shared-target/ is

@@ -17,6 +17,7 @@ import (
 	"github.com/grove-rs/grove/internal/hook"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/toolchain"
+	"github.com/grove-rs/grove/internal/trim"
 )
 
 // NewestKnownCargo is the newest Cargo minor version whose target-dir
@@ -47,6 +48,25 @@ func (r *Repo) doctorCache(ctx context.Context, problem func(check, msg, fix str
 	r.checkRustc(wts, problem)
 	r.checkHook(ctx, problem)
 	r.checkCargoLayout(targets, problem)
+	r.checkTrimLimits(problem)
+}
+
+// checkTrimLimits: a GROVE_MAX_SIZE or GROVE_MAX_AGE the trim cannot read
+// breaks no build, but the background trim then fails every time, out of
+// sight, and the store grows without bound.
+func (r *Repo) checkTrimLimits(problem func(check, msg, fix string)) {
+	ws := r.WorkspaceIn(r.Root)
+	get := func(name string) string {
+		v, _, _, err := cargoconfig.EnvVar(ws, r.Env, name)
+		if err != nil {
+			return r.Env(name)
+		}
+		return v
+	}
+	if _, _, err := trim.Limits(get("GROVE_MAX_SIZE"), get("GROVE_MAX_AGE")); err != nil {
+		problem("trim-limits", err.Error()+": the background trim never runs, so the store grows without bound",
+			"set it to a size like 20GiB or an age like 14d, or unset it")
+	}
 }
 
 // checkStoreFS: a restore hardlinks or reflinks a blob into the target dir
