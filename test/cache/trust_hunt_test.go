@@ -153,3 +153,38 @@ func TestTrustStoreInsideThePackage(t *testing.T) {
 		tw.step(wt+": untracked files", func(s *side) string { return s.git(wt, "status", "--porcelain") })
 	}
 }
+
+// Seed (seed.namesDonor): a git dependency whose library returns
+// concat!(env!("OUT_DIR"), "/data.txt"), read at run time. `grove seed`
+// copied its rlib from the donor, so the new worktree's program read the
+// donor's file (and failed once the donor was cleaned). A unit whose
+// outputs name the donor's dirs is left to Cargo.
+func TestTrustSeedNeverCopiesOutputsNamingTheDonor(t *testing.T) {
+	t.Parallel()
+	dep := filepath.Join(t.TempDir(), "gdep")
+	writeTree(t, dep, map[string]string{
+		"Cargo.toml": "[package]\nname = \"gdep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"build.rs": `fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{out}/data.txt"), "data").unwrap();
+    println!("cargo:rerun-if-changed=build.rs");
+}
+`,
+		"src/lib.rs": "pub fn path() -> &'static str { concat!(env!(\"OUT_DIR\"), \"/data.txt\") }\n",
+	})
+	git(t, dep, "init", "-q", "-b", "main")
+	git(t, dep, "add", "-A")
+	git(t, dep, "commit", "-q", "-m", "init")
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml": "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n" +
+			"[dependencies]\ngdep = { git = \"file://" + dep + "\" }\n",
+		".gitignore":  "/target\n",
+		"src/main.rs": "fn main() { println!(\"{} {}\", gdep::path(), std::fs::read_to_string(gdep::path()).is_ok()); }\n",
+	})
+	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") })
+	tw.step("b: seed", func(s *side) string { return s.groveCLI("b", "seed") })
+	tw.step("b: build", func(s *side) string { return s.cargo("b", "build") })
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+	tw.step("a: clean", func(s *side) string { return s.cargo("a", "clean") })
+	tw.step("b: run after a is cleaned", func(s *side) string { return s.run("b", "target/debug/app") })
+}
