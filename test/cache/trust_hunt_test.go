@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"debug/elf"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -187,4 +188,51 @@ func TestTrustSeedNeverCopiesOutputsNamingTheDonor(t *testing.T) {
 	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
 	tw.step("a: clean", func(s *side) string { return s.cargo("a", "clean") })
 	tw.step("b: run after a is cleaned", func(s *side) string { return s.run("b", "target/debug/app") })
+}
+
+// Native inputs outside the tree (key/native.go): a C library built next
+// to the worktrees (not in them), found through a build script's
+// rustc-link-search and a #[link] attribute, its build script rerunning on
+// it. After the library changed, Cargo recompiled with the same command
+// line and grove served the rlib that bundled the old archive. Every -L
+// dir but the system's is keyed whole.
+func TestTrustNativeLibraryOutsideTheTree(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml": "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"build.rs": `fn main() {
+    let dir = std::env::var("EXT_LIB_DIR").unwrap();
+    println!("cargo:rerun-if-env-changed=EXT_LIB_DIR");
+    println!("cargo:rerun-if-changed={dir}/libfoo.a");
+    println!("cargo:rustc-link-search=native={dir}");
+}
+`,
+		"src/main.rs": "#[link(name = \"foo\", kind = \"static\")]\nextern \"C\" { fn foo_value() -> i32; }\n" +
+			"fn main() { println!(\"foo={}\", unsafe { foo_value() }); }\n",
+	})
+	extDir := func(s *side) string { return filepath.Join(filepath.Dir(s.root), "extlib") }
+	buildLib := func(v int) func(s *side) {
+		return func(s *side) {
+			dir := extDir(s)
+			writeTree(t, dir, map[string]string{"foo.c": nativeFooC, "foo.h": nativeFooH(v)})
+			for _, args := range [][]string{{"cc", "-g", "-c", "foo.c", "-o", "foo.o"}, {"rm", "-f", "libfoo.a"}, {"ar", "crs", "libfoo.a", "foo.o"}} {
+				cmd := exec.Command(args[0], args[1:]...)
+				cmd.Dir = dir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%v: %v\n%s", args, err, out)
+				}
+			}
+		}
+	}
+	build := func(wt string) func(s *side) string {
+		return func(s *side) string { return s.cargoEnv(wt, []string{"EXT_LIB_DIR=" + extDir(s)}, "build") }
+	}
+	tw.both(buildLib(1))
+	tw.step("a: build", build("a"))
+	tw.step("a: run", func(s *side) string { return s.run("a", "target/debug/app") })
+	tw.both(buildLib(2))
+	tw.step("a: build after the library changed", build("a"))
+	tw.step("a: run", func(s *side) string { return s.run("a", "target/debug/app") })
+	tw.step("b: build", build("b"))
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
 }
