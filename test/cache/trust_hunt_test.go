@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/zlib"
 	"debug/elf"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -235,4 +237,23 @@ func TestTrustNativeLibraryOutsideTheTree(t *testing.T) {
 	tw.step("a: run", func(s *side) string { return s.run("a", "target/debug/app") })
 	tw.step("b: build", build("b"))
 	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+}
+
+// Files the linker writes (key/link.go): `-Wl,-Map=app.map` makes the
+// linker write a map file next to the build; a hit restored the binary
+// only, and worktree b had no map file.
+func TestTrustLinkerMapFile(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"src/main.rs": "fn main() { println!(\"hi\"); }\n",
+	})
+	rustflags := []string{"RUSTFLAGS=-C link-arg=-Wl,-Map=app.map"}
+	for _, wt := range []string{"a", "b"} {
+		tw.step(wt+": build", func(s *side) string { return s.cargoEnv(wt, rustflags, "build") })
+		tw.step(wt+": map file", func(s *side) string {
+			_, err := os.Stat(filepath.Join(s.wt(wt), "app.map"))
+			return fmt.Sprint(err == nil)
+		})
+	}
 }
