@@ -36,6 +36,12 @@ import (
 //     dropped (record.Store does, for every kind). In a tree where the rlib
 //     stays fresh, Cargo never asks grove for it again, so there the
 //     binary stays uncacheable until another tree's build heals the record.
+//
+// A link argument that makes the linker write a file of its own (a map
+// file: `-Wl,-Map=app.map`, the firmware crowd's favourite; a dependency
+// file, an import library, an lld reproduce tarball, a save-temps dump)
+// makes the unit uncacheable: a restore writes rustc's outputs only, so
+// the second worktree would get no map file, or keep a stale one.
 
 func (u *Unit) keyLink() error {
 	id, script, err := toolchain.Linker(u.Hasher, u.Inv.Linker, u.Env["PATH"])
@@ -46,6 +52,9 @@ func (u *Unit) keyLink() error {
 		return NotCacheable("linker " + u.Inv.Linker + " is a script: what it reads is unknown")
 	}
 	u.Comps.Add("linker", id)
+	if opt := linkerWritesFile(u.Inv.LinkArgs); opt != "" {
+		return NotCacheable("link argument " + opt + " makes the linker write a file")
+	}
 	for _, arg := range u.Inv.LinkArgs {
 		// Files can hide inside an argument: -Tscript.ld,
 		// -Wl,--version-script=exports.map.
@@ -147,4 +156,28 @@ func (u *Unit) linkClosure() ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// linkerFileOpts are the linker (and cc driver) options that write a file
+// besides the output.
+var linkerFileOpts = map[string]bool{
+	"Map": true, "out-implib": true, "dependency-file": true, "reproduce": true,
+	"why-extract": true, "print-archive-stats": true, "save-temps": true, "pdb": true,
+}
+
+// linkerWritesFile returns the first link argument option, also inside
+// -Wl,..., that writes a file (linkerFileOpts), or "".
+func linkerWritesFile(args []string) string {
+	for _, arg := range args {
+		for _, tok := range strings.Split(strings.TrimPrefix(arg, "-Wl,"), ",") {
+			if !strings.HasPrefix(tok, "-") {
+				continue
+			}
+			name, _, _ := strings.Cut(strings.TrimLeft(tok, "-"), "=")
+			if linkerFileOpts[name] {
+				return tok
+			}
+		}
+	}
+	return ""
 }

@@ -29,21 +29,27 @@ import (
 // static library into an rlib) finds them in the unit's `-L native=`,
 // `-L all=` or plain `-L` directories, and, for a unit that links, in the
 // `-L` dirs of its link arguments (`-C link-arg=-L…`, `-Wl,-L,…`). So
-// every regular file directly in such a directory that lies in this tree
-// (the target dir or the working dir: build-script outputs and vendored
-// libraries) is keyed by content, by name (a -l lookup or a linker
-// script's INPUT() can pick any of them). Cargo passes the search paths of
+// every regular file directly in such a directory is keyed by content, by
+// name (a -l lookup or a linker script's INPUT() can pick any of them):
+// build-script outputs, vendored libraries, and a directory outside the
+// tree just as well (a C library built next to the worktrees, in
+// /opt/foo/lib or ~/src/foo, that a build script points at with
+// rustc-link-search and reruns on with rerun-if-changed: when it changes,
+// Cargo recompiles with the same command line, and the old key would serve
+// the rlib that bundled the old archive). Cargo passes the search paths of
 // every dependency's build script to the units above it, so a binary keys
 // the native files of its whole closure.
 //
-// Directories outside the tree (system dirs, the registry) are not scanned
-// whole: a library named with -l (rustc's, or inside a link argument) is
-// looked up the way the linker does — the search dirs in order, then
-// LIBRARY_PATH, lib<name>.so (Apple: .tbd, .dylib) before lib<name>.a
-// unless static — and keyed
-// by content; static and +verbatim ones also in the system dirs. The rest
-// of the system toolchain (libc, crt objects, dynamic system libraries) is
-// not keyed; README states it.
+// The system's own library dirs (/usr/lib, /lib, /usr/local/lib and what
+// lies under them, Homebrew's prefix) and the sysroot are not scanned
+// whole (pkg-config names them; they hold thousands of files): a library
+// named with -l (rustc's, or inside a link argument) is looked up the way
+// the linker does — the search dirs in order, then LIBRARY_PATH,
+// lib<name>.so (Apple: .tbd, .dylib) before lib<name>.a unless static —
+// and keyed by content; static and +verbatim ones also in the system dirs.
+// The rest of the system toolchain (libc, crt objects, dynamic system
+// libraries, and a library in a system dir named only by #[link]) is not
+// keyed; README states it.
 //
 // Static archives, objects and shared libraries are digested without their
 // debug sections, which embed the directory they were built in (arhash):
@@ -91,7 +97,7 @@ func (u *Unit) keyNative() error {
 	}
 	seen := map[string]bool{}
 	for _, dir := range dirs {
-		if seen[dir] || !u.inTree(dir) {
+		if seen[dir] || u.systemDir(dir) {
 			continue
 		}
 		seen[dir] = true
@@ -164,9 +170,19 @@ func linkArgLibs(args []string) (dirs []string, libs []rustc.Lib) {
 	return dirs, libs
 }
 
-// inTree reports whether dir lies in this tree's working dir or target dir.
-func (u *Unit) inTree(dir string) bool {
-	for _, root := range []string{u.TargetRoot, u.Cwd} {
+// systemRoots are the system's library dirs: a search dir under one of
+// them is not scanned whole (see the rule).
+var systemRoots = []string{"/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/usr/local/lib", "/opt/homebrew/lib"}
+
+// systemDir reports whether dir is one of the system's library dirs, or
+// lies under one, or in the sysroot.
+func (u *Unit) systemDir(dir string) bool {
+	dir = filepath.Clean(dir)
+	roots := systemRoots
+	if sys := u.Norm.Paths()[Sysroot]; sys != "" {
+		roots = append(append([]string{}, roots...), sys)
+	}
+	for _, root := range roots {
 		if dir == root || strings.HasPrefix(dir, root+string(filepath.Separator)) {
 			return true
 		}

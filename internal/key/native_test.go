@@ -61,9 +61,9 @@ func withSystemDirs(t *testing.T, dirs ...string) {
 }
 
 // TestNativeDirsScanned: which search dirs have all their files keyed.
-// Only native, all and plain -L dirs inside the tree (target dir or
-// working dir); dependency and crate dirs hold rlibs, keyed through
-// externs and the link closure; dirs outside the tree are not scanned.
+// Native, all and plain -L dirs, in the tree (target dir or working dir)
+// or outside it, but not the system's library dirs; dependency and crate
+// dirs hold rlibs, keyed through externs and the link closure.
 func TestNativeDirsScanned(t *testing.T) {
 	nt := newNativeTree(t)
 	out := filepath.Join(nt.target, "debug/build/foo-1/out")
@@ -84,7 +84,9 @@ func TestNativeDirsScanned(t *testing.T) {
 		{"plain in target", rustc.SearchPath{Kind: "", Path: out}, true},
 		{"native in working dir", rustc.SearchPath{Kind: "native", Path: vendor}, true},
 		{"native relative to working dir", rustc.SearchPath{Kind: "native", Path: "vendor/lib"}, true},
-		{"native outside the tree", rustc.SearchPath{Kind: "native", Path: sys}, false},
+		{"native outside the tree", rustc.SearchPath{Kind: "native", Path: sys}, true},
+		{"system dir", rustc.SearchPath{Kind: "native", Path: "/usr/lib/x86_64-linux-gnu"}, false},
+		{"under a system dir", rustc.SearchPath{Kind: "all", Path: "/usr/lib/gcc/x86_64-linux-gnu/12"}, false},
 		{"dependency", rustc.SearchPath{Kind: "dependency", Path: deps}, false},
 		{"crate", rustc.SearchPath{Kind: "crate", Path: deps}, false},
 		{"framework", rustc.SearchPath{Kind: "framework", Path: out}, false},
@@ -108,7 +110,7 @@ func TestNativeDirsScanned(t *testing.T) {
 				if !strings.Contains(dirComp, "libx.a ") || !strings.Contains(dirComp, "notes.txt ") {
 					t.Errorf("every regular file is keyed: %q", dirComp)
 				}
-				if strings.Contains(dirComp, nt.root) {
+				if tc.sp.Path != sys && strings.Contains(dirComp, nt.root) {
 					t.Errorf("the dir is keyed normalized: %q", dirComp)
 				}
 			}
@@ -356,13 +358,16 @@ func TestNativeLinkArgSearch(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, c := range key("bin") {
-		got[c.Name] = c.Value
+		got[c.Name] += c.Value + "\n"
 	}
 	if !strings.Contains(got["native-dir"], "libfoo.a ") {
 		t.Errorf("in-tree -L of a link arg not scanned: %v", got)
 	}
+	if !strings.Contains(got["native-dir"], "libbar.a ") {
+		t.Errorf("-L of a link arg outside the tree not scanned: %v", got)
+	}
 	for _, l := range []string{"lib::foo", "lib::bar", "lib::qux"} {
-		if v := got[l]; v == "" || strings.HasPrefix(v, "(not found") {
+		if v := strings.TrimSpace(got[l]); v == "" || strings.HasPrefix(v, "(not found") {
 			t.Errorf("%s not looked up: %q", l, v)
 		}
 	}

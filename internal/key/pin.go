@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/grove-rs/grove/internal/arhash"
@@ -79,6 +80,32 @@ func (u *Unit) Pins(outputs []string, sources []string) (map[string]string, erro
 		pins[ph] = u.Norm.Paths()[ph]
 	}
 	return pins, nil
+}
+
+// NamesTree reports whether any of files (absolute) names one of dirs by
+// the same scan as Pins: outside debug info, and in crate metadata only
+// as a string other than one of allowed (the source map's entries). Seed
+// (package seed) asks it of a donor's units: an output that names the
+// donor's tree must not be copied into another one.
+func NamesTree(files, dirs, allowed []string) (bool, error) {
+	s := &scanner{allowed: map[string]bool{}}
+	for _, a := range allowed {
+		s.allowed[a] = true
+	}
+	for i, d := range dirs {
+		if d = filepath.Clean(d); len(d) > 1 {
+			s.paths = append(s.paths, treePath{strconv.Itoa(i), []byte(d)})
+		}
+	}
+	for _, f := range files {
+		if err := s.output(f); err != nil {
+			return false, err
+		}
+		if len(s.found) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 type treePath struct {

@@ -286,3 +286,33 @@ func TestPinsRustc(t *testing.T) {
 		})
 	}
 }
+
+// NamesTree is Pins' scan for given dirs: seed asks it of a donor's units.
+func TestNamesTree(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	named := write("named", "x /w/donor/target/debug/build/g-1/out/data.txt y")
+	other := write("other", "x /w/donor2/target y")
+	meta := write("lib.rmeta", string(rmetaLike("/w/donor/target/debug/build/g-1/out/gen.rs")))
+	for _, tc := range []struct {
+		files   []string
+		allowed []string
+		want    bool
+	}{
+		{[]string{other}, nil, false},
+		{[]string{other, named}, nil, true},
+		{[]string{meta}, nil, true},
+		{[]string{meta}, []string{"/w/donor/target/debug/build/g-1/out/gen.rs"}, false},
+	} {
+		got, err := NamesTree(tc.files, []string{"/w/donor", "/w/donor/target"}, tc.allowed)
+		if err != nil || got != tc.want {
+			t.Errorf("NamesTree(%v, allowed %v) = %v, %v; want %v", tc.files, tc.allowed, got, err, tc.want)
+		}
+	}
+}

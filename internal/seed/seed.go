@@ -15,7 +15,9 @@
 // path package by its sources' mtimes against the fingerprint; a copied
 // fingerprint carries the donor's build time, so older sources in the new
 // worktree would look fresh and it would run the donor's code (the bug of
-// a shared target dir).
+// a shared target dir). Nor is a unit whose outputs name the donor's
+// worktree, target or build dir (namesDonor): the new worktree would read
+// the donor's files at run time.
 //
 // Where the units are is Cargo's to say: the target and build dirs come
 // from `cargo metadata` (so `build.build-dir` and its templates are
@@ -37,7 +39,9 @@ import (
 	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/cargolock"
+	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/gitwt"
+	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/restore"
 )
 
@@ -57,10 +61,11 @@ type Result struct {
 	Donor           string   `json:"donor"`
 	DonorTarget     string   `json:"donor_target_dir"`
 	DonorBuildDir   string   `json:"donor_build_dir"`
-	Profiles        []string `json:"profiles"`      // relative to the build dir
-	Layouts         []string `json:"layouts"`       // of each profile: legacy or per-unit
-	Units           int      `json:"units"`         // units copied
-	SkippedUnits    int      `json:"skipped_units"` // units of path packages, left to Cargo
+	Profiles        []string `json:"profiles"`           // relative to the build dir
+	Layouts         []string `json:"layouts"`            // of each profile: legacy or per-unit
+	Units           int      `json:"units"`              // units copied
+	SkippedUnits    int      `json:"skipped_units"`      // units of path packages, left to Cargo
+	NamingDonor     int      `json:"units_naming_donor"` // units whose outputs name the donor's dirs, left to Cargo
 	Linked          int      `json:"files_linked"`
 	LinkedBytes     int64    `json:"bytes_linked"`
 	Copied          int      `json:"files_copied"`
@@ -278,14 +283,36 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 	if err != nil {
 		return err
 	}
-	hashes := map[string]bool{}
+	// Legacy: the rustc outputs of all units share deps/; a file belongs to
+	// a unit when its name carries the unit's hash (-C extra-filename).
+	byHash := map[string][]string{}
+	if p.Layout == cargolayout.Legacy {
+		entries, err := os.ReadDir(filepath.Join(p.Dir, "deps"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				h := fileHash(e.Name())
+				byHash[h] = append(byHash[h], filepath.Join(p.Dir, "deps", e.Name()))
+			}
+		}
+	}
 	for _, u := range units {
 		if !c.copyable(u.Pkg) {
 			c.res.SkippedUnits++
 			continue
 		}
+		names, err := c.namesDonor(u, byHash[u.Hash])
+		if err != nil {
+			return err
+		}
+		if names {
+			c.res.NamingDonor++
+			delete(byHash, u.Hash)
+			continue
+		}
 		c.res.Units++
-		hashes[u.Hash] = true
 		switch p.Layout {
 		case cargolayout.Legacy:
 			if err := c.tree(u.Fingerprint, filepath.Join(dst, ".fingerprint", filepath.Base(u.Fingerprint)), false); err != nil {
@@ -296,6 +323,17 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 					return err
 				}
 			}
+			for _, f := range byHash[u.Hash] {
+				d := filepath.Join(dst, "deps", filepath.Base(f))
+				if strings.HasSuffix(f, ".d") {
+					err = c.copyFile(f, d, c.rewrite)
+				} else {
+					err = c.link(f, d)
+				}
+				if err != nil {
+					return err
+				}
+			}
 		case cargolayout.PerUnit:
 			rel, _ := filepath.Rel(p.Dir, u.Dir)
 			if err := c.tree(u.Dir, filepath.Join(dst, rel), !u.IsRunUnit()); err != nil {
@@ -303,33 +341,59 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 			}
 		}
 	}
-	if p.Layout != cargolayout.Legacy {
-		return nil
-	}
-	// Legacy: the rustc outputs of all units share deps/; a file belongs to
-	// a unit when its name carries the unit's hash (-C extra-filename).
-	entries, err := os.ReadDir(filepath.Join(p.Dir, "deps"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !hashes[fileHash(e.Name())] {
-			continue
-		}
-		s, d := filepath.Join(p.Dir, "deps", e.Name()), filepath.Join(dst, "deps", e.Name())
-		if strings.HasSuffix(e.Name(), ".d") {
-			err = c.copyFile(s, d, c.rewrite)
-		} else {
-			err = c.link(s, d)
-		}
-		if err != nil {
-			return err
-		}
-	}
 	return nil
+}
+
+// namesDonor reports whether a unit's rustc outputs name the donor's
+// worktree, target dir or build dir (key.NamesTree: outside debug info and
+// the metadata's source map), as a registry crate's
+// `concat!(env!("OUT_DIR"), "/data")` read at run time does: copied, the
+// new worktree's program would read the donor's file, and fail once the
+// donor is cleaned. Such a unit is left to Cargo, which compiles it here
+// (grove stores it pinned to its tree). depsFiles are its files in a
+// legacy deps/ dir.
+func (c *copier) namesDonor(u cargolayout.Unit, depsFiles []string) (bool, error) {
+	var outputs, depInfos []string
+	add := func(f string) {
+		if strings.HasSuffix(f, ".d") {
+			depInfos = append(depInfos, f)
+		} else {
+			outputs = append(outputs, f)
+		}
+	}
+	for _, f := range depsFiles {
+		add(f)
+	}
+	if u.Dir != "" && !u.IsRunUnit() {
+		err := filepath.WalkDir(u.Dir, func(p string, d os.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case d.IsDir() && d.Name() == "fingerprint":
+				return filepath.SkipDir
+			case d.Type().IsRegular():
+				add(p)
+			}
+			return nil
+		})
+		if err != nil {
+			return false, err
+		}
+	}
+	// The source map may name the sources the compile read, OUT_DIR's
+	// generated files among them: the dep-info lists them.
+	var allowed []string
+	for _, f := range depInfos {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false, err
+		}
+		if info, err := depinfo.Parse(string(b)); err == nil {
+			allowed = append(allowed, info.Files...)
+		}
+	}
+	dirs := []string{c.res.Donor, c.res.donorDirs.Target, c.res.donorDirs.Build}
+	return key.NamesTree(outputs, dirs, allowed)
 }
 
 // fileHash returns the unit hash in a legacy deps/ file name:

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"compress/zlib"
 	"debug/elf"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,5 +154,106 @@ func TestTrustStoreInsideThePackage(t *testing.T) {
 			return strings.Join(grepLines(stderr, "Compiling"), "\n")
 		})
 		tw.step(wt+": untracked files", func(s *side) string { return s.git(wt, "status", "--porcelain") })
+	}
+}
+
+// Seed (seed.namesDonor): a git dependency whose library returns
+// concat!(env!("OUT_DIR"), "/data.txt"), read at run time. `grove seed`
+// copied its rlib from the donor, so the new worktree's program read the
+// donor's file (and failed once the donor was cleaned). A unit whose
+// outputs name the donor's dirs is left to Cargo.
+func TestTrustSeedNeverCopiesOutputsNamingTheDonor(t *testing.T) {
+	t.Parallel()
+	dep := filepath.Join(t.TempDir(), "gdep")
+	writeTree(t, dep, map[string]string{
+		"Cargo.toml": "[package]\nname = \"gdep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"build.rs": `fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{out}/data.txt"), "data").unwrap();
+    println!("cargo:rerun-if-changed=build.rs");
+}
+`,
+		"src/lib.rs": "pub fn path() -> &'static str { concat!(env!(\"OUT_DIR\"), \"/data.txt\") }\n",
+	})
+	git(t, dep, "init", "-q", "-b", "main")
+	git(t, dep, "add", "-A")
+	git(t, dep, "commit", "-q", "-m", "init")
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml": "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n" +
+			"[dependencies]\ngdep = { git = \"file://" + dep + "\" }\n",
+		".gitignore":  "/target\n",
+		"src/main.rs": "fn main() { println!(\"{} {}\", gdep::path(), std::fs::read_to_string(gdep::path()).is_ok()); }\n",
+	})
+	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") })
+	tw.step("b: seed", func(s *side) string { return s.groveCLI("b", "seed") })
+	tw.step("b: build", func(s *side) string { return s.cargo("b", "build") })
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+	tw.step("a: clean", func(s *side) string { return s.cargo("a", "clean") })
+	tw.step("b: run after a is cleaned", func(s *side) string { return s.run("b", "target/debug/app") })
+}
+
+// Native inputs outside the tree (key/native.go): a C library built next
+// to the worktrees (not in them), found through a build script's
+// rustc-link-search and a #[link] attribute, its build script rerunning on
+// it. After the library changed, Cargo recompiled with the same command
+// line and grove served the rlib that bundled the old archive. Every -L
+// dir but the system's is keyed whole.
+func TestTrustNativeLibraryOutsideTheTree(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml": "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"build.rs": `fn main() {
+    let dir = std::env::var("EXT_LIB_DIR").unwrap();
+    println!("cargo:rerun-if-env-changed=EXT_LIB_DIR");
+    println!("cargo:rerun-if-changed={dir}/libfoo.a");
+    println!("cargo:rustc-link-search=native={dir}");
+}
+`,
+		"src/main.rs": "#[link(name = \"foo\", kind = \"static\")]\nextern \"C\" { fn foo_value() -> i32; }\n" +
+			"fn main() { println!(\"foo={}\", unsafe { foo_value() }); }\n",
+	})
+	extDir := func(s *side) string { return filepath.Join(filepath.Dir(s.root), "extlib") }
+	buildLib := func(v int) func(s *side) {
+		return func(s *side) {
+			dir := extDir(s)
+			writeTree(t, dir, map[string]string{"foo.c": nativeFooC, "foo.h": nativeFooH(v)})
+			for _, args := range [][]string{{"cc", "-g", "-c", "foo.c", "-o", "foo.o"}, {"rm", "-f", "libfoo.a"}, {"ar", "crs", "libfoo.a", "foo.o"}} {
+				cmd := exec.Command(args[0], args[1:]...)
+				cmd.Dir = dir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%v: %v\n%s", args, err, out)
+				}
+			}
+		}
+	}
+	build := func(wt string) func(s *side) string {
+		return func(s *side) string { return s.cargoEnv(wt, []string{"EXT_LIB_DIR=" + extDir(s)}, "build") }
+	}
+	tw.both(buildLib(1))
+	tw.step("a: build", build("a"))
+	tw.step("a: run", func(s *side) string { return s.run("a", "target/debug/app") })
+	tw.both(buildLib(2))
+	tw.step("a: build after the library changed", build("a"))
+	tw.step("a: run", func(s *side) string { return s.run("a", "target/debug/app") })
+	tw.step("b: build", build("b"))
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+}
+
+// Files the linker writes (key/link.go): `-Wl,-Map=app.map` makes the
+// linker write a map file next to the build; a hit restored the binary
+// only, and worktree b had no map file.
+func TestTrustLinkerMapFile(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"src/main.rs": "fn main() { println!(\"hi\"); }\n",
+	})
+	rustflags := []string{"RUSTFLAGS=-C link-arg=-Wl,-Map=app.map"}
+	for _, wt := range []string{"a", "b"} {
+		tw.step(wt+": build", func(s *side) string { return s.cargoEnv(wt, rustflags, "build") })
+		tw.step(wt+": map file", func(s *side) string {
+			_, err := os.Stat(filepath.Join(s.wt(wt), "app.map"))
+			return fmt.Sprint(err == nil)
+		})
 	}
 }
