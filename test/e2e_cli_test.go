@@ -212,6 +212,16 @@ func TestCleanMissingStore(t *testing.T) {
 			}
 		}
 	}
+	// A relative GROVE_DIR is refused, as by every other command, not
+	// taken for a missing store.
+	for _, args := range [][]string{{"clean"}, {"clean", "--dry-run"}} {
+		cmd := exec.Command(grove, args...)
+		cmd.Dir, cmd.Env = dir, env("GROVE_DIR=rel")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "not an absolute path") {
+			t.Errorf("%v with GROVE_DIR=rel: %v, output %q; want the refusal", args, err, out)
+		}
+	}
 }
 
 // A GROVE_MAX_SIZE or GROVE_MAX_AGE the trim cannot read breaks no build,

@@ -227,6 +227,9 @@ something. Safe while builds run.`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := settings.FromEnv(buildEnv("."))
+			if err := cfg.Check(); err != nil {
+				return err
+			}
 			size, age, err := trim.Limits(cfg.MaxSize, cfg.MaxAge)
 			if err == nil && maxSize != "" {
 				size, err = trim.ParseSize(maxSize)
