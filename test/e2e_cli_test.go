@@ -237,7 +237,9 @@ func TestDoctorBadTrimLimits(t *testing.T) {
 		cmd := exec.Command(grove, "doctor", "--json")
 		cmd.Dir, cmd.Env = root, env(append([]string{store}, extra...)...)
 		out, _ := cmd.Output()
-		var rep struct{ Problems []struct{ Check, Message string } }
+		var rep struct {
+			Problems []struct{ Check, Message string }
+		}
 		if err := json.Unmarshal(out, &rep); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
