@@ -5,7 +5,10 @@
 # Uses a throwaway store and repository; touches nothing of yours.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:$HOME/.cargo/bin:$PATH"
+# Where `go install` put grove: GOBIN when set, else GOPATH's bin.
+gobin="$(go env GOBIN 2>/dev/null || true)"
+[ -n "$gobin" ] || gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+export PATH="$gobin:$HOME/.cargo/bin:$PATH"
 command -v grove >/dev/null || { echo "demo: grove is not on PATH (go install ./cmd/grove)" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "demo: cargo is not on PATH" >&2; exit 1; }
 
