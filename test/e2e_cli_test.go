@@ -267,3 +267,32 @@ func TestDoctorBadTrimLimits(t *testing.T) {
 		t.Errorf("[env] GROVE_MAX_SIZE: problems %v, want [trim-limits]", got)
 	}
 }
+
+// In cache mode every worktree has a target dir of its own, also when the
+// config is committed as the README says: `grove status` never calls the
+// main worktree's target dir shared.
+func TestStatusCacheModeCommittedNotShared(t *testing.T) {
+	root := tinyRepo(t)
+	if r := runGrove(t, root, "init"); r.code != 0 {
+		t.Fatalf("grove init: %s", r.stderr)
+	}
+	run(t, root, "git", "add", ".cargo/config.toml")
+	run(t, root, "git", "commit", "-q", "-m", "grove init")
+	r := runGrove(t, root, "status", "--json")
+	var st struct {
+		Mode      string
+		Worktrees []struct {
+			Path   string
+			Shared bool
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.Mode != "cache" || len(st.Worktrees) != 1 {
+		t.Fatalf("status: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	if st.Worktrees[0].Shared {
+		t.Errorf("cache mode: %s's target dir reported shared", st.Worktrees[0].Path)
+	}
+	if r := runGrove(t, root, "status"); strings.Contains(r.stdout, "(shared)") {
+		t.Errorf("cache mode: status says (shared):\n%s", r.stdout)
+	}
+}

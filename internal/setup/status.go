@@ -140,7 +140,7 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 				}
 			default:
 				ws.TargetDir, ws.TargetSource = td, src
-				ws.Shared = samePath(td, r.SharedDir)
+				ws.Shared = mode == ModeShared && samePath(td, r.SharedDir) // cache mode shares no target dir
 				effective[filepath.Clean(td)] = true
 				bd, err := buildDir(ctx, w.Path, td, r.Env)
 				switch {
