@@ -51,11 +51,6 @@ import (
 // files are memoized as one set (inputmemo.go), and a library that is a
 // store blob is known by its inode (blobinode.go).
 
-// racyMargin covers the lag of the kernel's coarse file clock behind the
-// fine clock that timed the compile: a file written after rustc started can
-// carry an mtime up to one tick before that start.
-const racyMargin = 20 * time.Millisecond
-
 // Compile is what the wrapper observed of one compile.
 type Compile struct {
 	Start time.Time
@@ -68,7 +63,7 @@ type Compile struct {
 // reason is non-empty (and the candidate unusable) when the compile must
 // not be cached.
 func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, reason string) {
-	racyAfter := c.Start.Add(-racyMargin)
+	racyAfter := c.Start.Add(-filehash.ClockLag)
 	var paths, digests []string
 	var hashed []filehash.Stat
 	for _, f := range info.Files {
@@ -186,10 +181,10 @@ func otherModuleFile(p string) string {
 // EntryKey is the key of the entry a candidate leads to: the argument key
 // and the whole input set, pins included, so the same arguments with other
 // sources, or pinned to another tree, make another entry.
-func (u *Unit) EntryKey(c record.Candidate) string {
+func (u *Unit) EntryKey(c record.Candidate) record.EntryKey {
 	c.Entry = ""
 	b, _ := json.Marshal(c)
-	return filehash.Bytes(append([]byte(u.ArgKey), b...))
+	return record.EntryKey(filehash.Bytes(append([]byte(u.ArgKey), b...)))
 }
 
 // keyExtraFiles keys the files matched by GROVE_EXTRA_FILES (inputs that a

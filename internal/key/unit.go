@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/toolchain"
@@ -22,9 +23,9 @@ type NotCacheable string
 func (n NotCacheable) Error() string { return string(n) }
 
 // Records is what keying reads from the store: file-hash memos and the lib
-// records of the rlibs a linker will read.
+// records of the rlibs a linker will read (through record.Store).
 type Records interface {
-	filehash.Memo
+	record.Objects
 }
 
 // Unit is one rustc invocation keyed in this tree. Its argument key (ArgKey)
@@ -49,7 +50,7 @@ type Unit struct {
 	Hasher     *filehash.Hasher
 	Env        map[string]string
 	Comps      Builder
-	ArgKey     string
+	ArgKey     record.ArgKey
 
 	extraEnv   map[string]bool // GROVE_EXTRA_ENV names, keyed exactly
 	records    Records
@@ -124,7 +125,7 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 	if err := u.keyExtraFiles(cfg.ExtraFiles); err != nil {
 		return nil, err
 	}
-	u.ArgKey = b.Sum()
+	u.ArgKey = record.ArgKey(b.Sum())
 	return u, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
+	"github.com/grove-rs/grove/internal/trim"
 )
 
 // Main runs one rustc invocation through the cache and returns the exit
@@ -46,6 +47,7 @@ type wrapper struct {
 	cfg   settings.Settings
 	inv   *rustc.Invocation
 	st    *store.Store
+	rec   record.Store // the records in st
 	ev    stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
@@ -56,6 +58,15 @@ type wrapper struct {
 
 func (w *wrapper) run() (code int) {
 	if w.cfg.Disable {
+		return w.execRustc()
+	}
+	if err := w.cfg.Check(); err != nil {
+		// No store, no statistics, no log: each would land in the
+		// package's dir. Units say why (Cargo shows it); queries do not.
+		w.cfg.Log = ""
+		if w.inv.Input != "" {
+			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
+		}
 		return w.execRustc()
 	}
 	w.ev = stats.Event{Build: os.Getppid(), Crate: w.inv.CrateName}
@@ -98,7 +109,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, err.Error())
 	}
-	w.st = st
+	w.st, w.rec = st, record.New(st)
 	t0 := time.Now()
 	u, err := key.New(w.inv, w.cfg, st, os.Environ())
 	w.ev.KeyUs = time.Since(t0).Microseconds()
@@ -109,7 +120,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, "key: "+err.Error())
 	}
-	w.ev.Key = u.ArgKey
+	w.ev.Key = string(u.ArgKey)
 
 	if code, ok := w.tryHit(u); ok {
 		return code
@@ -162,8 +173,25 @@ func (w *wrapper) run() (code int) {
 	} else {
 		w.ev.Why = w.explainMiss(u)
 		w.finish(stats.Miss, "")
+		w.maybeTrim()
 	}
 	return 0
+}
+
+// maybeTrim starts a background trim of the store when one is due (at
+// most hourly, see trim.ClaimAuto): only after a miss stored something, so
+// a hit never pays for it, and detached, so no build waits for it.
+func (w *wrapper) maybeTrim() {
+	if !w.cfg.AutoTrim || !trim.ClaimAuto(w.st.Dir(), time.Now()) {
+		return
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		err = trim.StartAuto(exe, w.st.Dir())
+	}
+	if err != nil {
+		w.logf("%v", err)
+	}
 }
 
 // tryHit restores the unit if the store has it. ok is false on a miss or
@@ -186,7 +214,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
 	}
-	w.st.TouchObject("entry", entryKey)
+	w.rec.TouchEntry(entryKey)
 	w.ensureLib(u, entry)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
 	if w.ev.SavedMs < 0 {
