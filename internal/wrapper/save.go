@@ -105,6 +105,7 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		return "", err
 	}
 	w.rememberComponents(u)
+	w.saved = entryKey
 	return "", nil
 }
 
