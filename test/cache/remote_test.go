@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -194,7 +195,7 @@ func TestRemoteDown(t *testing.T) {
 	cmd := exec.Command(groveBin, "stats")
 	cmd.Env = append(os.Environ(), "GROVE_DIR="+m.store)
 	out, err := cmd.Output()
-	if err != nil || !strings.Contains(string(out), "remote cache (local misses)  unavailable") {
+	if err != nil || !regexp.MustCompile(`(?m)^remote cache \(local misses\) +unavailable 5$`).Match(out) {
 		t.Errorf("grove stats (%v) does not say the remote was unavailable:\n%s", err, out)
 	}
 }
