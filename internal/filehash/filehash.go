@@ -128,12 +128,25 @@ func hashContent(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := blake3.New()
-	if _, err := io.Copy(h, f); err != nil {
+	d := NewDigester()
+	if _, err := io.Copy(d, f); err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return d.Digest(), nil
 }
+
+// Digester computes the digest (as File gives it) of the bytes written to
+// it, for content that streams past, such as a download, rather than
+// sitting in a file.
+type Digester struct{ h *blake3.Hasher }
+
+// NewDigester returns a Digester of no bytes yet.
+func NewDigester() *Digester { return &Digester{h: blake3.New()} }
+
+func (d *Digester) Write(p []byte) (int, error) { return d.h.Write(p) }
+
+// Digest returns the hex digest of what was written so far.
+func (d *Digester) Digest() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 // Bytes returns the hex blake3 digest of b.
 func Bytes(b []byte) string {

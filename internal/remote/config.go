@@ -95,8 +95,12 @@ func Open(ctx context.Context, c Config) (Backend, error) {
 	switch c.URL.Scheme {
 	case "file":
 		b, err = openFile(c.URL.Path)
+	case "s3":
+		b, err = openS3(c)
+	case "redis", "rediss":
+		b, err = openRedis(c)
 	default:
-		return nil, fmt.Errorf("remote %s: scheme %q not supported yet", c.URL.Redacted(), c.URL.Scheme)
+		return nil, fmt.Errorf("remote %s: unknown scheme %q", c.URL.Redacted(), c.URL.Scheme)
 	}
 	if err != nil {
 		return nil, err
