@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,31 +23,24 @@ import (
 const (
 	recordTimeout = 5 * time.Second
 	minThroughput = 2 << 20 // bytes per second
-	maxRecord     = 16 << 20
 )
 
 func blobTimeout(size int64) time.Duration {
 	return recordTimeout + time.Duration(size/minThroughput)*time.Second
 }
 
-// getRecord fetches a small remote object. found is false when the remote
-// does not have it.
+// getRecord fetches a small remote object and verifies it (remote.GetRecord:
+// well-formed for its namespace, and signed when a secret is set). found is
+// false when the remote does not have it; an error wrapping
+// remote.ErrUntrusted is a record that failed verification.
 func (s *Server) getRecord(name string) (b []byte, found bool, err error) {
 	s.transfers <- struct{}{}
 	defer func() { <-s.transfers }()
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	rc, err := s.be.Get(ctx, name)
+	b, err = remote.GetRecord(ctx, s.be, s.secret, name)
 	if errors.Is(err, remote.ErrNotFound) {
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer rc.Close()
-	b, err = io.ReadAll(io.LimitReader(rc, maxRecord+1))
-	if err == nil && len(b) > maxRecord {
-		err = fmt.Errorf("%s: larger than %d bytes", name, maxRecord)
 	}
 	if err != nil {
 		return nil, false, err
@@ -56,13 +48,22 @@ func (s *Server) getRecord(name string) (b []byte, found bool, err error) {
 	return b, true, nil
 }
 
+// status is the answer for an error of the remote: a refusal when what it
+// sent failed verification, else unavailable.
+func (s *Server) status(what string, err error) Response {
+	s.failed(what, err)
+	if errors.Is(err, remote.ErrUntrusted) {
+		return Response{Status: Refused, Detail: err.Error()}
+	}
+	return Response{Status: Unavailable, Detail: err.Error()}
+}
+
 // manifest answers the remote manifest of req.Arg, decoded.
 func (s *Server) manifest(req Request) Response {
 	name := record.NSManifest + "/" + req.Arg
 	b, found, err := s.getRecord(name)
 	if err != nil {
-		s.failed("get "+name, err)
-		return Response{Status: Unavailable, Detail: err.Error()}
+		return s.status("get "+name, err)
 	}
 	if !found {
 		s.br.ok()
@@ -89,8 +90,7 @@ func (s *Server) importEntry(req Request) Response {
 	name := record.NSEntry + "/" + c.Entry
 	b, found, err := s.getRecord(name)
 	if err != nil {
-		s.failed("get "+name, err)
-		return Response{Status: Unavailable, Detail: err.Error()}
+		return s.status("get "+name, err)
 	}
 	if !found {
 		return Response{Status: Miss}
@@ -193,17 +193,16 @@ func (s *Server) downloadBlob(o record.Output) error {
 	defer func() { <-s.transfers }()
 	ctx, cancel := context.WithTimeout(context.Background(), blobTimeout(o.Size))
 	defer cancel()
-	name := "blob/" + o.Digest
-	rc, err := s.be.Get(ctx, name)
+	rc, err := s.be.Get(ctx, remote.BlobName(o.Digest))
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	h := filehash.New()
-	br := bufio.NewReaderSize(io.TeeReader(rc, h), 64<<10)
+	d := filehash.NewDigester()
+	br := bufio.NewReaderSize(io.TeeReader(rc, d), 64<<10)
 	head, _ := br.Peek(20)
 	err = s.st.PutBlobFrom(o.Digest, br, o.Size, executable(head), func() error {
-		if got := hex.EncodeToString(h.Sum(nil)); got != o.Digest {
+		if got := d.Digest(); got != o.Digest {
 			return badBlob{fmt.Errorf("blob %s from the remote hashes to %s", o.Digest, got)}
 		}
 		return nil

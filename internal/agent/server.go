@@ -36,6 +36,7 @@ type Server struct {
 	be       remote.Backend // nil when opening it failed (beErr)
 	beErr    error
 	readOnly bool
+	secret   []byte // GROVE_REMOTE_SECRET: records written are signed, records read must be
 	br       breaker
 	log      *log.Logger
 
@@ -89,6 +90,7 @@ func Serve(st *store.Store, c remote.Config, idle time.Duration) error {
 	s := &Server{
 		st:        st,
 		readOnly:  c.ReadOnly,
+		secret:    c.Secret,
 		log:       log.New(logf, fmt.Sprintf("[%d] ", os.Getpid()), log.LstdFlags|log.Lmicroseconds),
 		transfers: make(chan struct{}, maxTransfers),
 		uploads:   make(chan Request, uploadQueue),

@@ -13,7 +13,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"time"
@@ -153,7 +152,3 @@ func Bytes(b []byte) string {
 	sum := blake3.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
-
-// New returns a hash that computes the digest File and Bytes give, for
-// content that streams (a blob fetched from a remote cache).
-func New() hash.Hash { return blake3.New() }
