@@ -16,14 +16,19 @@ import (
 	"github.com/grove-rs/grove/internal/remote"
 )
 
-// Client timeouts. A wrapper never waits long for the agent: connecting to
-// a Unix socket is immediate or refused, so dialTimeout only bounds a
-// stuck agent's backlog; startWait is paid once, by the wrapper that
-// starts the agent.
+// Client timeouts. A wrapper never waits long for the agent. When none
+// runs, connecting fails at once (no socket, or refused) whatever
+// dialTimeout is; dialTimeout only bounds the wait for an agent that runs
+// but is slow to accept, and is generous because a wrapper on a loaded
+// machine may not get the CPU for tens of milliseconds. startWait is paid
+// by the wrapper that starts the agent, once per agent lifetime;
+// uploadStartWait by an upload that finds no agent (it idled out during a
+// long compile): short, and the upload is dropped after it.
 const (
-	dialTimeout   = 20 * time.Millisecond
-	startWait     = time.Second
-	uploadTimeout = 20 * time.Millisecond
+	dialTimeout     = 200 * time.Millisecond
+	startWait       = time.Second
+	uploadStartWait = 300 * time.Millisecond
+	uploadTimeout   = 100 * time.Millisecond
 	// fetchTimeout bounds a wrapper's wait for an answer; the agent's own
 	// timeouts are shorter, so this only matters if the agent hangs.
 	fetchTimeout = 2 * time.Minute
@@ -58,12 +63,11 @@ func (c *Client) Import(req Request) (Response, error) {
 }
 
 // Upload hands an entry to the agent for upload and returns at once: it
-// does not wait for the agent's answer, and when no agent answers it
-// starts one and drops this upload rather than wait for it.
+// does not wait for the agent's answer. When no agent answers it starts
+// one and waits for it at most uploadStartWait, then drops the upload.
 func (c *Client) Upload(arg, entry string) error {
-	conn, err := c.dial()
+	conn, err := c.connect(uploadStartWait)
 	if err != nil {
-		c.start()
 		return err
 	}
 	defer conn.Close()
@@ -83,15 +87,26 @@ func (c *Client) Ping() bool {
 	return err == nil && r.Status == OK
 }
 
-func (c *Client) call(req Request, start bool) (Response, error) {
+// connect dials the agent; when none answers and wait is not zero, it
+// starts one and dials again for at most wait.
+func (c *Client) connect(wait time.Duration) (net.Conn, error) {
 	conn, err := c.dial()
-	if err != nil && start && c.start() {
-		deadline := time.Now().Add(startWait)
+	if err != nil && wait > 0 && c.start() {
+		deadline := time.Now().Add(wait)
 		for err != nil && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 			conn, err = c.dial()
 		}
 	}
+	return conn, err
+}
+
+func (c *Client) call(req Request, start bool) (Response, error) {
+	wait := time.Duration(0)
+	if start {
+		wait = startWait
+	}
+	conn, err := c.connect(wait)
 	if err != nil {
 		return Response{}, err
 	}
