@@ -40,7 +40,7 @@ func newMachine(t *testing.T, repo string, remoteEnv ...string) *machine {
 	home := filepath.Join(root, "cargo-home")
 	writeTree(t, home, map[string]string{"config.toml": registryConfig})
 	e := &env{t: t, store: filepath.Join(root, "store")}
-	e.extra = append([]string{"CARGO_HOME=" + home, "GROVE_REMOTE_IDLE=1m"}, remoteEnv...)
+	e.extra = append([]string{"CARGO_HOME=" + home, "GROVE_REMOTE_IDLE=10m"}, remoteEnv...)
 	m := &machine{env: e, dir: dir}
 	t.Cleanup(func() { m.stopAgent() })
 	return m
