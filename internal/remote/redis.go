@@ -42,7 +42,12 @@ func openRedis(c Config) (*redisBackend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: %w", u.Redacted(), err)
 	}
-	u.User = nil
+	// A request's context bounds it (go-redis otherwise waits out its
+	// own 3 s read timeout): the caller's deadline is the remote's budget.
+	opts.ContextTimeoutEnabled = true
+	// A cache that is down must cost a build little: one retry, no more.
+	opts.MaxRetries = 1
+	u.User, u.RawQuery = nil, "" // never show a password in logs
 	return &redisBackend{c: redis.NewClient(opts), desc: u.String()}, nil
 }
 
@@ -190,8 +195,15 @@ func (b *redisBackend) Put(ctx context.Context, name string, r io.Reader, size i
 				err = fmt.Errorf("put %s in %s: more than Redis holds in one value (%d bytes)", name, b, maxRedis)
 				return err
 			}
-			if err = b.c.Append(ctx, tmp, string(buf[:n])).Err(); err != nil {
+			var have int64
+			if have, err = b.c.Append(ctx, tmp, string(buf[:n])).Result(); err != nil {
 				return b.err("put", name, err)
+			}
+			// APPEND is not idempotent: a retry after a lost reply, or the
+			// temp key expiring, shows here as a wrong length.
+			if have != total {
+				err = fmt.Errorf("put %s in %s: temporary value has %d bytes, want %d", name, b, have, total)
+				return err
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {

@@ -61,6 +61,9 @@ func openS3(c Config) (*s3Backend, error) {
 		Creds:  awsCredentials(getenv),
 		Secure: secure,
 		Region: region,
+		// A cache that is down must cost a build little: the client's
+		// default, 10 retries with backoff, waits out seconds per request.
+		MaxRetries: 2,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remote s3://%s at %s: %w", bucket, endpoint, err)

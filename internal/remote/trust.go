@@ -226,4 +226,3 @@ func GetBlob(ctx context.Context, b Backend, digest, dst string) (n int64, err e
 	}
 	return n, nil
 }
-
