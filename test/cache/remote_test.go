@@ -293,3 +293,30 @@ func TestRemoteCorruptBlob(t *testing.T) {
 		t.Errorf("the corrupted blob reached the local store")
 	}
 }
+
+// TestRemotePinnedNotServedElsewhere: an entry whose outputs name the tree
+// that compiled it (here a program printing its OUT_DIR, pinned by the
+// path scan) is uploaded, but a machine at another path never gets it: it
+// compiles its own, which names its own tree, as plain cargo's does.
+func TestRemotePinnedNotServedElsewhere(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t, map[string]string{
+		"Cargo.toml":  "[package]\nname = \"pinapp\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"build.rs":    "fn main() {}\n",
+		"src/main.rs": "fn main() { println!(\"{}\", env!(\"OUT_DIR\")); }\n",
+	})
+	url := "GROVE_REMOTE=file://" + t.TempDir()
+	a := newMachine(t, repo, url)
+	ba := a.cargo(a.dir, true, "build")
+	a.waitUploaded(ba)
+
+	b := newMachine(t, repo, url)
+	bb := b.cargo(b.dir, true, "build")
+	if got := bb.crates(stats.Miss); len(got) != 1 || got[0] != "pinapp" {
+		t.Errorf("compiled %v, want only the pinned pinapp (remote: %v)", got, remoteOutcomes(bb.events))
+	}
+	out := run(t, filepath.Join(b.dir, "target/debug/pinapp"))
+	if !strings.HasPrefix(out, filepath.Join(b.dir, "target")) {
+		t.Errorf("machine B's program prints %q, not a dir of its own tree %s", out, b.dir)
+	}
+}
