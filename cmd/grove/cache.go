@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,13 +24,20 @@ func cacheCmds() []*cobra.Command {
 }
 
 // storeDir is the store a build started in the current directory uses.
-func storeDir() string { return settings.FromEnv(buildEnv(".")).Dir }
+// It fails on a setting no build can use (settings.Check).
+func storeDir() (string, error) {
+	cfg := settings.FromEnv(buildEnv("."))
+	return cfg.Dir, cfg.Check()
+}
 
 // openStore opens the store as the wrapper does (GROVE_DIR,
 // GROVE_SHARED_STORE, Cargo's [env] included), so a command refuses exactly
 // the stores the wrapper refuses, and says why.
 func openStore() (*store.Store, error) {
 	cfg := settings.FromEnv(buildEnv("."))
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	access, err := store.ParseAccess(cfg.Shared)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}
@@ -73,19 +79,17 @@ bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), struct {
-					Store string `json:"store"`
-					stats.Summary
-					Quarantined store.Quarantine `json:"quarantined"`
-				}{dir, sum, q})
-			}
-			printSummary(cmd.OutOrStdout(), dir, sum)
-			if q.Total() > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
-					store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
-			}
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+				Store string `json:"store"`
+				stats.Summary
+				Quarantined store.Quarantine `json:"quarantined"`
+			}{dir, sum, q}, func(w io.Writer) {
+				printSummary(w, dir, sum)
+				if q.Total() > 0 {
+					fmt.Fprintf(w, "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
+						store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
+				}
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -140,7 +144,11 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
   grove explain --json`,
 		Args: cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			evs, err := stats.Read(storeDir())
+			dir, err := storeDir()
+			if err != nil {
+				return err
+			}
+			evs, err := stats.Read(dir)
 			if err != nil {
 				return err
 			}
@@ -150,27 +158,17 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
 			}
 			var out []stats.Event
 			if crate != "" {
-				// The newest event of that crate, in whatever build.
-				for i := len(evs) - 1; i >= 0; i-- {
-					if evs[i].Crate == crate {
-						out = append(out, evs[i])
-						break
-					}
-				}
+				out = stats.NewestOf(evs, crate)
 				if len(out) == 0 {
-					return fmt.Errorf("no build of crate %s recorded in %s", crate, storeDir())
+					return fmt.Errorf("no build of crate %s recorded in %s", crate, dir)
 				}
 			} else {
 				out = stats.LastBuild(evs)
 				if len(out) == 0 {
-					return fmt.Errorf("no build recorded in %s", storeDir())
+					return fmt.Errorf("no build recorded in %s", dir)
 				}
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), out)
-			}
-			printExplain(cmd.OutOrStdout(), out, crate != "")
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, out, func(w io.Writer) { printExplain(w, out, crate != "") })
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -224,7 +222,7 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
   grove clean --max-size 20GiB --dry-run`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limit, err := parseSize(maxSize)
+			limit, err := cli.ParseSize(maxSize)
 			if err != nil {
 				return &cli.UsageError{Err: err}
 			}
@@ -242,22 +240,19 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), struct {
-					Store     string `json:"store"`
-					TempFreed int64  `json:"temp_bytes_freed"`
-					trim.Result
-				}{st.Dir(), tmpFreed, res})
-			}
-			verb := "removed"
-			if dryRun {
-				verb = "would remove"
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "store %s: %d entries\n", st.Dir(), res.Entries)
-			fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
-			fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+				Store     string `json:"store"`
+				TempFreed int64  `json:"temp_bytes_freed"`
+				trim.Result
+			}{st.Dir(), tmpFreed, res}, func(out io.Writer) {
+				verb := "removed"
+				if dryRun {
+					verb = "would remove"
+				}
+				fmt.Fprintf(out, "store %s: %d entries\n", st.Dir(), res.Entries)
+				fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
+				fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
+			})
 		},
 	}
 	c.Flags().DurationVar(&maxAge, "max-age", 0, "remove entries unused for longer than this (0: keep)")
@@ -326,31 +321,6 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-// parseSize reads sizes like 500MB, 20GiB, 1G or plain bytes.
-func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	up := strings.ToUpper(s)
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(up, u.suffix) {
-			up, mult = strings.TrimSpace(strings.TrimSuffix(up, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(up, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 20GiB)", s)
-	}
-	return int64(n * float64(mult)), nil
 }
 
 func sortedKeys(m map[string]int) []string {

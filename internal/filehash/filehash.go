@@ -21,11 +21,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RacyWindow is how long a file must be unchanged before its digest is
-// memoized. Kernel file times advance in coarse ticks (jiffies), so this is
-// far larger than one tick.
-const RacyWindow = 2 * time.Second
-
 // MemoThreshold is the size from which digests are memoized. Reading and
 // hashing a smaller file costs about as much as reading its memo entry.
 const MemoThreshold = 128 << 10

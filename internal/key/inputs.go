@@ -46,11 +46,6 @@ import (
 //   - The entry also records the pins (pin.go): the tree paths its outputs
 //     name, which must be the same here for it to match.
 
-// racyMargin covers the lag of the kernel's coarse file clock behind the
-// fine clock that timed the compile: a file written after rustc started can
-// carry an mtime up to one tick before that start.
-const racyMargin = 20 * time.Millisecond
-
 // Compile is what the wrapper observed of one compile.
 type Compile struct {
 	Start time.Time
@@ -63,7 +58,7 @@ type Compile struct {
 // reason is non-empty (and the candidate unusable) when the compile must
 // not be cached.
 func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, reason string) {
-	racyAfter := c.Start.Add(-racyMargin)
+	racyAfter := c.Start.Add(-filehash.ClockLag)
 	for _, f := range info.Files {
 		p := u.Abs(f)
 		d, st, err := u.Hasher.File(p)

@@ -5,6 +5,7 @@
 package settings
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,23 @@ func FromEnv(getenv func(string) string) Settings {
 		s.Dir = DefaultDir(getenv)
 	}
 	return s
+}
+
+// Check reports a setting no build can use: a relative GROVE_DIR or
+// GROVE_LOG. Cargo runs the wrapper in each package's own dir (the
+// workspace root, a registry crate's source dir), so a relative path would
+// name a different store or log for each package and write into package
+// sources; a build script without rerun-if-changed then reruns on every
+// build, as its package's files keep changing. Cargo's
+// `[env] GROVE_DIR = { value = "...", relative = true }` makes a path
+// relative to the config file absolute.
+func (s Settings) Check() error {
+	for _, v := range []struct{ name, path string }{{"GROVE_DIR", s.Dir}, {"GROVE_LOG", s.Log}} {
+		if v.path != "" && !filepath.IsAbs(v.path) {
+			return fmt.Errorf("%s=%s is not an absolute path (Cargo runs grove in each package's dir, so it would name a different one for each)", v.name, v.path)
+		}
+	}
+	return nil
 }
 
 // DefaultDir is the per-user store: $XDG_CACHE_HOME/grove, else

@@ -236,6 +236,17 @@ func Summarize(evs []Event) Summary {
 	return s
 }
 
+// NewestOf returns the newest event of crate, in whatever build, as a
+// one-element list (none when the crate was never built).
+func NewestOf(evs []Event, crate string) []Event {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Crate == crate {
+			return []Event{evs[i]}
+		}
+	}
+	return nil
+}
+
 // LastBuild returns the events of the most recent build (those sharing the
 // newest event's Cargo pid), optionally only for one crate.
 func LastBuild(evs []Event) []Event {

@@ -58,6 +58,15 @@ func (w *wrapper) run() (code int) {
 	if w.cfg.Disable {
 		return w.execRustc()
 	}
+	if err := w.cfg.Check(); err != nil {
+		// No store, no statistics, no log: each would land in the
+		// package's dir. Units say why (Cargo shows it); queries do not.
+		w.cfg.Log = ""
+		if w.inv.Input != "" {
+			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
+		}
+		return w.execRustc()
+	}
 	w.ev = stats.Event{Build: os.Getppid(), Crate: w.inv.CrateName}
 	if w.ev.Dir, _ = os.Getwd(); w.ev.Dir == "" {
 		w.ev.Dir = "?"
