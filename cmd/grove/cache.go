@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -14,7 +17,9 @@ import (
 	"github.com/grove-rs/grove/internal/store"
 	"github.com/grove-rs/grove/internal/trim"
 	"github.com/grove-rs/grove/internal/verify"
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // cacheCmds returns the commands that inspect the cache: stats, explain,
@@ -207,28 +212,56 @@ func printExplain(w io.Writer, evs []stats.Event, all bool) {
 }
 
 func newCleanCmd() *cobra.Command {
-	var maxAge, tmpAge time.Duration
-	var maxSize string
-	var dryRun, asJSON bool
+	var maxAge, maxSize string
+	var tmpAge time.Duration
+	var dryRun, asJSON, auto bool
 	c := &cobra.Command{
 		Use:   "clean [--max-age D] [--max-size SIZE]",
 		Short: "Trim the store by age and size, and remove leftover temp files",
 		Long: `Remove temp files that killed writers left in the store, and trim it: entries
-not used for --max-age, then the least recently used entries until the stored
-files that no target dir uses fit in --max-size. Files still hardlinked by a
-target dir cost no extra space and are counted apart. Safe while builds run.`,
-		Example: `  grove clean                          # temp files only
-  grove clean --max-age 720h           # drop entries unused for 30 days
-  grove clean --max-size 20GiB --dry-run`,
+not used for --max-age, then the least recently used entries and caches until
+what only the store holds fits in --max-size. The records that go with an
+entry (manifests, lib records, key components) go with it; memos go by age
+and size. Files still hardlinked by a target dir cost no extra space: they
+are counted apart, and an entry whose files all are stays. Without flags, the
+limits are GROVE_MAX_SIZE and GROVE_MAX_AGE, else 10GiB and 30 days: the
+same trim grove runs by itself at most once an hour after a build stored
+something. Safe while builds run.`,
+		Example: `  grove clean                          # the default limits
+  grove clean --max-age 14d            # drop entries unused for two weeks
+  grove clean --max-size 20GiB --dry-run
+  grove clean --max-size 1             # keep only what target dirs still use`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limit, err := cli.ParseSize(maxSize)
+			cfg := settings.FromEnv(buildEnv("."))
+			size, age, err := trim.Limits(cfg.MaxSize, cfg.MaxAge)
+			if err == nil && maxSize != "" {
+				size, err = trim.ParseSize(maxSize)
+			}
+			if err == nil && maxAge != "" {
+				age, err = trim.ParseAge(maxAge)
+			}
 			if err != nil {
 				return &cli.UsageError{Err: err}
+			}
+			if dryRun {
+				// A dry run creates nothing, not even the store.
+				if _, err := os.Stat(cfg.Dir); errors.Is(err, fs.ErrNotExist) {
+					fmt.Fprintf(cmd.OutOrStdout(), "no store at %s: nothing to clean\n", cfg.Dir)
+					return nil
+				}
 			}
 			st, err := openStore()
 			if err != nil {
 				return err
+			}
+			if auto {
+				unlock, ok := trim.LockAuto(st.Dir())
+				if !ok {
+					return nil // another trim runs
+				}
+				defer unlock()
+				_ = unix.Setpriority(unix.PRIO_PROCESS, 0, 10) // yield to the builds
 			}
 			var tmpFreed int64
 			if !dryRun {
@@ -236,30 +269,46 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
 					return err
 				}
 			}
-			res, err := trim.Trim(st, trim.Options{MaxAge: maxAge, MaxBytes: limit, DryRun: dryRun})
-			if err != nil {
+			opts := trim.Options{MaxAge: age, MaxBytes: size, DryRun: dryRun}
+			tty := !auto && !asJSON && isatty.IsTerminal(os.Stderr.Fd())
+			if tty {
+				opts.Progress = func(n int) { fmt.Fprintf(cmd.ErrOrStderr(), "\rgrove clean: %d files looked at", n) }
+			}
+			res, err := trim.Trim(st, opts)
+			if tty {
+				fmt.Fprint(cmd.ErrOrStderr(), "\r\033[K")
+			}
+			if err != nil || auto {
 				return err
 			}
 			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
 				Store     string `json:"store"`
+				MaxBytes  int64  `json:"max_bytes"`
+				MaxAgeNs  int64  `json:"max_age_ns"`
 				TempFreed int64  `json:"temp_bytes_freed"`
 				trim.Result
-			}{st.Dir(), tmpFreed, res}, func(out io.Writer) {
-				verb := "removed"
+			}{st.Dir(), size, int64(age), tmpFreed, res}, func(out io.Writer) {
+				verb, freed := "removed", "freed"
 				if dryRun {
-					verb = "would remove"
+					verb, freed = "would remove", "would free"
 				}
-				fmt.Fprintf(out, "store %s: %d entries\n", st.Dir(), res.Entries)
-				fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
-				fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
+				removed := 0
+				for _, n := range res.Removed {
+					removed += n
+				}
+				fmt.Fprintf(out, "store %s: limits %s, %s unused; looked at %d files in %s\n", st.Dir(), cli.HumanBytes(size), trim.FormatAge(age), res.Seen, res.Elapsed.Round(time.Millisecond))
+				fmt.Fprintf(out, "%s %d of %d entries, %d records and %d files: %s %s (temp files: %s)\n", verb, res.EntriesRemoved, res.Entries, removed-res.EntriesRemoved, res.BlobsRemoved, freed, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
+				fmt.Fprintf(out, "kept %d records and %d files: %s in the store only, %s still hardlinked by target dirs (removing it would free nothing)\n", sum(res.Objects), res.Blobs, cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
 			})
 		},
 	}
-	c.Flags().DurationVar(&maxAge, "max-age", 0, "remove entries unused for longer than this (0: keep)")
-	c.Flags().StringVar(&maxSize, "max-size", "", "keep store-only files under this size, e.g. 20GiB (empty: no limit)")
+	c.Flags().StringVar(&maxAge, "max-age", "", "remove entries unused for longer, e.g. 720h or 30d (default GROVE_MAX_AGE, else 30d)")
+	c.Flags().StringVar(&maxSize, "max-size", "", "keep what only the store holds under this size, e.g. 20GiB (default GROVE_MAX_SIZE, else 10GiB)")
 	c.Flags().DurationVar(&tmpAge, "tmp-age", time.Hour, "remove temp files older than this")
-	c.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be removed")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be removed; change and create nothing")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&auto, "auto", false, "the background trim a build starts: quiet, skipped if one runs")
+	c.Flags().MarkHidden("auto")
 	return c
 }
 

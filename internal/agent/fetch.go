@@ -87,7 +87,7 @@ func (s *Server) importEntry(req Request) Response {
 	if c == nil || req.Arg == "" {
 		return Response{Status: Refused, Detail: "import without candidate"}
 	}
-	name := record.NSEntry + "/" + c.Entry
+	name := record.NSEntry + "/" + string(c.Entry)
 	b, found, err := s.getRecord(name)
 	if err != nil {
 		return s.status("get "+name, err)
@@ -101,34 +101,34 @@ func (s *Server) importEntry(req Request) Response {
 	}
 	if err != nil {
 		s.failed("verify "+name, err)
-		return Response{Status: Refused, Detail: "entry " + c.Entry + ": " + err.Error()}
+		return Response{Status: Refused, Detail: "entry " + string(c.Entry) + ": " + err.Error()}
 	}
 	for i, o := range e.Outputs {
 		if err := s.fetchBlob(o); err != nil {
 			var bad badBlob
 			if errors.As(err, &bad) {
-				s.failed("verify blob "+o.Digest, err)
+				s.failed("verify blob "+string(o.Digest), err)
 				return Response{Status: Refused, Detail: err.Error()}
 			}
 			if errors.Is(err, remote.ErrNotFound) {
 				return Response{Status: Miss, Detail: err.Error()}
 			}
-			s.failed("get blob "+o.Digest, err)
+			s.failed("get blob "+string(o.Digest), err)
 			return Response{Status: Unavailable, Detail: err.Error()}
 		}
 		// The local blob's stamp, so that restore's one-stat check holds.
-		fi, err := s.st.BlobStat(o.Digest)
+		fi, err := s.st.BlobStat(string(o.Digest))
 		if err != nil {
 			return Response{Status: Unavailable, Detail: err.Error()}
 		}
 		e.Outputs[i].Size, e.Outputs[i].MtimeNs = fi.Size(), fi.ModTime().UnixNano()
 		if strings.HasSuffix(o.Name, ".rlib") {
-			s.fetchLib(o.Digest)
+			s.fetchLib(string(o.Digest))
 		}
 	}
 	eb, err := json.Marshal(&e)
 	if err == nil {
-		err = s.st.PutObject(record.NSEntry, c.Entry, eb)
+		err = s.st.PutObject(record.NSEntry, string(c.Entry), eb)
 	}
 	if err == nil {
 		err = s.addLocalCandidate(req.Arg, *c)
@@ -167,18 +167,18 @@ func (b badBlob) Error() string { return b.err.Error() }
 // verifying it if needed. Concurrent imports of one blob download it once.
 func (s *Server) fetchBlob(o record.Output) error {
 	for {
-		if _, err := s.st.BlobStat(o.Digest); err == nil {
+		if _, err := s.st.BlobStat(string(o.Digest)); err == nil {
 			return nil
 		}
 		s.mu.Lock()
-		wait, busy := s.blobs[o.Digest]
+		wait, busy := s.blobs[string(o.Digest)]
 		if !busy {
 			done := make(chan struct{})
-			s.blobs[o.Digest] = done
+			s.blobs[string(o.Digest)] = done
 			s.mu.Unlock()
 			err := s.downloadBlob(o)
 			s.mu.Lock()
-			delete(s.blobs, o.Digest)
+			delete(s.blobs, string(o.Digest))
 			s.mu.Unlock()
 			close(done)
 			return err
@@ -193,7 +193,7 @@ func (s *Server) downloadBlob(o record.Output) error {
 	defer func() { <-s.transfers }()
 	ctx, cancel := context.WithTimeout(context.Background(), blobTimeout(o.Size))
 	defer cancel()
-	rc, err := s.be.Get(ctx, remote.BlobName(o.Digest))
+	rc, err := s.be.Get(ctx, remote.BlobName(string(o.Digest)))
 	if err != nil {
 		return err
 	}
@@ -201,8 +201,8 @@ func (s *Server) downloadBlob(o record.Output) error {
 	d := filehash.NewDigester()
 	br := bufio.NewReaderSize(io.TeeReader(rc, d), 64<<10)
 	head, _ := br.Peek(20)
-	err = s.st.PutBlobFrom(o.Digest, br, o.Size, executable(head), func() error {
-		if got := d.Digest(); got != o.Digest {
+	err = s.st.PutBlobFrom(string(o.Digest), br, o.Size, executable(head), func() error {
+		if got := d.Digest(); got != string(o.Digest) {
 			return badBlob{fmt.Errorf("blob %s from the remote hashes to %s", o.Digest, got)}
 		}
 		return nil

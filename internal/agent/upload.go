@@ -88,7 +88,7 @@ func (s *Server) upload(arg, entryKey string) error {
 	}
 	var cand *record.Candidate
 	for i := range local.Candidates {
-		if local.Candidates[i].Entry == entryKey {
+		if string(local.Candidates[i].Entry) == entryKey {
 			cand = &local.Candidates[i]
 		}
 	}
@@ -99,15 +99,15 @@ func (s *Server) upload(arg, entryKey string) error {
 		// The check restore makes before serving a blob: one written in
 		// place since it was stored is re-hashed, and not uploaded if it
 		// changed (readers would refuse it anyway).
-		if _, err := s.st.CheckBlob(o.Digest, store.Stamp{Size: o.Size, MtimeNs: o.MtimeNs}, false); err != nil {
+		if _, err := s.st.CheckBlob(string(o.Digest), store.Stamp{Size: o.Size, MtimeNs: o.MtimeNs}, false); err != nil {
 			return err
 		}
 		if err := s.putBlob(o); err != nil {
 			return err
 		}
 		if strings.HasSuffix(o.Name, ".rlib") {
-			if lb, err := s.st.GetObject(record.NSLib, o.Digest); err == nil {
-				if err := s.putBytes(record.NSLib+"/"+o.Digest, lb, true); err != nil {
+			if lb, err := s.st.GetObject(record.NSLib, string(o.Digest)); err == nil {
+				if err := s.putBytes(record.NSLib+"/"+string(o.Digest), lb, true); err != nil {
 					return err
 				}
 			}
@@ -131,7 +131,7 @@ func (s *Server) upload(arg, entryKey string) error {
 		m = record.Manifest{}
 	}
 	for _, c := range m.Candidates {
-		if c.Entry == entryKey {
+		if string(c.Entry) == entryKey {
 			return nil // there already
 		}
 	}
@@ -166,12 +166,12 @@ func (s *Server) putBytes(name string, b []byte, skipIfThere bool) error {
 }
 
 func (s *Server) putBlob(o record.Output) error {
-	if ok, err := s.has(remote.BlobName(o.Digest)); err != nil || ok {
+	if ok, err := s.has(remote.BlobName(string(o.Digest))); err != nil || ok {
 		return err
 	}
 	s.transfers <- struct{}{}
 	defer func() { <-s.transfers }()
 	ctx, cancel := context.WithTimeout(context.Background(), blobTimeout(o.Size))
 	defer cancel()
-	return remote.PutBlob(ctx, s.be, o.Digest, s.st.BlobPath(o.Digest))
+	return remote.PutBlob(ctx, s.be, string(o.Digest), s.st.BlobPath(string(o.Digest)))
 }

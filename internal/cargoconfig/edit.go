@@ -158,7 +158,7 @@ func Get(path, table, key string) (value string, found bool, err error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read %s: %w", path, err)
+		return "", false, err
 	}
 	d, _, err := parse(path, data)
 	if err != nil {
@@ -346,7 +346,7 @@ func Remove(path, table, key string) (changed bool, err error) {
 	}
 	if len(bytes.TrimSpace(out)) == 0 {
 		if err := os.Remove(path); err != nil {
-			return false, fmt.Errorf("remove %s: %w", path, err)
+			return false, err
 		}
 		_ = os.Remove(filepath.Dir(path)) // only succeeds when empty
 		return true, nil
@@ -375,11 +375,11 @@ func readForEdit(path string) ([]byte, fs.FileMode, error) {
 		return nil, 0o644, nil
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", path, err)
+		return nil, 0, err
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("stat %s: %w", path, err)
+		return nil, 0, err
 	}
 	return data, st.Mode().Perm(), nil
 }
@@ -406,7 +406,7 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+		return err
 	}
 	if err := atomicfile.WriteDurable(path, data, mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

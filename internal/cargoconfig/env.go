@@ -67,7 +67,7 @@ type envEntry struct {
 func readEnvEntry(path, name string) (envEntry, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return envEntry{}, false, fmt.Errorf("read %s: %w", path, err)
+		return envEntry{}, false, err
 	}
 	var m struct {
 		Env map[string]any `toml:"env"`

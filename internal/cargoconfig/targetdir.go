@@ -136,7 +136,7 @@ func readTargetDir(path string) (string, bool, error) {
 func readString(path string, key []string) (string, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", false, fmt.Errorf("read %s: %w", path, err)
+		return "", false, err
 	}
 	var m map[string]any
 	if err := toml.Unmarshal(data, &m); err != nil {

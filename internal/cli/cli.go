@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -92,30 +91,4 @@ func HumanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// ParseSize reads sizes like 500MB, 20GiB, 1G or plain bytes, the
-// inverse of HumanBytes; "" is 0.
-func ParseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	up := strings.ToUpper(s)
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(up, u.suffix) {
-			up, mult = strings.TrimSpace(strings.TrimSuffix(up, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(up, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 20GiB)", s)
-	}
-	return int64(n * float64(mult)), nil
 }

@@ -17,16 +17,3 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
-
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"": 0, "512": 512, "20GiB": 20 << 30, "1G": 1 << 30, "500MB": 500e6, " 1.5 KiB ": 1536} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"-1", "lots", "GiB"} {
-		if _, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q): no error", in)
-		}
-	}
-}

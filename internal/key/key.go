@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/grove-rs/grove/internal/stats"
 	"github.com/zeebo/blake3"
 )
 
@@ -20,7 +21,8 @@ import (
 // by an older grove can never match.
 const Version = "grove-key-1"
 
-// Component is one named input of a key.
+// Component is one named input of a key. Its stored form (kept for
+// explain) is a record.Component, which converts to and from it.
 type Component struct {
 	Name  string `json:"n"`
 	Value string `json:"v"`
@@ -57,17 +59,10 @@ func Sum(cs []Component) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Change is one difference between two component lists.
-type Change struct {
-	Name string `json:"name"`
-	Old  string `json:"old,omitempty"`
-	New  string `json:"new,omitempty"`
-}
-
 // Diff lists the components that differ between old and new, by name.
 // Components that repeat a name (e.g. several "arg" entries) are compared
 // as multisets of values under that name.
-func Diff(old, new []Component) []Change {
+func Diff(old, new []Component) []stats.Change {
 	group := func(cs []Component) (map[string][]string, []string) {
 		m := map[string][]string{}
 		var order []string
@@ -83,7 +78,7 @@ func Diff(old, new []Component) []Change {
 	nm, norder := group(new)
 	names := append(append([]string{}, oorder...), norder...)
 	seen := map[string]bool{}
-	var out []Change
+	var out []stats.Change
 	for _, name := range names {
 		if seen[name] {
 			continue
@@ -95,10 +90,10 @@ func Diff(old, new []Component) []Change {
 		}
 		removed, added := multisetDiff(ov, nv)
 		if len(removed) == 0 && len(added) == 0 {
-			out = append(out, Change{Name: name, Old: "(order)", New: "(order changed)"})
+			out = append(out, stats.Change{Name: name, Old: "(order)", New: "(order changed)"})
 			continue
 		}
-		out = append(out, Change{Name: name, Old: strings.Join(removed, " "), New: strings.Join(added, " ")})
+		out = append(out, stats.Change{Name: name, Old: strings.Join(removed, " "), New: strings.Join(added, " ")})
 	}
 	return out
 }

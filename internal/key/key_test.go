@@ -3,6 +3,8 @@ package key
 import (
 	"reflect"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 func TestSumDistinguishesBoundaries(t *testing.T) {
@@ -21,17 +23,17 @@ func TestDiff(t *testing.T) {
 	tests := []struct {
 		name string
 		new  []Component
-		want []Change
+		want []stats.Change
 	}{
 		{"same", old, nil},
 		{"feature", []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="b"`}, {"src:lib.rs", "d1"}, {"env:FOO", "1"}},
-			[]Change{{"arg", `feature="a"`, `feature="b"`}}},
+			[]stats.Change{{Name: "arg", Old: `feature="a"`, New: `feature="b"`}}},
 		{"source", []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="a"`}, {"src:lib.rs", "d2"}, {"env:FOO", "1"}},
-			[]Change{{"src:lib.rs", "d1", "d2"}}},
+			[]stats.Change{{Name: "src:lib.rs", Old: "d1", New: "d2"}}},
 		{"env removed", []Component{{"rustc", "1.95"}, {"arg", "--cfg"}, {"arg", `feature="a"`}, {"src:lib.rs", "d1"}},
-			[]Change{{"env:FOO", "1", ""}}},
+			[]stats.Change{{Name: "env:FOO", Old: "1", New: ""}}},
 		{"order", []Component{{"rustc", "1.95"}, {"arg", `feature="a"`}, {"arg", "--cfg"}, {"src:lib.rs", "d1"}, {"env:FOO", "1"}},
-			[]Change{{"arg", "(order)", "(order changed)"}}},
+			[]stats.Change{{Name: "arg", Old: "(order)", New: "(order changed)"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

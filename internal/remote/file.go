@@ -64,7 +64,14 @@ func (b *fileBackend) Put(ctx context.Context, name string, r io.Reader, size in
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("put %s to %s: %w", name, b, err)
 	}
-	if err := atomicfile.WriteFrom(p, ctxReader{ctx, r}, size, 0o644); err != nil {
+	err = atomicfile.WriteWith(p, 0o644, func(w io.Writer) error {
+		n, err := io.Copy(w, ctxReader{ctx, r})
+		if err == nil && size >= 0 && n != size {
+			err = fmt.Errorf("got %d bytes, want %d", n, size)
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("put %s to %s: %w", name, b, err)
 	}
 	return nil

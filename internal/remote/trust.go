@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,48 +104,17 @@ func OpenRecord(secret []byte, name string, obj []byte) ([]byte, error) {
 	return data, nil
 }
 
-// checkRecord refuses a record that cannot serve any build: it must decode
-// as its namespace's type and pass that type's checks.
+// checkRecord refuses a record that cannot serve any build: only entries,
+// lib records and manifests travel, and each must decode as its
+// namespace's type and pass that type's checks (record.Check, the one home
+// of those checks).
 func checkRecord(name string, data []byte) error {
 	ns, _, _ := strings.Cut(name, "/")
 	switch ns {
-	case record.NSEntry:
-		var e record.Entry
-		if err := json.Unmarshal(data, &e); err != nil {
-			return err
-		}
-		return e.Check()
-	case record.NSLib:
-		_, err := record.DecodeLib(data)
-		return err
-	case record.NSManifest:
-		var m record.Manifest
-		if err := json.Unmarshal(data, &m); err != nil {
-			return err
-		}
-		if len(m.Candidates) == 0 {
-			return errors.New("manifest without candidates")
-		}
-		for _, c := range m.Candidates {
-			if !isHex(c.Entry) {
-				return fmt.Errorf("manifest candidate names entry %q", c.Entry)
-			}
-		}
-		return nil
+	case record.NSEntry, record.NSLib, record.NSManifest:
+		return record.Check(ns, data)
 	}
 	return fmt.Errorf("namespace %q holds no records", ns)
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // PutRecord stores the record data at name ("entry/<key>", …), signed when

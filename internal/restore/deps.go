@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/rustc"
 )
 
@@ -43,7 +42,7 @@ func DepOutputs(inv *rustc.Invocation, cwd string, env map[string]string) []stri
 		}
 		p := abs(e.Path)
 		out = append(out, p)
-		if sib := key.SiblingLib(p); sib != "" {
+		if sib := rustc.SiblingLib(p); sib != "" {
 			out = append(out, sib)
 		}
 	}

@@ -94,9 +94,9 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	for i, o := range e.Outputs {
 		// One stat; a re-hash only when size or mtime moved. What this
 		// does not catch, and why, is stated at store.CheckBlob.
-		fi, err := st.CheckBlob(o.Digest, store.Stamp{Size: o.Size, MtimeNs: o.MtimeNs}, false)
+		fi, err := st.CheckBlob(string(o.Digest), store.Stamp{Size: o.Size, MtimeNs: o.MtimeNs}, false)
 		if errors.Is(err, store.ErrCorrupt) {
-			return res, ErrCorrupt{o.Digest}
+			return res, ErrCorrupt{string(o.Digest)}
 		}
 		if err != nil {
 			return res, fmt.Errorf("restore %s: %w", o.Name, err)
@@ -110,9 +110,9 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	link := linkable(e.Outputs, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
 	for i, o := range e.Outputs {
 		dst := filepath.Join(t.OutDir, o.Name)
-		m, err := st.Materialize(o.Digest, dst, link[i])
+		m, err := st.Materialize(string(o.Digest), dst, link[i])
 		if err != nil {
-			return res, fmt.Errorf("restore %s: %w", dst, err)
+			return res, err // names the blob and dst already
 		}
 		res.Bytes += o.Size
 		if m == store.MethodHardlink || m == store.MethodReflink {
@@ -129,9 +129,7 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 
 // Shareable reports whether an output may share its inode with the store:
 // rlib and rmeta only, which nothing but rustc writes, and rustc replaces.
-func Shareable(name string) bool {
-	return strings.HasSuffix(name, ".rlib") || strings.HasSuffix(name, ".rmeta")
-}
+func Shareable(name string) bool { return rustc.IsLib(name) }
 
 // replaces reports whether restoring outs into outDir replaces a file of
 // this tree: something is at an output's name that is not its blob.

@@ -128,8 +128,20 @@ func Parse(rustc string, args []string) *Invocation {
 	if filepath.Base(rustc) == "clippy-driver" {
 		no = append(no, "clippy-driver")
 	}
-	var inputs []string
-	for _, o := range SplitOptions(args) {
+	inputs, reasons := inv.readOptions()
+	no = append(no, reasons...)
+	no = append(no, inv.complete(inputs)...)
+	if len(no) > 0 {
+		inv.Uncacheable = no[0]
+	}
+	return inv
+}
+
+// readOptions records what each option of inv.Args says, and returns the
+// inputs (positional arguments) and the reasons, in order, that an option
+// makes the unit uncacheable.
+func (inv *Invocation) readOptions() (inputs, no []string) {
+	for _, o := range SplitOptions(inv.Args) {
 		switch o.Flag {
 		case "":
 			if !strings.HasPrefix(o.Value, "@") {
@@ -208,6 +220,13 @@ func Parse(rustc string, args []string) *Invocation {
 			}
 		}
 	}
+	return inputs, no
+}
+
+// complete picks the one input, fills in rustc's defaults for what was not
+// passed, and returns the reasons, in order, that the whole command line
+// is one grove cannot model.
+func (inv *Invocation) complete(inputs []string) (no []string) {
 	switch {
 	case len(inputs) == 0:
 		no = append(no, "no input file (query)")
@@ -257,10 +276,7 @@ func Parse(rustc string, args []string) *Invocation {
 		// Without dep-info grove cannot learn which sources the compile read.
 		no = append(no, "no dep-info emitted")
 	}
-	if len(no) > 0 {
-		inv.Uncacheable = no[0]
-	}
-	return inv
+	return no
 }
 
 func parseLib(v string) Lib {

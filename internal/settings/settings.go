@@ -21,6 +21,10 @@ type Settings struct {
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
+	MaxSize    string   // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
+	MaxAge     string   // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
+	AutoTrim   bool     // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
+	CPUProfile string   // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -39,6 +43,10 @@ var Vars = []Var{
 	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
 	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
 	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
+	{"GROVE_MAX_SIZE", "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
+	{"GROVE_MAX_AGE", "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
+	{"GROVE_AUTO_TRIM", "0: never trim in the background (run grove clean yourself)"},
+	{"GROVE_CPUPROFILE", "dir: write a CPU profile (pprof) of each wrapper invocation there"},
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
@@ -52,6 +60,10 @@ func FromEnv(getenv func(string) string) Settings {
 		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
 		Shared:     getenv("GROVE_SHARED_STORE"),
+		MaxSize:    getenv("GROVE_MAX_SIZE"),
+		MaxAge:     getenv("GROVE_MAX_AGE"),
+		AutoTrim:   !falsy(getenv("GROVE_AUTO_TRIM")),
+		CPUProfile: getenv("GROVE_CPUPROFILE"),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)
@@ -110,6 +122,12 @@ func truthy(v string) bool {
 		return false
 	}
 	return true
+}
+
+// falsy reports an explicit "off" (unset is not).
+func falsy(v string) bool {
+	v = strings.TrimSpace(v)
+	return v != "" && !truthy(v)
 }
 
 func list(v string) []string {

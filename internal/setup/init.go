@@ -396,7 +396,7 @@ func (r *Repo) refuseTracked(ctx context.Context, top, cfg string) error {
 func appendLine(path, line string) (bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("read %s: %w", path, err)
+		return false, err
 	}
 	for _, l := range strings.Split(string(data), "\n") {
 		if strings.TrimSpace(l) == line {
@@ -410,7 +410,7 @@ func appendLine(path, line string) (bool, error) {
 	}
 	b.WriteString(line + "\n")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+		return false, err
 	}
 	mode := fs.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {

@@ -106,7 +106,7 @@ func removeTree(dir string, freed func(int64)) error {
 		return fmt.Errorf("stat %s: %w", dir, err)
 	}
 	if err := os.Remove(dir); err != nil {
-		return fmt.Errorf("remove %s: %w", dir, err)
+		return err
 	}
 	freed(st.Blocks * 512)
 	return nil
@@ -115,7 +115,7 @@ func removeTree(dir string, freed func(int64)) error {
 func removeContents(dir string, freed func(int64)) error {
 	f, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
+		return err
 	}
 	defer f.Close()
 	// Read every name before unlinking any, so deletion cannot disturb

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,8 @@ const (
 	Failed      = "failed" // rustc itself failed (nothing stored)
 )
 
-// Change is one key input that differed from the nearest stored unit.
+// Change is one key input that differed from the nearest stored unit, as
+// an event records it (key.Diff computes it).
 type Change struct {
 	Name string `json:"name"`
 	Old  string `json:"old,omitempty"`
@@ -94,6 +96,16 @@ func Append(storeDir string, ev Event) error {
 	}
 	_, err = f.Write(b)
 	return err
+}
+
+// TrimLog removes the old generation of the event log (Append rotates it
+// at maxLog) once it was last written before cutoff: the log is bounded by
+// size (two generations) and, through trim, by age.
+func TrimLog(storeDir string, cutoff time.Time) {
+	old := logPath(storeDir) + ".1"
+	if fi, err := os.Stat(old); err == nil && fi.ModTime().Before(cutoff) {
+		os.Remove(old)
+	}
 }
 
 // perms returns the modes of stats/ and its files: the store's (see
@@ -195,6 +207,25 @@ type Summary struct {
 	Remote         map[string]int `json:"remote,omitempty"`   // local misses by what the remote cache did (Event.Remote)
 }
 
+// tempName matches the random part of a temp file's name: the store's
+// tmp/blob-*, tmp/obj-*, and atomicfile's and Materialize's .grove-tmp-*.
+var tempName = regexp.MustCompile(`(/tmp/(?:blob|obj)-|\.grove-tmp-)[0-9a-z]+`)
+
+// digestName matches a blob digest or key (grove's are 64 hex digits).
+var digestName = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+
+// GroupReason is the summary's key for a reason: one failure met by many
+// units (a full disk: "store: put blob <digest>: open <store>/tmp/blob-<random>:
+// no space left on device") differs per unit only in digests and temp names,
+// and counts as one reason. Events keep the reason whole (explain shows it).
+func GroupReason(r string) string {
+	if !strings.ContainsAny(r, "0123456789") {
+		return r
+	}
+	r = tempName.ReplaceAllString(r, "${1}*")
+	return digestName.ReplaceAllString(r, "<digest>")
+}
+
 // Summarize adds up events.
 func Summarize(evs []Event) Summary {
 	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
@@ -218,10 +249,10 @@ func Summarize(evs []Event) Summary {
 			s.Misses++
 		case Uncacheable:
 			s.Uncacheable++
-			s.ByReason[ev.Reason]++
+			s.ByReason[GroupReason(ev.Reason)]++
 		case Error:
 			s.Errors++
-			s.ErrorsByReason[ev.Reason]++
+			s.ErrorsByReason[GroupReason(ev.Reason)]++
 		case Failed:
 			s.Failed++
 		}

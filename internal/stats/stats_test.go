@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -79,5 +80,31 @@ func TestStatsDirHasTheStoreModes(t *testing.T) {
 				t.Errorf("umask %03o store %v: %s mode %v, want %v", c.umask, c.storeMode, f, got, c.wantFile)
 			}
 		}
+	}
+}
+
+// A full disk fails every unit that stores, each with its own digest and
+// temp name: grove stats shows one reason with its count, not one line per
+// unit.
+func TestSummarizeGroupsReasonsByTempName(t *testing.T) {
+	var evs []Event
+	for i, tmp := range []string{"blob-1x2y3z", "obj-9k", "blob-q0"} {
+		d := strings.Repeat(string(rune('a'+i)), 64)
+		evs = append(evs, Event{Kind: Error, Reason: "save: store: put blob " + d + ": open /home/u/.cache/grove/tmp/" + tmp + ": no space left on device"})
+	}
+	evs = append(evs,
+		Event{Kind: Error, Reason: "restore: write /t/debug/deps/.grove-tmp-8812: no space left on device"},
+		Event{Kind: Error, Reason: "restore: write /t/debug/deps/.grove-tmp-4401: no space left on device"},
+		Event{Kind: Uncacheable, Reason: "input modified during compile: src/lib.rs"},
+	)
+	s := Summarize(evs)
+	if len(s.ErrorsByReason) != 3 {
+		t.Fatalf("ErrorsByReason = %v, want the blob and object put as one reason each and the restores as one", s.ErrorsByReason)
+	}
+	if n := s.ErrorsByReason["restore: write /t/debug/deps/.grove-tmp-*: no space left on device"]; n != 2 {
+		t.Errorf("restore writes: %d, want 2 (%v)", n, s.ErrorsByReason)
+	}
+	if n := s.ByReason["input modified during compile: src/lib.rs"]; n != 1 {
+		t.Errorf("uncacheable reason changed: %v", s.ByReason)
 	}
 }

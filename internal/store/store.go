@@ -8,10 +8,12 @@
 // Layout, under the store directory:
 //
 //	blobs/<first 2 hex>/<digest>       compiled outputs (rlib, rmeta, executables), 0644 or 0755
-//	objects/<ns>/<first 2 hex>/<key>   small records in the caller's format (manifests, entries)
+//	objects/<ns>/<first 2 hex>/<key>   small records; package record owns their kinds and formats
 //	tmp/                               files being written; anything here may be garbage
 //	locks/<first 2 hex>/<key>.lock     per-key flock files for single-flight compiles
 //	quarantine/                        blobs and objects found corrupt (CheckBlob, DropObject)
+//	stats/events.jsonl                 the wrapper's event log (package stats)
+//	trim.stamp                         when the last automatic trim started; its flock (package trim)
 //
 // Who may write it is the store's Access (access.go): by default only its
 // owner, every directory 0700 whatever the umask.

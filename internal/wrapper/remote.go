@@ -27,7 +27,7 @@ func (w *wrapper) remoteFetch(u *key.Unit) bool {
 	}
 	t0 := time.Now()
 	defer func() { w.ev.RemoteUs = time.Since(t0).Microseconds() }()
-	resp, err := c.Manifest(u.ArgKey)
+	resp, err := c.Manifest(string(u.ArgKey))
 	if err != nil {
 		w.ev.Remote = "no agent"
 		w.logf("remote: %v", err)
@@ -51,7 +51,7 @@ func (w *wrapper) remoteFetch(u *key.Unit) bool {
 		if !u.Matches(cand) {
 			continue
 		}
-		r, err := c.Import(agent.Request{Arg: u.ArgKey, Cand: &cand, Outputs: names, DepName: u.Inv.DepInfoName()})
+		r, err := c.Import(agent.Request{Arg: string(u.ArgKey), Cand: &cand, Outputs: names, DepName: u.Inv.DepInfoName()})
 		if err != nil {
 			w.ev.Remote = "no agent"
 			w.logf("remote: %v", err)
@@ -77,7 +77,7 @@ func (w *wrapper) remotePush(u *key.Unit, entryKey string) {
 		return
 	}
 	if c := w.remoteClient(); c != nil && !w.remoteRO {
-		if err := c.Upload(u.ArgKey, entryKey); err != nil {
+		if err := c.Upload(string(u.ArgKey), entryKey); err != nil {
 			w.logf("remote: upload %s: %v", entryKey, err)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
+	"github.com/grove-rs/grove/internal/trim"
 )
 
 // Main runs one rustc invocation through the cache and returns the exit
@@ -37,6 +38,8 @@ func Main(rustcPath string, args []string) int {
 		cfg:   settings.FromEnv(os.Getenv),
 		inv:   rustc.Parse(rustcPath, args),
 	}
+	w.stopProfile = startProfile(w.cfg.CPUProfile)
+	defer w.stopProfile()
 	return w.run()
 }
 
@@ -45,6 +48,7 @@ type wrapper struct {
 	cfg   settings.Settings
 	inv   *rustc.Invocation
 	st    *store.Store
+	rec   record.Store // the records in st
 	ev    stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
@@ -52,6 +56,11 @@ type wrapper struct {
 	remote              *agent.Client
 	remoteOff, remoteRO bool
 	saved               string // the entry key save stored
+	// stopProfile ends the GROVE_CPUPROFILE profile (a no-op when off);
+	// execRustc calls it too, since exec never returns.
+	stopProfile func()
+	// rustcRan: rustc has run, so its result stands even if grove fails.
+	rustcRan bool
 }
 
 func (w *wrapper) run() (code int) {
@@ -81,10 +90,9 @@ func (w *wrapper) run() (code int) {
 	// From here on, any error of grove's own falls back to plain rustc.
 	// A panic is such an error too: recover, record and fall back, unless
 	// rustc already ran (then its result stands).
-	ran := false
 	defer func() {
 		if r := recover(); r != nil {
-			if ran {
+			if w.rustcRan {
 				w.logf("panic after rustc ran: %v", r)
 				return
 			}
@@ -92,24 +100,11 @@ func (w *wrapper) run() (code int) {
 		}
 	}()
 
-	access, err := store.ParseAccess(w.cfg.Shared)
-	if err != nil {
+	if err := w.openStore(); err != nil {
 		return w.passthrough(stats.Error, err.Error())
 	}
-	st, err := store.OpenAccess(w.cfg.Dir, access)
-	if err != nil {
-		// A store others could write is not written to at all, not even
-		// its statistics, and never silently: each unit says so on stderr
-		// (Cargo shows it) until the store is removed or shared explicitly.
-		if errors.Is(err, store.ErrUntrusted) {
-			w.untrusted = true
-			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
-		}
-		return w.passthrough(stats.Error, err.Error())
-	}
-	w.st = st
 	t0 := time.Now()
-	u, err := key.New(w.inv, w.cfg, st, os.Environ())
+	u, err := key.New(w.inv, w.cfg, w.st, os.Environ())
 	w.ev.KeyUs = time.Since(t0).Microseconds()
 	if err != nil {
 		var nc key.NotCacheable
@@ -118,7 +113,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, "key: "+err.Error())
 	}
-	w.ev.Key = u.ArgKey
+	w.ev.Key = string(u.ArgKey)
 
 	if code, ok := w.tryHit(u); ok {
 		return code
@@ -133,7 +128,7 @@ func (w *wrapper) run() (code int) {
 	ctx, cancel := lockContext()
 	defer cancel()
 	t1 := time.Now()
-	unlock, err := st.LockKey(ctx, flight)
+	unlock, err := w.st.LockKey(ctx, flight)
 	w.ev.LockUs = time.Since(t1).Microseconds()
 	if err == nil {
 		defer unlock()
@@ -153,12 +148,39 @@ func (w *wrapper) run() (code int) {
 		}
 	}
 
-	ran = true
+	return w.compileAndStore(u)
+}
+
+// openStore opens the store the settings name, as w.st. A store others
+// could write is not written to at all, not even its statistics, and never
+// silently: each unit says so on stderr (Cargo shows it) until the store
+// is removed or shared explicitly.
+func (w *wrapper) openStore() error {
+	access, err := store.ParseAccess(w.cfg.Shared)
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenAccess(w.cfg.Dir, access)
+	if err != nil {
+		if errors.Is(err, store.ErrUntrusted) {
+			w.untrusted = true
+			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
+		}
+		return err
+	}
+	w.st, w.rec = st, record.New(st)
+	return nil
+}
+
+// compileAndStore runs rustc for a miss, stores its outputs, and records
+// the event; it returns rustc's exit code.
+func (w *wrapper) compileAndStore(u *key.Unit) int {
+	w.rustcRan = true
 	w.ev.CompileAt = time.Now().UnixMilli()
 	res, err := w.compile(u)
 	if err != nil {
 		// rustc could not even be started: fall back (which will report it).
-		ran = false
+		w.rustcRan = false
 		return w.passthrough(stats.Error, "run rustc: "+err.Error())
 	}
 	if res.code != 0 {
@@ -170,15 +192,32 @@ func (w *wrapper) run() (code int) {
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
 	if err != nil {
-		w.finish(stats.Error, "store: "+err.Error())
+		w.finish(stats.Error, "save: "+err.Error())
 	} else if reason != "" {
 		w.finish(stats.Uncacheable, reason)
 	} else {
 		w.remotePush(u, w.saved)
 		w.ev.Why = w.explainMiss(u)
 		w.finish(stats.Miss, "")
+		w.maybeTrim()
 	}
 	return 0
+}
+
+// maybeTrim starts a background trim of the store when one is due (at
+// most hourly, see trim.ClaimAuto): only after a miss stored something, so
+// a hit never pays for it, and detached, so no build waits for it.
+func (w *wrapper) maybeTrim() {
+	if !w.cfg.AutoTrim || !trim.ClaimAuto(w.st.Dir(), time.Now()) {
+		return
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		err = trim.StartAuto(exe, w.st.Dir())
+	}
+	if err != nil {
+		w.logf("%v", err)
+	}
 }
 
 // tryHit restores the unit if the store has it. ok is false on a miss or
@@ -201,7 +240,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
 	}
-	w.st.TouchObject("entry", entryKey)
+	w.rec.TouchEntry(entryKey)
 	w.ensureLib(u, entry)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
 	if w.ev.SavedMs < 0 {
@@ -256,6 +295,9 @@ func (w *wrapper) execRustc() int {
 		}
 	}
 	argv := append([]string{w.inv.Rustc}, w.inv.Args...)
+	if w.stopProfile != nil {
+		w.stopProfile()
+	}
 	err := syscall.Exec(path, argv, os.Environ())
 	w.logf("exec %s: %v", path, err)
 	cmd := exec.Command(w.inv.Rustc, w.inv.Args...)

@@ -262,7 +262,7 @@ func TestRemoteCorruptBlob(t *testing.T) {
 			t.Fatal(err)
 		}
 		if e.Crate == "app" {
-			p := filepath.Join(dir, "blob", e.Outputs[0].Digest)
+			p := filepath.Join(dir, "blob", string(e.Outputs[0].Digest))
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
@@ -271,7 +271,7 @@ func TestRemoteCorruptBlob(t *testing.T) {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			corrupted = e.Outputs[0].Digest
+			corrupted = string(e.Outputs[0].Digest)
 		}
 	}
 	if corrupted == "" {
