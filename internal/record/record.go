@@ -17,6 +17,10 @@ const (
 	NSLib        = "lib"
 	NSComponents = "components" // argument key → its key components, for explain
 	NSCrate      = "crate"      // crate name → recent argument keys, for explain
+
+	// Build-script runs (key/buildrun.go), two levels like rustc's units:
+	NSRunManifest = "run-manifest" // run key → Manifest of the rerun-if-changed input sets seen
+	NSRun         = "run"          // entry key → BuildRun
 )
 
 // Input is one source file a compile read, with its content digest, or a
@@ -106,4 +110,27 @@ type Lib struct {
 // CrateKeys lists recent argument keys of one crate, newest first.
 type CrateKeys struct {
 	Keys []string `json:"keys"`
+}
+
+// BuildRun is one successful run of a build script: what it left in its
+// empty OUT_DIR and what it printed. Text marked Text and the streams are
+// normalized (key.Normalizer, raw form) and written back with the tree's
+// paths.
+type BuildRun struct {
+	Package string    `json:"package"`
+	Files   []RunFile `json:"files"`
+	Stdout  string    `json:"stdout"`
+	Stderr  string    `json:"stderr"`
+	RunMs   int64     `json:"run_ms"`
+}
+
+// RunFile is one file or directory of a run's OUT_DIR.
+type RunFile struct {
+	Path    string `json:"path"` // slash-separated, relative to OUT_DIR
+	Dir     bool   `json:"dir,omitempty"`
+	Digest  string `json:"digest,omitempty"` // of the stored blob (normalized text when Text)
+	Size    int64  `json:"size,omitempty"`
+	MtimeNs int64  `json:"mtime_ns,omitempty"` // the blob's, when stored
+	Exec    bool   `json:"exec,omitempty"`
+	Text    bool   `json:"text,omitempty"`
 }

@@ -20,6 +20,9 @@ type Settings struct {
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
+	// CacheBuildScripts (GROVE_CACHE_BUILD_SCRIPTS=1): build-script runs
+	// are cached too (package buildscript). Off by default while new.
+	CacheBuildScripts bool
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -38,6 +41,7 @@ var Vars = []Var{
 	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
 	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
 	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
+	{"GROVE_CACHE_BUILD_SCRIPTS", "1: cache build-script runs too (off by default)"},
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
@@ -51,6 +55,8 @@ func FromEnv(getenv func(string) string) Settings {
 		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
 		Shared:     getenv("GROVE_SHARED_STORE"),
+
+		CacheBuildScripts: truthy(getenv("GROVE_CACHE_BUILD_SCRIPTS")),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

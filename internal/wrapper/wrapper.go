@@ -150,6 +150,7 @@ func (w *wrapper) run() (code int) {
 	ts := time.Now()
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
+	w.installTrampoline(u)
 	if err != nil {
 		w.finish(stats.Error, "store: "+err.Error())
 	} else if reason != "" {
