@@ -38,7 +38,7 @@ func (l *runLog) next() (hits, ran []string) {
 		if !ok {
 			continue
 		}
-		f := strings.Fields(rest)
+		f := strings.Fields(strings.ReplaceAll(rest, ":", " "))
 		switch {
 		case len(f) >= 3 && f[0] == "build-script" && f[1] == "hit":
 			hits = append(hits, f[2])
@@ -59,6 +59,10 @@ func (l *runLog) expect(t *testing.T, step, hits, ran string) {
 	}
 	if got := strings.Join(sorted(r), ","); got != ran {
 		t.Errorf("%s: runs %q, want %q", step, got, ran)
+	}
+	if t.Failed() {
+		b, _ := os.ReadFile(filepath.Join(l.s.root, "grove.log"))
+		t.Logf("log:\n%s", lastLines(string(b), 12))
 	}
 }
 
@@ -379,8 +383,23 @@ func TestBuildScriptRunWithoutGrove(t *testing.T) {
 		}
 	}
 	tw.step("a: build", build("a"))
+	log.expect(t, "a", "", "alpha,beta")
 	tw.step("b: build", build("b"))
 	log.expect(t, "b", "alpha,beta", "")
+	// What Cargo runs in b stays the trampoline throughout: Cargo does not
+	// recompile a build script when the wrapper changes.
+	trampoline := func(step string) {
+		t.Helper()
+		ms, _ := filepath.Glob(filepath.Join(tw.grove.wt("b"), "target/debug/build/*/build-script-build"))
+		for _, m := range ms {
+			if b, _ := os.ReadFile(m); !strings.HasPrefix(string(b), "#!/bin/sh\n# grove build-script trampoline") {
+				t.Errorf("%s: %s is not a trampoline", step, m)
+			}
+		}
+		if len(ms) != 2 {
+			t.Errorf("%s: %d build scripts, want 2", step, len(ms))
+		}
+	}
 	edit := func(v string) {
 		tw.both(func(s *side) {
 			s.write("b", map[string]string{"beta/gen-input.txt": v + "\n", "alpha/csrc/f.c": "int grove_f(void) { return " + strconv.Itoa(len(v)) + "; }\n"})
@@ -389,16 +408,20 @@ func TestBuildScriptRunWithoutGrove(t *testing.T) {
 	edit("off")
 	tw.step("b: wrapper unset (grove off)", build("b", "RUSTC_WRAPPER="))
 	log.expect(t, "b off", "", "")
+	trampoline("b off")
 	edit("disabled")
 	tw.step("b: GROVE_DISABLE=1", build("b", "GROVE_DISABLE=1"))
 	log.expect(t, "b disabled", "", "")
+	trampoline("b disabled")
 	edit("caching-off")
 	tw.step("b: GROVE_CACHE_BUILD_SCRIPTS=0", build("b", "GROVE_CACHE_BUILD_SCRIPTS=0"))
 	log.expect(t, "b caching off", "", "")
+	trampoline("b caching off")
 	if err := os.Remove(self); err != nil {
 		t.Fatal(err)
 	}
 	edit("uninstalled")
 	tw.step("b: grove uninstalled", build("b", "RUSTC_WRAPPER="))
 	log.expect(t, "b uninstalled", "", "")
+	trampoline("b uninstalled")
 }
