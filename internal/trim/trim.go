@@ -37,6 +37,7 @@ type Result struct {
 }
 
 type entryInfo struct {
+	ns      string // record.NSEntry or record.NSRun
 	key     string
 	mtime   time.Time
 	digests []string
@@ -50,12 +51,31 @@ func Trim(st *store.Store, opts Options) (Result, error) {
 	}
 	var entries []entryInfo
 	err := st.WalkObjects(record.NSEntry, func(o store.ObjectInfo) error {
-		e := entryInfo{key: o.Key, mtime: o.ModTime}
+		e := entryInfo{ns: record.NSEntry, key: o.Key, mtime: o.ModTime}
 		if b, err := st.GetObject(record.NSEntry, o.Key); err == nil {
 			var ent record.Entry
 			if json.Unmarshal(b, &ent) == nil {
 				for _, out := range ent.Outputs {
 					e.digests = append(e.digests, out.Digest)
+				}
+			}
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	// Build-script runs hold blobs too, and age the same way.
+	err = st.WalkObjects(record.NSRun, func(o store.ObjectInfo) error {
+		e := entryInfo{ns: record.NSRun, key: o.Key, mtime: o.ModTime}
+		if b, err := st.GetObject(record.NSRun, o.Key); err == nil {
+			var run record.BuildRun
+			if json.Unmarshal(b, &run) == nil {
+				for _, f := range run.Files {
+					if !f.Dir {
+						e.digests = append(e.digests, f.Digest)
+					}
 				}
 			}
 		}
@@ -92,7 +112,7 @@ func Trim(st *store.Store, opts Options) (Result, error) {
 		}
 		res.EntriesRemoved++
 		if !opts.DryRun {
-			if err := st.RemoveObject(record.NSEntry, e.key); err != nil {
+			if err := st.RemoveObject(e.ns, e.key); err != nil {
 				return res, err
 			}
 		}

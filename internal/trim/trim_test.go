@@ -71,3 +71,35 @@ func TestTrimByAgeAndSize(t *testing.T) {
 		t.Error("recent blob removed")
 	}
 }
+
+// A build-script run's blobs are referenced like an entry's: kept while
+// the run is, trimmed with it by age.
+func TestTrimKeepsRunBlobs(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	src := filepath.Join(t.TempDir(), "gen.rs")
+	os.WriteFile(src, []byte("pub const X: u8 = 1;"), 0o644)
+	d := filehash.Bytes([]byte("pub const X: u8 = 1;"))
+	if err := st.PutBlob(src, d, false); err != nil {
+		t.Fatal(err)
+	}
+	key := "dddddddddddddddd"
+	b, _ := json.Marshal(record.BuildRun{Files: []record.RunFile{{Path: "sub", Dir: true}, {Path: "sub/gen.rs", Digest: d}}})
+	if err := st.PutObject(record.NSRun, key, b); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Trim(st, Options{MaxAge: 30 * 24 * time.Hour, Now: now}); err != nil || res.BlobsRemoved != 0 {
+		t.Fatalf("recent run: %+v, %v", res, err)
+	}
+	if _, err := st.BlobStat(d); err != nil {
+		t.Fatalf("a recent run's blob was removed: %v", err)
+	}
+	p := filepath.Join(st.Dir(), "objects", record.NSRun, key[:2], key)
+	os.Chtimes(p, now.Add(-40*24*time.Hour), now.Add(-40*24*time.Hour))
+	if res, err := Trim(st, Options{MaxAge: 30 * 24 * time.Hour, Now: now}); err != nil || res.EntriesRemoved != 1 || res.BlobsRemoved != 1 {
+		t.Fatalf("old run: %+v, %v", res, err)
+	}
+}
