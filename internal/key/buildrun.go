@@ -43,6 +43,9 @@ import (
 //     after the run: per run key the store keeps a manifest of the input
 //     sets seen, like rustc's sources (inputs.go), and a lookup re-hashes
 //     each candidate's. Paths inside OUT_DIR are outputs, not inputs;
+//   - what a dependency's run passes through `links` metadata
+//     (DEP_<LINKS>_<KEY> variables) into the target dir, by content: an
+//     include dir in a dependency's OUT_DIR is read, never declared;
 //   - an empty OUT_DIR. Cargo keeps OUT_DIR between runs and a script may
 //     read what it left there (caches, stamps): only a run into an empty
 //     OUT_DIR (every fresh target dir) is stored or replayed.
@@ -155,6 +158,18 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 	sort.Strings(names)
 	for _, k := range names {
 		b.Add("env:"+k, "="+r.Norm.Normalize(env[k]))
+		if !strings.HasPrefix(k, "DEP_") {
+			continue
+		}
+		for _, p := range filepath.SplitList(env[k]) {
+			if filepath.IsAbs(p) && within(filepath.Clean(p), targetRoot) {
+				d, err := r.pathDigest(filepath.Clean(p))
+				if err != nil {
+					return nil, err
+				}
+				b.Add("dep-path:"+k, r.Norm.Normalize(p)+" "+d)
+			}
+		}
 	}
 	if r.pkg, err = r.packageDigest(); err != nil {
 		return nil, err
