@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,7 +36,7 @@ const maxStream = 8 << 20
 func Main(real string) (code int) {
 	os.Unsetenv(EnvReal)
 	cfg := settings.FromEnv(os.Getenv)
-	if cfg.Disable || !cfg.CacheBuildScripts || !groveIsWrapper() || cfg.Excluded(os.Getenv("CARGO_PKG_NAME")) {
+	if cfg.Disable || !cfg.CacheBuildScripts || !groveIsWrapper() || excluded(cfg, os.Getenv("CARGO_PKG_NAME")) {
 		return execReal(real)
 	}
 	r := &runner{cfg: cfg, real: real, start: time.Now()}
@@ -364,4 +365,10 @@ func (c *capped) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.Buffer.Write(p)
+}
+
+// excluded: GROVE_EXCLUDE names crates; a package's runs are excluded by
+// its name or its crate name.
+func excluded(cfg settings.Settings, pkg string) bool {
+	return cfg.Excluded(pkg) || cfg.Excluded(strings.ReplaceAll(pkg, "-", "_"))
 }

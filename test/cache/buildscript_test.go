@@ -85,7 +85,20 @@ func sorted(s []string) []string {
 // its own paths; an edit of a declared input in b runs that script again.
 func TestBuildScriptRunExample(t *testing.T) {
 	t.Parallel()
+	buildScriptRunExample(t, nil)
+}
+
+// The same in Cargo's per-unit build-dir layout (build/<pkg>/<hash>/out/,
+// where Cargo runs out/build_script_build itself).
+func TestBuildScriptRunExampleNewLayout(t *testing.T) {
+	t.Parallel()
+	needNightly(t)
+	buildScriptRunExample(t, nightlyNewLayout)
+}
+
+func buildScriptRunExample(t *testing.T, extra []string) {
 	tw := newTwin(t, fixture())
+	tw.both(func(s *side) { s.e.extra = append(s.e.extra, extra...) })
 	cacheRuns(tw)
 	log := &runLog{s: tw.grove}
 	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") + "\n" + s.run("a", "target/debug/app") })
