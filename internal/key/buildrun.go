@@ -14,6 +14,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/toolchain"
 )
 
 // Build-script runs: the rule.
@@ -46,6 +47,8 @@ import (
 //   - what a dependency's run passes through `links` metadata
 //     (DEP_<LINKS>_<KEY> variables) into the target dir, by content: an
 //     include dir in a dependency's OUT_DIR is read, never declared;
+//   - the C toolchain (cc, c++, ar, or what CC, CXX, AR name) by content,
+//     as the linker is for compiles: scripts compile C with it;
 //   - an empty OUT_DIR. Cargo keeps OUT_DIR between runs and a script may
 //     read what it left there (caches, stamps): only a run into an empty
 //     OUT_DIR (every fresh target dir) is stored or replayed.
@@ -171,6 +174,7 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 			}
 		}
 	}
+	r.keyCTools(env)
 	if r.pkg, err = r.packageDigest(); err != nil {
 		return nil, err
 	}
@@ -497,5 +501,25 @@ func (s *scanner) residue(data []byte) {
 		if bytes.Contains(data, tp.path) {
 			s.mark(tp.placeholder)
 		}
+	}
+}
+
+// keyCTools keys the C toolchain a script most likely runs (the cc crate's
+// defaults, or what CC, CXX and AR name) by content, as the linker is for
+// compiles (toolchain.Linker): an upgraded compiler makes a fresh
+// worktree compile its C code again under plain cargo, and so here. A
+// tool that is not found is keyed as missing.
+func (r *BuildRun) keyCTools(env map[string]string) {
+	for _, t := range []struct{ envName, def string }{{"CC", "cc"}, {"CXX", "c++"}, {"AR", "ar"}} {
+		prog := strings.Fields(env[t.envName])
+		name := t.def
+		if len(prog) > 0 {
+			name = prog[0]
+		}
+		id, _, err := toolchain.Linker(r.Hasher, name, env["PATH"])
+		if err != nil {
+			id = "(missing)"
+		}
+		r.Comps.Add("c-tool:"+t.def, id)
 	}
 }
