@@ -288,6 +288,12 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 		}
 		e.Files = append(e.Files, f)
 	}
+	for ph, p := range r.run.InputPins(inputs) {
+		if pins == nil {
+			pins = map[string]string{}
+		}
+		pins[ph] = p
+	}
 	c := record.Candidate{Inputs: inputs, Pins: pins}
 	c.Entry = r.run.EntryKey(c)
 	b, err := json.Marshal(e)

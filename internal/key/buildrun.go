@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"os/exec"
 	"unicode/utf8"
 
 	"github.com/grove-rs/grove/internal/filehash"
@@ -43,12 +44,19 @@ import (
 //   - the files and dirs its `rerun-if-changed` lines name, known only
 //     after the run: per run key the store keeps a manifest of the input
 //     sets seen, like rustc's sources (inputs.go), and a lookup re-hashes
-//     each candidate's. Paths inside OUT_DIR are outputs, not inputs;
+//     each candidate's. Paths inside OUT_DIR are outputs, not inputs. A
+//     declared path outside the tree, target dir, CARGO_HOME and
+//     RUSTUP_HOME pins the run to its tree: another tree's script would
+//     have declared its own (a worktree's .git/worktrees/<name>/HEAD), and
+//     checking the first tree's file says nothing about it;
 //   - what a dependency's run passes through `links` metadata
 //     (DEP_<LINKS>_<KEY> variables) into the target dir, by content: an
 //     include dir in a dependency's OUT_DIR is read, never declared;
 //   - the C toolchain (cc, c++, ar, or what CC, CXX, AR name) by content,
 //     as the linker is for compiles: scripts compile C with it;
+//   - for a package inside the git worktree, the commit checked out:
+//     scripts that embed it (`git rev-parse HEAD`, vergen, built) read
+//     .git outside their package, often without declaring it;
 //   - an empty OUT_DIR. Cargo keeps OUT_DIR between runs and a script may
 //     read what it left there (caches, stamps): only a run into an empty
 //     OUT_DIR (every fresh target dir) is stored or replayed.
@@ -175,6 +183,14 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 		}
 	}
 	r.keyCTools(env)
+	if tree != "" && within(r.ManifestDir, tree) {
+		// A path package: the commit checked out (see the rule).
+		head, err := exec.Command("git", "-C", tree, "rev-parse", "HEAD").Output()
+		if err != nil {
+			head = []byte("(none)")
+		}
+		b.Add("git-head", strings.TrimSpace(string(head)))
+	}
 	if r.pkg, err = r.packageDigest(); err != nil {
 		return nil, err
 	}
@@ -399,6 +415,23 @@ func (r *BuildRun) Matches(c record.Candidate) bool {
 		}
 	}
 	return true
+}
+
+// InputPins returns the pins a run's declared inputs call for: all of the
+// tree's paths when one of them lies outside every normalized root.
+func (r *BuildRun) InputPins(in []record.Input) map[string]string {
+	for _, i := range in {
+		if !strings.HasPrefix(i.Path, placeholderPrefix) {
+			pins := map[string]string{}
+			for _, ph := range []string{Target, Cwd} {
+				if p := r.Norm.Paths()[ph]; p != "" {
+					pins[ph] = p
+				}
+			}
+			return pins
+		}
+	}
+	return nil
 }
 
 // EntryKey is the key of the run stored for candidate c.

@@ -129,6 +129,17 @@ func TestBuildRunOutputs(t *testing.T) {
 		t.Errorf("inputs %+v, %v; want ../shared/s.txt only (OUT_DIR's are outputs)", in, err)
 	}
 
+	if pins := r.InputPins(in); pins != nil {
+		t.Errorf("inputs in the tree pin: %v", pins)
+	}
+	// A declared file outside every root (another worktree's git dir):
+	// checking it says nothing about this tree's own.
+	outside := filepath.Join(filepath.Dir(root), "gitdir-of-wt", "HEAD")
+	in, _ = r.Inputs("cargo:rerun-if-changed=" + outside + "\n")
+	if pins := r.InputPins(in); pins[Cwd] != root || pins[Target] == "" {
+		t.Errorf("input outside the tree: pins %v, want the tree's", pins)
+	}
+
 	// A binary naming OUT_DIR pins; so does a text naming it inside a
 	// longer name, which no placeholder replaces.
 	os.WriteFile(filepath.Join(out, "blob.bin"), append([]byte{0xff, 0}, out...), 0o644)
