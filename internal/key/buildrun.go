@@ -3,6 +3,7 @@ package key
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,7 +37,10 @@ import (
 //     with the tree's paths normalized. Left out: shell bookkeeping
 //     (OLDPWD, SHLVL, _), the jobserver (CARGO_MAKEFLAGS, MAKEFLAGS,
 //     MFLAGS: descriptors and a fifo path, read for parallelism), and
-//     grove's own GROVE_* settings;
+//     grove's own GROVE_* settings. The target dir's entries of
+//     LD_LIBRARY_PATH are left out for a script that loads only system
+//     libraries (its ELF needs nothing else): Cargo's per-unit layout puts
+//     some unrelated unit's dir there, differently from build to build;
 //   - every file of its package (CARGO_MANIFEST_DIR, without .git,
 //     nested repositories or worktrees, and target dirs), whether or not
 //     it declares rerun-if-changed: a script that declares only
@@ -167,8 +171,13 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 		}
 	}
 	sort.Strings(names)
+	selfContained := loadsOnlySystemLibs(real)
 	for _, k := range names {
-		b.Add("env:"+k, "="+r.Norm.Normalize(env[k]))
+		v := env[k]
+		if k == "LD_LIBRARY_PATH" && selfContained {
+			v = withoutDirsIn(v, targetRoot)
+		}
+		b.Add("env:"+k, "="+r.Norm.Normalize(v))
 		if !strings.HasPrefix(k, "DEP_") {
 			continue
 		}
@@ -555,4 +564,41 @@ func (r *BuildRun) keyCTools(env map[string]string) {
 		}
 		r.Comps.Add("c-tool:"+t.def, id)
 	}
+}
+
+// loadsOnlySystemLibs reports whether the ELF program at p needs no
+// shared library but the C runtime's, so that no dir of the target dir
+// in LD_LIBRARY_PATH can change what it loads at start.
+func loadsOnlySystemLibs(p string) bool {
+	f, err := elf.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		return false
+	}
+	for _, l := range libs {
+		base, _, _ := strings.Cut(l, ".so")
+		switch base {
+		case "libc", "libm", "libgcc_s", "libpthread", "libdl", "librt", "libutil":
+		default:
+			if !strings.HasPrefix(l, "ld-linux") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// withoutDirsIn drops the entries of a path list that lie in dir.
+func withoutDirsIn(list, dir string) string {
+	var keep []string
+	for _, e := range filepath.SplitList(list) {
+		if !within(filepath.Clean(e), dir) {
+			keep = append(keep, e)
+		}
+	}
+	return strings.Join(keep, string(filepath.ListSeparator))
 }
