@@ -144,12 +144,13 @@ func (r *runner) tryReplay() bool {
 		if !r.run.Matches(c) {
 			continue
 		}
-		b, err := r.st.GetObject(record.NSRun, c.Entry)
+		b, err := r.st.GetObject(record.NSRun, string(c.Entry))
 		if err != nil {
 			continue
 		}
-		var e record.BuildRun
-		if err := json.Unmarshal(b, &e); err != nil {
+		e, err := record.DecodeBuildRun(b)
+		if err != nil {
+			_ = r.st.DropObject(record.NSRun, string(c.Entry))
 			continue
 		}
 		if err := r.replay(&e); err != nil {
@@ -157,7 +158,7 @@ func (r *runner) tryReplay() bool {
 			r.emptyOutDir()
 			return false
 		}
-		r.st.TouchObject(record.NSRun, c.Entry)
+		r.st.TouchObject(record.NSRun, string(c.Entry))
 		r.logf("build-script hit %s (%d ms, saved %d ms)", e.Package, time.Since(r.start).Milliseconds(), e.RunMs)
 		return true
 	}
@@ -187,19 +188,19 @@ func (r *runner) replay(e *record.BuildRun) error {
 			}
 			continue
 		}
-		if _, err := r.st.CheckBlob(f.Digest, store.Stamp{Size: f.Size, MtimeNs: f.MtimeNs}, false); err != nil {
+		if _, err := r.st.CheckBlob(string(f.Digest), store.Stamp{Size: f.Size, MtimeNs: f.MtimeNs}, false); err != nil {
 			return err
 		}
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
 		if !f.Text {
-			if _, err := r.st.Materialize(f.Digest, dst, false); err != nil {
+			if _, err := r.st.Materialize(string(f.Digest), dst, false); err != nil {
 				return err
 			}
 			continue
 		}
-		b, err := os.ReadFile(r.st.BlobPath(f.Digest))
+		b, err := os.ReadFile(r.st.BlobPath(string(f.Digest)))
 		if err != nil {
 			return err
 		}
@@ -282,9 +283,11 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 	for _, o := range outs {
 		f := record.RunFile{Path: o.Rel, Dir: o.Dir, Exec: o.Exec, Text: o.Text}
 		if !o.Dir {
-			if f.Digest, f.Size, f.MtimeNs, err = r.putBlob(o); err != nil {
+			var d string
+			if d, f.Size, f.MtimeNs, err = r.putBlob(o); err != nil {
 				return "", err
 			}
+			f.Digest = record.Digest(d)
 		}
 		e.Files = append(e.Files, f)
 	}
@@ -295,12 +298,12 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 		pins[ph] = p
 	}
 	c := record.Candidate{Inputs: inputs, Pins: pins}
-	c.Entry = r.run.EntryKey(c)
+	c.Entry = record.EntryKey(r.run.EntryKey(c))
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", err
 	}
-	if err := r.st.PutObject(record.NSRun, c.Entry, b); err != nil {
+	if err := r.st.PutObject(record.NSRun, string(c.Entry), b); err != nil {
 		return "", err
 	}
 	m, err := r.manifest()

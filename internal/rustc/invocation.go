@@ -45,10 +45,8 @@ type Invocation struct {
 	Input         string
 	OutDir        string
 	ExtraFilename string
-	Incremental   string
 	Target        string
 	Linker        string
-	Sysroot       string
 	Test          bool // --test: a test harness, linked like a bin
 	Externs       []Extern
 	SearchPaths   []SearchPath
@@ -161,8 +159,6 @@ func Parse(rustc string, args []string) *Invocation {
 			no = append(no, "--explain")
 		case "--target":
 			inv.Target = o.Value
-		case "--sysroot":
-			inv.Sysroot = o.Value
 		case "--test":
 			inv.Test = true
 		case "--extern":
@@ -189,8 +185,6 @@ func Parse(rustc string, args []string) *Invocation {
 			switch k {
 			case "extra-filename":
 				inv.ExtraFilename = v
-			case "incremental":
-				inv.Incremental = v
 			case "linker":
 				inv.Linker = v
 			case "link-arg":
