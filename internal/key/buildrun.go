@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"os/exec"
 	"unicode/utf8"
 
 	"github.com/grove-rs/grove/internal/filehash"

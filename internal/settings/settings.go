@@ -24,10 +24,10 @@ type Settings struct {
 	// CacheBuildScripts (GROVE_CACHE_BUILD_SCRIPTS=1): build-script runs
 	// are cached too (package buildscript). Off by default while new.
 	CacheBuildScripts bool
-	MaxSize    string   // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
-	MaxAge     string   // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
-	AutoTrim   bool     // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
-	CPUProfile string   // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
+	MaxSize           string // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
+	MaxAge            string // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
+	AutoTrim          bool   // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
+	CPUProfile        string // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -66,10 +66,10 @@ func FromEnv(getenv func(string) string) Settings {
 		Shared:     getenv("GROVE_SHARED_STORE"),
 
 		CacheBuildScripts: truthy(getenv("GROVE_CACHE_BUILD_SCRIPTS")),
-		MaxSize:    getenv("GROVE_MAX_SIZE"),
-		MaxAge:     getenv("GROVE_MAX_AGE"),
-		AutoTrim:   !falsy(getenv("GROVE_AUTO_TRIM")),
-		CPUProfile: getenv("GROVE_CPUPROFILE"),
+		MaxSize:           getenv("GROVE_MAX_SIZE"),
+		MaxAge:            getenv("GROVE_MAX_AGE"),
+		AutoTrim:          !falsy(getenv("GROVE_AUTO_TRIM")),
+		CPUProfile:        getenv("GROVE_CPUPROFILE"),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)
