@@ -191,6 +191,7 @@ func (w *wrapper) compileAndStore(u *key.Unit) int {
 	ts := time.Now()
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
+	w.installTrampoline(u)
 	if err != nil {
 		w.finish(stats.Error, "save: "+err.Error())
 	} else if reason != "" {
