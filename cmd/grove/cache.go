@@ -121,6 +121,13 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 	if s.Failed > 0 {
 		fmt.Fprintf(tw, "failed compiles\t%d\n", s.Failed)
 	}
+	if len(s.Remote) > 0 {
+		var parts []string
+		for _, r := range sortedKeys(s.Remote) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, s.Remote[r]))
+		}
+		fmt.Fprintf(tw, "remote cache (local misses)\t%s\n", strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(tw, "time saved\t%s\n", (time.Duration(s.TimeSavedMs) * time.Millisecond).Round(100*time.Millisecond))
 	fmt.Fprintf(tw, "median wrapper time per hit\t%.1f ms\n", s.WrapperMsHit)
 	fmt.Fprintf(tw, "restored\t%s\n", cli.HumanBytes(s.BytesRestored))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/grove-rs/grove/internal/buildscript"
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/wrapper"
 )
@@ -19,6 +20,9 @@ import (
 var version = "dev"
 
 func main() {
+	if buildscript.IsCall(os.Args) {
+		os.Exit(buildscript.Main(os.Args[1]))
+	}
 	if call, ok := wrapper.Detect(os.Args, isCommand); ok {
 		os.Exit(call.Run())
 	}

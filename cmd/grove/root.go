@@ -32,7 +32,7 @@ the original note. Simple, but builds in different worktrees block each other.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cli.UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newVersionCmd())
+	root.AddCommand(newVersionCmd(), newAgentCmd())
 	for _, add := range []func() []*cobra.Command{sharedCmds, cacheCmds, benchCmds} {
 		root.AddCommand(add()...)
 	}

@@ -60,6 +60,22 @@ func Copy(src, path string, perm os.FileMode) error {
 	})
 }
 
+// WriteFrom puts what r yields at path with mode perm. want is the number
+// of bytes r must yield (-1: any); a short or long stream, or a read error,
+// leaves nothing at path, so a transfer that dies half-way is never seen.
+func WriteFrom(path string, r io.Reader, want int64, perm os.FileMode) error {
+	return write(path, perm, false, func(f *os.File) error {
+		n, err := io.Copy(f, r)
+		if err != nil {
+			return err
+		}
+		if want >= 0 && n != want {
+			return fmt.Errorf("got %d bytes, want %d", n, want)
+		}
+		return nil
+	})
+}
+
 func write(path string, perm os.FileMode, sync bool, fill func(*os.File) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".grove-tmp-*")
 	if err != nil {

@@ -10,6 +10,10 @@ const (
 	NSComponents = "components" // ArgKey → the key's components, for explain
 	NSCrate      = "crate"      // CrateID(name) → CrateKeys: recent argument keys, for explain
 
+	// Build-script runs (key/buildrun.go), two levels like a unit's.
+	NSRunManifest = "run-manifest" // run key → Manifest: the rerun-if-changed input sets seen
+	NSRun         = "run"          // run entry key → BuildRun: one run's OUT_DIR (blobs) and output
+
 	// Memos: pure caches of a computation on a file or a directory, keyed
 	// by its stat identity. Losing one costs a re-hash, never a wrong key.
 	NSFileHash   = "filehash"   // file stat identity → its content digest (package filehash)
@@ -42,6 +46,8 @@ func Kinds() []Kind {
 		{NS: NSLib, What: "libraries an rlib was compiled against", Refs: "rlib file names (not digests)", LiveWhile: "the rlib blob it is named after exists"},
 		{NS: NSComponents, What: "key components of an argument key, for explain", LiveWhile: "its manifest exists", Cache: true},
 		{NS: NSCrate, What: "recent argument keys of a crate, for explain", Refs: "components (by ArgKey)", Cache: true},
+		{NS: NSRun, What: "one build-script run: its OUT_DIR and output", Refs: "blobs (RunFile.Digest)", LiveWhile: "used within the age limit and the size (LRU, touched on a replay)", Cache: true},
+		{NS: NSRunManifest, What: "candidate declared-input sets for one build-script run key", Refs: "runs (Candidate.Entry)", Cache: true},
 		{NS: NSFileHash, What: "memo: file digest by stat identity", Cache: true},
 		{NS: NSNativeHash, What: "memo: archive digest by stat identity", Cache: true},
 		{NS: NSNativeDir, What: "memo: native library dir digests", Cache: true},

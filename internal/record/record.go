@@ -126,3 +126,26 @@ type Rustc struct {
 	Sysroot       string `json:"sysroot"`        // `rustc --print sysroot`
 	SysrootDigest string `json:"sysroot_digest"` // over the names, sizes and mtimes of its libraries
 }
+
+// BuildRun is one successful run of a build script: what it left in its
+// empty OUT_DIR and what it printed. Files marked Text and the streams are
+// normalized (key.Normalizer, raw form) and written back with the tree's
+// paths.
+type BuildRun struct {
+	Package string    `json:"package"`
+	Files   []RunFile `json:"files"`
+	Stdout  string    `json:"stdout"`
+	Stderr  string    `json:"stderr"`
+	RunMs   int64     `json:"run_ms"`
+}
+
+// RunFile is one file or directory of a run's OUT_DIR.
+type RunFile struct {
+	Path    string `json:"path"` // slash-separated, relative to OUT_DIR
+	Dir     bool   `json:"dir,omitempty"`
+	Digest  Digest `json:"digest,omitempty"` // of the stored blob (normalized text when Text)
+	Size    int64  `json:"size,omitempty"`
+	MtimeNs int64  `json:"mtime_ns,omitempty"` // the blob's, when stored
+	Exec    bool   `json:"exec,omitempty"`
+	Text    bool   `json:"text,omitempty"`
+}

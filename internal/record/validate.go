@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -198,8 +199,33 @@ func Check(ns string, b []byte) error {
 		}
 	case NSRustc:
 		_, err = DecodeRustc(b)
+	case NSRun:
+		_, err = DecodeBuildRun(b)
+	case NSRunManifest:
+		_, err = DecodeManifest(b)
 	}
 	return err
+}
+
+// DecodeBuildRun decodes a build-script run: every file names a place
+// inside OUT_DIR and a blob.
+func DecodeBuildRun(b []byte) (BuildRun, error) {
+	var r BuildRun
+	if err := json.Unmarshal(b, &r); err != nil {
+		return BuildRun{}, corrupt(err)
+	}
+	if r.Package == "" {
+		return BuildRun{}, corrupt(errors.New("build-script run without package"))
+	}
+	for _, f := range r.Files {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
+			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q outside OUT_DIR", f.Path))
+		}
+		if !f.Dir && !isDigest(string(f.Digest)) {
+			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q with digest %q", f.Path, f.Digest))
+		}
+	}
+	return r, nil
 }
 
 // corrupt marks a decode error; the caller names the object.

@@ -21,10 +21,13 @@ type Settings struct {
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
-	MaxSize    string   // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
-	MaxAge     string   // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
-	AutoTrim   bool     // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
-	CPUProfile string   // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
+	// CacheBuildScripts (GROVE_CACHE_BUILD_SCRIPTS=1): build-script runs
+	// are cached too (package buildscript). Off by default while new.
+	CacheBuildScripts bool
+	MaxSize           string // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
+	MaxAge            string // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
+	AutoTrim          bool   // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
+	CPUProfile        string // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -43,6 +46,7 @@ var Vars = []Var{
 	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
 	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
 	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
+	{"GROVE_CACHE_BUILD_SCRIPTS", "1: cache build-script runs too (off by default)"},
 	{"GROVE_MAX_SIZE", "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
 	{"GROVE_MAX_AGE", "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
 	{"GROVE_AUTO_TRIM", "0: never trim in the background (run grove clean yourself)"},
@@ -60,10 +64,12 @@ func FromEnv(getenv func(string) string) Settings {
 		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
 		Shared:     getenv("GROVE_SHARED_STORE"),
-		MaxSize:    getenv("GROVE_MAX_SIZE"),
-		MaxAge:     getenv("GROVE_MAX_AGE"),
-		AutoTrim:   !falsy(getenv("GROVE_AUTO_TRIM")),
-		CPUProfile: getenv("GROVE_CPUPROFILE"),
+
+		CacheBuildScripts: truthy(getenv("GROVE_CACHE_BUILD_SCRIPTS")),
+		MaxSize:           getenv("GROVE_MAX_SIZE"),
+		MaxAge:            getenv("GROVE_MAX_AGE"),
+		AutoTrim:          !falsy(getenv("GROVE_AUTO_TRIM")),
+		CPUProfile:        getenv("GROVE_CPUPROFILE"),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

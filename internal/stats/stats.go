@@ -61,6 +61,12 @@ type Event struct {
 	Key         string   `json:"key,omitempty"`
 	Why         []Change `json:"why,omitempty"`
 	Dir         string   `json:"dir,omitempty"`
+	// Remote is what the remote cache did for a local miss: "hit" (an
+	// entry was fetched, verified and imported), "miss", "unavailable"
+	// (an error or timeout), "skipped" (the agent's circuit breaker is
+	// open), "refused" (what it sent failed verification), "no agent".
+	Remote   string `json:"remote,omitempty"`
+	RemoteUs int64  `json:"remote_us,omitempty"` // of which asking the remote
 }
 
 const maxLog = 64 << 20
@@ -198,6 +204,7 @@ type Summary struct {
 	WrapperMsHit   float64        `json:"median_hit_ms"` // median wall time of the wrapper on a hit
 	BytesRestored  int64          `json:"bytes_restored"`
 	BytesShared    int64          `json:"bytes_deduplicated"` // restored by hardlink or reflink: no new data blocks
+	Remote         map[string]int `json:"remote,omitempty"`   // local misses by what the remote cache did (Event.Remote)
 }
 
 // tempName matches the random part of a temp file's name: the store's
@@ -225,6 +232,12 @@ func Summarize(evs []Event) Summary {
 	var hitUs []int64
 	for _, ev := range evs {
 		s.Invocations++
+		if ev.Remote != "" {
+			if s.Remote == nil {
+				s.Remote = map[string]int{}
+			}
+			s.Remote[ev.Remote]++
+		}
 		switch ev.Kind {
 		case Hit:
 			s.Hits++

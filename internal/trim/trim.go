@@ -159,6 +159,19 @@ func (t *trimmer) scan() error {
 					return nil
 				}
 			}
+			if ns == record.NSRun {
+				// A build-script run keeps its blobs alive; it goes
+				// itself by age and size, as a cache.
+				if b, err := t.st.GetObject(ns, o.Key); err == nil {
+					if run, err := record.DecodeBuildRun(b); err == nil {
+						for _, f := range run.Files {
+							if !f.Dir {
+								obj.digests = append(obj.digests, f.Digest)
+							}
+						}
+					}
+				}
+			}
 			m[o.Key] = obj
 			t.objs = append(t.objs, obj)
 			t.used += obj.bytes
@@ -177,9 +190,11 @@ func (t *trimmer) scan() error {
 		}
 	}
 	t.res.Entries = len(t.byNS[record.NSEntry])
-	for _, e := range t.byNS[record.NSEntry] {
-		for _, d := range e.digests {
-			t.refs[d]++
+	for _, ns := range []string{record.NSEntry, record.NSRun} {
+		for _, e := range t.byNS[ns] {
+			for _, d := range e.digests {
+				t.refs[d]++
+			}
 		}
 	}
 	err = t.st.WalkBlobs(func(b store.BlobInfo) error {

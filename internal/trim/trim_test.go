@@ -165,3 +165,41 @@ func TestTrimPrunesRecords(t *testing.T) {
 		t.Errorf("lib record without its rlib: %v", err)
 	}
 }
+
+// A build-script run's blobs are referenced like an entry's: kept while
+// the run is; the run itself goes by age, as a cache.
+func TestTrimKeepsRunBlobs(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	src := filepath.Join(t.TempDir(), "gen.rs")
+	os.WriteFile(src, []byte("pub const X: u8 = 1;"), 0o644)
+	d := filehash.Bytes([]byte("pub const X: u8 = 1;"))
+	if err := st.PutBlob(src, d, false); err != nil {
+		t.Fatal(err)
+	}
+	blob := st.BlobPath(d)
+	old := now.Add(-2 * Grace)
+	os.Chtimes(blob, old, old)
+	key := "dddddddddddddddd"
+	b := []byte(`{"package":"g","files":[{"path":"sub","dir":true},{"path":"sub/gen.rs","digest":"` + d + `"}]}`)
+	if err := st.PutObject(record.NSRun, key, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Trim(st, Options{MaxAge: 30 * 24 * time.Hour, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BlobStat(d); err != nil {
+		t.Fatalf("a recent run's blob was removed: %v", err)
+	}
+	p := filepath.Join(st.Dir(), "objects", record.NSRun, key[:2], key)
+	os.Chtimes(p, now.Add(-40*24*time.Hour), now.Add(-40*24*time.Hour))
+	if _, err := Trim(st, Options{MaxAge: 30 * 24 * time.Hour, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetObject(record.NSRun, key); err == nil {
+		t.Error("a run unused for 40 days was kept")
+	}
+}

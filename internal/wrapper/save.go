@@ -100,6 +100,7 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		return "", err
 	}
 	w.rememberComponents(u)
+	w.saved = string(entryKey)
 	return "", nil
 }
 

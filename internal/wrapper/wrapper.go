@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/grove-rs/grove/internal/agent"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
@@ -51,6 +52,10 @@ type wrapper struct {
 	ev    stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
+	// The remote cache (remote.go), set up on the first local miss.
+	remote              *agent.Client
+	remoteOff, remoteRO bool
+	saved               string // the entry key save stored
 	// stopProfile ends the GROVE_CPUPROFILE profile (a no-op when off);
 	// execRustc calls it too, since exec never returns.
 	stopProfile func()
@@ -137,6 +142,11 @@ func (w *wrapper) run() (code int) {
 	} else {
 		w.logf("lock %s: %v (compiling without single-flight)", flight, err)
 	}
+	if w.remoteFetch(u) {
+		if code, ok := w.tryHit(u); ok {
+			return code
+		}
+	}
 
 	return w.compileAndStore(u)
 }
@@ -181,11 +191,13 @@ func (w *wrapper) compileAndStore(u *key.Unit) int {
 	ts := time.Now()
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
+	w.installTrampoline(u)
 	if err != nil {
 		w.finish(stats.Error, "save: "+err.Error())
 	} else if reason != "" {
 		w.finish(stats.Uncacheable, reason)
 	} else {
+		w.remotePush(u, w.saved)
 		w.ev.Why = w.explainMiss(u)
 		w.finish(stats.Miss, "")
 		w.maybeTrim()

@@ -1,0 +1,158 @@
+package key
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/grove-rs/grove/internal/filehash"
+)
+
+// runTree makes a worktree with a package "p" (its files given), a
+// target dir and an empty OUT_DIR, and returns the run's environment.
+func runTree(t *testing.T, root string, files map[string]string, env ...string) []string {
+	t.Helper()
+	for p, c := range map[string]string{".git": "gitdir: x\n", "target/CACHEDIR.TAG": "x", "bin/build-script": "ELF"} {
+		files[p] = c
+	}
+	for p, c := range files {
+		full := filepath.Join(root, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(root, "target/debug/build/p-1/out")
+	os.MkdirAll(out, 0o755)
+	return append([]string{"OUT_DIR=" + out, "CARGO_MANIFEST_DIR=" + filepath.Join(root, "p"), "PWD=" + root, "TARGET=x86_64"}, env...)
+}
+
+func runKey(t *testing.T, root string, environ []string) (*BuildRun, error) {
+	t.Helper()
+	return NewBuildRun(filepath.Join(root, "bin/build-script"), filepath.Join(root, "p"), environ, &filehash.Hasher{})
+}
+
+func TestBuildRunKey(t *testing.T) {
+	base := t.TempDir()
+	pkg := func() map[string]string { return map[string]string{"p/build.rs": "fn main(){}", "p/data/x.txt": "1"} }
+	key := func(name string, files map[string]string, env ...string) string {
+		t.Helper()
+		root := filepath.Join(base, name)
+		r, err := runKey(t, root, runTree(t, root, files, env...))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return r.ArgKey
+	}
+	a := key("a", pkg())
+	if b := key("b", pkg(), "OLDPWD=/elsewhere", "GROVE_LOG=/x"); b != a {
+		t.Error("the same run in another tree has another key")
+	}
+	edited := pkg()
+	edited["p/data/x.txt"] = "2"
+	if key("c", edited) == a {
+		t.Error("an undeclared package file is not in the key")
+	}
+	if key("d", pkg(), "SOME_VAR=1") == a {
+		t.Error("an undeclared env var is not in the key")
+	}
+	// A dependency's links metadata naming a dir of the target dir: its
+	// content is an input.
+	dep := func(name, header string) string {
+		t.Helper()
+		root := filepath.Join(base, name)
+		files := pkg()
+		files["target/debug/build/z-1/out/include/z.h"] = header
+		return key(name, files, "DEP_Z_INCLUDE="+filepath.Join(root, "target/debug/build/z-1/out/include"))
+	}
+	if dep("e", "int z;") == dep("f", "long z;") {
+		t.Error("a DEP_ include dir's content is not in the key")
+	}
+	if dep("g", "int z;") != dep("h", "int z;") {
+		t.Error("the same DEP_ dir in another tree has another key")
+	}
+
+	// A run into a non-empty OUT_DIR is not cached.
+	root := filepath.Join(base, "full")
+	environ := runTree(t, root, pkg())
+	os.WriteFile(filepath.Join(root, "target/debug/build/p-1/out/old"), nil, 0o644)
+	var nc NotCacheable
+	if _, err := runKey(t, root, environ); !errors.As(err, &nc) {
+		t.Errorf("non-empty OUT_DIR: %v, want not cacheable", err)
+	}
+	// Neither is one in a tree whose path a script may escape.
+	root = filepath.Join(base, "wt \"q\"")
+	if _, err := runKey(t, root, runTree(t, root, pkg())); !errors.As(err, &nc) {
+		t.Errorf("quoted path: %v, want not cacheable", err)
+	}
+}
+
+func TestBuildRunOutputs(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "wt")
+	environ := runTree(t, root, map[string]string{"p/build.rs": "", "shared/s.txt": "s"})
+	r, err := runKey(t, root, environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := r.OutDir
+	os.MkdirAll(filepath.Join(out, "sub"), 0o755)
+	os.WriteFile(filepath.Join(out, "sub/gen.rs"), []byte(`pub const P: &str = "`+out+`/d";`), 0o644)
+	os.WriteFile(filepath.Join(out, "plain.txt"), []byte("no path"), 0o644)
+	stdout := "cargo:rustc-link-search=native=" + out + "\ncargo:rerun-if-changed=../shared/s.txt\ncargo::rerun-if-changed=" + out + "/x\n"
+	outs, nOut, _, pins, err := r.Outputs(stdout, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pins) != 0 {
+		t.Errorf("pins %v, want none", pins)
+	}
+	if strings.Contains(nOut, root) || !strings.Contains(nOut, Target+"/debug/build/p-1/out") {
+		t.Errorf("stdout not normalized: %q", nOut)
+	}
+	got := map[string]RunOutput{}
+	for _, o := range outs {
+		got[o.Rel] = o
+	}
+	if g := got["sub/gen.rs"]; !g.Text || strings.Contains(string(g.Data), root) {
+		t.Errorf("gen.rs: %+v", g)
+	}
+	if p := got["plain.txt"]; p.Text || p.Data != nil {
+		t.Errorf("plain.txt stored as text: %+v", p)
+	}
+	if !got["sub"].Dir {
+		t.Error("sub is not a dir")
+	}
+	in, err := r.Inputs(stdout)
+	if err != nil || len(in) != 1 || in[0].Path != Cwd+"/shared/s.txt" {
+		t.Errorf("inputs %+v, %v; want ../shared/s.txt only (OUT_DIR's are outputs)", in, err)
+	}
+
+	if pins := r.InputPins(in); pins != nil {
+		t.Errorf("inputs in the tree pin: %v", pins)
+	}
+	// A declared file outside every root (another worktree's git dir):
+	// checking it says nothing about this tree's own.
+	outside := filepath.Join(filepath.Dir(root), "gitdir-of-wt", "HEAD")
+	in, _ = r.Inputs("cargo:rerun-if-changed=" + outside + "\n")
+	if pins := r.InputPins(in); pins[Cwd] != root || pins[Target] == "" {
+		t.Errorf("input outside the tree: pins %v, want the tree's", pins)
+	}
+
+	// A binary naming OUT_DIR pins; so does a text naming it inside a
+	// longer name, which no placeholder replaces.
+	os.WriteFile(filepath.Join(out, "blob.bin"), append([]byte{0xff, 0}, out...), 0o644)
+	if _, _, _, pins, _ := r.Outputs("", ""); pins[Target] != filepath.Join(root, "target") {
+		t.Errorf("binary output: pins %v, want the target dir", pins)
+	}
+	os.Remove(filepath.Join(out, "blob.bin"))
+	if _, _, _, pins, _ := r.Outputs("see "+root+"2/x\n", ""); pins[Cwd] != root {
+		t.Errorf("residue: pins %v, want the worktree", pins)
+	}
+	os.Symlink("sub", filepath.Join(out, "link"))
+	var nc NotCacheable
+	if _, _, _, _, err := r.Outputs("", ""); !errors.As(err, &nc) {
+		t.Errorf("symlink in OUT_DIR: %v, want not cacheable", err)
+	}
+}
