@@ -90,8 +90,8 @@ func (w *wrapper) remoteClient() *agent.Client {
 	}
 	w.remoteOff = true
 	cfg, ok, err := remote.ConfigFromEnv(os.Getenv)
-	if !ok {
-		return nil
+	if !ok && err == nil {
+		return nil // no remote; a GROVE_REMOTE that does not parse is an error below
 	}
 	if err == nil {
 		w.remote, err = agent.NewClient(w.st.Dir(), cfg)

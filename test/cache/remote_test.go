@@ -198,8 +198,8 @@ func twoMachines(t *testing.T, repo, want string, remoteEnv ...string) {
 	}
 }
 
-// TestRemoteDown: a remote that cannot be reached costs the build nothing
-// but one line in stats.
+// TestRemoteDown: a remote that cannot be reached, or is misconfigured,
+// costs the build nothing but one line in stats.
 func TestRemoteDown(t *testing.T) {
 	t.Parallel()
 	repo := newRepo(t, fixture())
@@ -213,6 +213,12 @@ func TestRemoteDown(t *testing.T) {
 		r := remotetest.StartRedis(t, "")
 		r.Kill()
 		remoteDown(t, repo, want, "GROVE_REMOTE="+r.URL())
+	})
+	// A GROVE_REMOTE that does not parse is a remote that is down, said
+	// in stats, not a remote silently switched off.
+	t.Run("bad URL", func(t *testing.T) {
+		t.Parallel()
+		remoteDown(t, repo, want, "GROVE_REMOTE=s4://x")
 	})
 }
 
