@@ -225,8 +225,9 @@ func TestCleanMissingStore(t *testing.T) {
 }
 
 // A GROVE_MAX_SIZE or GROVE_MAX_AGE the trim cannot read breaks no build,
-// but the background trim then never runs: doctor says so, whether the
-// value comes from the environment or from a Cargo config's [env] table.
+// but the background trim then never runs; a GROVE_REMOTE that does not
+// parse means no remote: doctor says so, whether the value comes from the
+// environment or from a Cargo config's [env] table.
 func TestDoctorBadTrimLimits(t *testing.T) {
 	root := tinyRepo(t)
 	if r := runGrove(t, root, "init"); r.code != 0 {
@@ -249,9 +250,9 @@ func TestDoctorBadTrimLimits(t *testing.T) {
 		}
 		return got
 	}
-	for _, v := range []string{"GROVE_MAX_SIZE=NaN", "GROVE_MAX_AGE=2w"} {
-		if got := doctor(v); strings.Join(got, ",") != "trim-limits" {
-			t.Errorf("%s: problems %v, want [trim-limits]", v, got)
+	for v, want := range map[string]string{"GROVE_MAX_SIZE=NaN": "trim-limits", "GROVE_MAX_AGE=2w": "trim-limits", "GROVE_REMOTE=s4://x": "remote-config", "GROVE_REMOTE=file://relative": "remote-config"} {
+		if got := doctor(v); strings.Join(got, ",") != want {
+			t.Errorf("%s: problems %v, want [%s]", v, got, want)
 		}
 	}
 	if got := doctor("GROVE_MAX_SIZE=20GiB", "GROVE_MAX_AGE=14d"); len(got) != 0 {

@@ -458,7 +458,8 @@ a rustc that is not inside a toolchain (nothing is cached; it also reads
 grove's statistics for such units), a seed hook that is not executable or
 older than this grove's, a Cargo whose target-dir layout grove does not
 know, and a GROVE_MAX_SIZE or GROVE_MAX_AGE the background trim cannot read
-(builds work, but the store is never trimmed).
+(builds work, but the store is never trimmed), and a GROVE_REMOTE that
+does not parse (builds work, without the remote).
 
 In shared mode, doctor checks these things. The config exists and git
 ignores it. The target-dir is absolute and exists. .shared-target/ is

@@ -15,6 +15,7 @@ import (
 	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/gitwt"
 	"github.com/grove-rs/grove/internal/hook"
+	"github.com/grove-rs/grove/internal/remote"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/toolchain"
 	"github.com/grove-rs/grove/internal/trim"
@@ -53,7 +54,8 @@ func (r *Repo) doctorCache(ctx context.Context, problem func(check, msg, fix str
 
 // checkTrimLimits: a GROVE_MAX_SIZE or GROVE_MAX_AGE the trim cannot read
 // breaks no build, but the background trim then fails every time, out of
-// sight, and the store grows without bound.
+// sight, and the store grows without bound. A GROVE_REMOTE that does not
+// parse breaks no build either, and no build uses the remote.
 func (r *Repo) checkTrimLimits(problem func(check, msg, fix string)) {
 	ws := r.WorkspaceIn(r.Root)
 	get := func(name string) string {
@@ -66,6 +68,10 @@ func (r *Repo) checkTrimLimits(problem func(check, msg, fix string)) {
 	if _, _, err := trim.Limits(get("GROVE_MAX_SIZE"), get("GROVE_MAX_AGE")); err != nil {
 		problem("trim-limits", err.Error()+": the background trim never runs, so the store grows without bound",
 			"set it to a size like 20GiB or an age like 14d, or unset it")
+	}
+	if _, _, err := remote.ConfigFromEnv(get); err != nil {
+		problem("remote-config", err.Error()+": builds work, but never use the remote",
+			"set it to s3://BUCKET/PREFIX, redis://HOST:PORT/DB or file:///DIR, or unset it")
 	}
 }
 
