@@ -121,7 +121,8 @@ func SplitOptions(args []string) []Option {
 // Parse builds the model of `rustc args...`.
 func Parse(rustc string, args []string) *Invocation {
 	inv := &Invocation{Rustc: rustc, Args: args}
-	var no []string // reasons, first one wins
+	var no []string    // reasons, first one wins
+	pluginLTO := false // -C linker-plugin-lto seen
 	for _, a := range args {
 		if strings.HasPrefix(a, "@") {
 			no = append(no, "argument file (@file)")
@@ -201,7 +202,10 @@ func Parse(rustc string, args []string) *Invocation {
 				if v != "off" {
 					no = append(no, "-C split-debuginfo="+v)
 				}
-			case "profile-generate", "profile-use", "save-temps", "linker-plugin-lto", "remark", "dlltool":
+			case "linker-plugin-lto":
+				// Decided below, once the crate types are known.
+				pluginLTO = true
+			case "profile-generate", "profile-use", "save-temps", "remark", "dlltool":
 				no = append(no, "-C "+k)
 			}
 		case "-Z":
@@ -258,6 +262,13 @@ func Parse(rustc string, args []string) *Invocation {
 		default:
 			no = append(no, "crate-type "+t)
 		}
+	}
+	if pluginLTO && inv.Links() {
+		// The linker runs an LTO plugin (LLVMgold, lld's own) that is not
+		// in the key. A library compiled with the flag is only LLVM bitcode
+		// in an archive, a function of the arguments and sources like any
+		// rlib: Cargo passes it to every dependency of an LTO binary.
+		no = append(no, "-C linker-plugin-lto")
 	}
 	if !inv.emits("dep-info") && inv.Input != "" {
 		// Without dep-info grove cannot learn which sources the compile read.
