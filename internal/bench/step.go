@@ -9,9 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/grove-rs/grove/internal/bench/diskuse"
 	"github.com/grove-rs/grove/internal/bench/measure"
 	"github.com/grove-rs/grove/internal/bench/report"
+	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/du"
 )
 
 // step builds trees at once (one tree, or the parallel scenario's N),
@@ -37,7 +38,7 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 				s.built = append(s.built, t)
 			}
 		}
-		bytes, err := diskuse.Bytes(s.outputDirs()...)
+		bytes, err := diskBytes(ctx, s.outputDirs())
 		if err != nil {
 			smp.Error = "measuring disk use: " + err.Error()
 		}
@@ -149,7 +150,7 @@ func (s *session) diskSample(ctx context.Context) error {
 		p.Step(Disk, s.name, s.run, s.opts.Runs)
 	}
 	smp := report.Sample{Scenario: Disk, Strategy: s.name, Run: s.run, Worktrees: len(s.built)}
-	b, err := diskuse.Bytes(s.outputDirs()...)
+	b, err := diskBytes(ctx, s.outputDirs())
 	smp.DiskBytes = b
 	if err != nil {
 		smp.Error = "measuring disk use: " + err.Error()
@@ -181,7 +182,15 @@ func stepResult(smp report.Sample) string {
 		return "FAILED: " + msg
 	}
 	if smp.Scenario == Disk && smp.WallSeconds == 0 {
-		return fmt.Sprintf("%s in %d worktrees", report.Bytes(smp.DiskBytes), smp.Worktrees)
+		return fmt.Sprintf("%s in %d worktrees", cli.HumanBytes(smp.DiskBytes), smp.Worktrees)
 	}
 	return fmt.Sprintf("%s, %d units compiled, %d fresh, rustc %d", report.Seconds(smp.WallSeconds), smp.UnitsCompiled, smp.UnitsFresh, smp.Rustc)
+}
+
+// diskBytes is the disk space dirs take, each inode counted once across
+// all of them: strategies that share files between worktrees (hardlinks
+// into a store, one shared target dir) cost what they cost on disk.
+func diskBytes(ctx context.Context, dirs []string) (int64, error) {
+	res, err := du.Usage(ctx, dirs, du.Options{})
+	return res.Total, err
 }

@@ -42,6 +42,8 @@ import (
 // worktrees; it only keeps apart stores shared by users whose registries
 // lie elsewhere, whose panic messages would differ.
 //
+// A unit instrumented for coverage is always pinned (coverage.go).
+//
 // Known residue, in README's limits: a crate constant holding exactly the
 // working dir cannot be told from the source map's entry.
 
@@ -56,6 +58,12 @@ func (u *Unit) Pins(outputs []string, sources []string) (map[string]string, erro
 	for _, ph := range []string{Target, Cwd} {
 		if p := u.Norm.Paths()[ph]; p != "" {
 			s.paths = append(s.paths, treePath{ph, []byte(p)})
+		}
+	}
+	if u.Inv != nil && coverage(u.Inv.Args) {
+		// coverage.go: the coverage map names the tree where no scan sees it.
+		for _, tp := range s.paths {
+			s.mark(tp.placeholder)
 		}
 	}
 	for _, o := range outputs {

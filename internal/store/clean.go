@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -101,50 +100,4 @@ func (s *Store) cleanLocks(cutoff time.Time, maxAge time.Duration) error {
 		unix.Close(fd)
 	}
 	return nil
-}
-
-// Usage is the disk use of a store, counting each inode once by its
-// allocated blocks (st_blocks*512), like du. A blob hard-linked into target
-// directories is counted here in full; it costs nothing extra there.
-type Usage struct {
-	BlobBytes   int64
-	BlobFiles   int64
-	ObjectBytes int64
-	ObjectFiles int64
-	TmpBytes    int64
-	TmpFiles    int64
-}
-
-// Usage walks the store and adds up its blobs, objects and temp files. It is
-// for `grove status`/trimming, not for the hot path.
-func (s *Store) Usage() (Usage, error) {
-	var u Usage
-	type inode struct{ dev, ino uint64 }
-	seen := make(map[inode]bool)
-	walk := func(sub string, bytes, files *int64) error {
-		return walkFiles(filepath.Join(s.dir, sub), func(_ string, fi fs.FileInfo) error {
-			*files++
-			st, ok := fi.Sys().(*syscall.Stat_t)
-			if !ok {
-				*bytes += fi.Size()
-				return nil
-			}
-			id := inode{uint64(st.Dev), st.Ino}
-			if !seen[id] {
-				seen[id] = true
-				*bytes += st.Blocks * 512
-			}
-			return nil
-		})
-	}
-	if err := walk(blobsDir, &u.BlobBytes, &u.BlobFiles); err != nil {
-		return u, err
-	}
-	if err := walk(objectsDir, &u.ObjectBytes, &u.ObjectFiles); err != nil {
-		return u, err
-	}
-	if err := walk(tmpDir, &u.TmpBytes, &u.TmpFiles); err != nil {
-		return u, err
-	}
-	return u, nil
 }

@@ -471,31 +471,3 @@ func TestCleanRemovesOnlyOldTemps(t *testing.T) {
 		t.Fatalf("Clean(0) left %v", names)
 	}
 }
-
-func TestUsageCountsInodesOnce(t *testing.T) {
-	s := mustOpen(t, t.TempDir())
-	work := t.TempDir()
-	var blobBytes int64
-	for i, link := range []bool{false, true} {
-		src := filepath.Join(work, "src"+string(rune('a'+i)))
-		d := writeFile(t, src, content(uint64(20+i), 64*1024), 0o644)
-		if err := s.PutBlob(src, d, link); err != nil {
-			t.Fatal(err)
-		}
-		blobBytes += statT(t, s.BlobPath(d)).Blocks * 512
-		// A materialized hard link in a tree is not the store's usage.
-		if _, err := s.Materialize(d, filepath.Join(work, "dst"+string(rune('a'+i))), true); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.PutObject("entries", "0123456789abcdef", []byte("{}")); err != nil {
-		t.Fatal(err)
-	}
-	u, err := s.Usage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.BlobFiles != 2 || u.BlobBytes != blobBytes || u.ObjectFiles != 1 || u.ObjectBytes <= 0 || u.TmpFiles != 0 {
-		t.Fatalf("Usage = %+v, want 2 blobs of %d bytes, 1 object, no temps", u, blobBytes)
-	}
-}

@@ -1,23 +1,6 @@
 package report
 
-import (
-	"fmt"
-	"strconv"
-)
-
-// Bytes formats n with binary units (1.5 GiB), as du -h does.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}
+import "strconv"
 
 // Seconds formats a duration in seconds with a precision that suits its
 // size: 0.123 s, 5.42 s, 78.1 s, 204 s.

@@ -121,9 +121,6 @@ func TestSummarizeWithoutBaselines(t *testing.T) {
 
 func TestFormats(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
-		{Bytes(512), "512 B"},
-		{Bytes(1536), "1.5 KiB"},
-		{Bytes(1600 << 20), "1.6 GiB"},
 		{Seconds(0.1234), "0.123 s"},
 		{Seconds(6.123), "6.12 s"},
 		{Seconds(77.84), "77.8 s"},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/grove-rs/grove/internal/cli"
 )
 
 // Chart geometry, in SVG user units (pixels at 100 %).
@@ -124,7 +126,7 @@ func high(s Summary) float64 {
 // figure is the headline figure as text.
 func figure(s Summary) string {
 	if s.Scenario == DiskScenario {
-		return Bytes(s.DiskMedian)
+		return cli.HumanBytes(s.DiskMedian)
 	}
 	return Seconds(s.WallMedian)
 }

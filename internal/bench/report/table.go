@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/grove-rs/grove/internal/cli"
 )
 
 // tableHeader names the columns of WriteTable. Numbers are right-aligned.
@@ -58,9 +60,9 @@ func tableRow(s Summary) []string {
 	if s.Scenario == DiskScenario {
 		row = append(row, "-", "-", "-", "-", "-")
 	} else {
-		row = append(row, Seconds(s.CPUMedian), Bytes(s.PeakRSSMedian), count(s.RustcMedian), count(s.CompiledMed), count(s.FreshMed))
+		row = append(row, Seconds(s.CPUMedian), cli.HumanBytes(s.PeakRSSMedian), count(s.RustcMedian), count(s.CompiledMed), count(s.FreshMed))
 	}
-	disk := Bytes(s.DiskMedian)
+	disk := cli.HumanBytes(s.DiskMedian)
 	if s.Worktrees > 0 {
 		disk += fmt.Sprintf(" (%d wt)", s.Worktrees)
 	}
