@@ -20,6 +20,7 @@ type Settings struct {
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
+	Warm       bool     // GROVE_WARM_INCREMENTAL=1: give a restored workspace member incremental state in the background (package incr)
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -38,6 +39,7 @@ var Vars = []Var{
 	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
 	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
 	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
+	{"GROVE_WARM_INCREMENTAL", "1: after restoring a workspace member, compile it in the background at low priority so the first edit is incremental"},
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
@@ -51,6 +53,7 @@ func FromEnv(getenv func(string) string) Settings {
 		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
 		Shared:     getenv("GROVE_SHARED_STORE"),
+		Warm:       truthy(getenv("GROVE_WARM_INCREMENTAL")),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

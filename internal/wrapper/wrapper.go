@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/grove-rs/grove/internal/incr"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
@@ -31,6 +32,9 @@ import (
 // Main runs one rustc invocation through the cache and returns the exit
 // code for the process.
 func Main(rustcPath string, args []string) int {
+	if os.Getenv(incr.Env) != "" {
+		return incr.Run(rustcPath, args) // a background compile Start began
+	}
 	w := &wrapper{
 		start: time.Now(),
 		cfg:   settings.FromEnv(os.Getenv),
@@ -134,6 +138,7 @@ func (w *wrapper) run() (code int) {
 		w.logf("lock %s: %v (compiling without single-flight)", flight, err)
 	}
 
+	w.beforeCompile(u)
 	ran = true
 	w.ev.CompileAt = time.Now().UnixMilli()
 	res, err := w.compile(u)
@@ -183,6 +188,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	}
 	w.st.TouchObject("entry", entryKey)
 	w.ensureLib(u, entry)
+	w.warmAfterHit(u)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
 	if w.ev.SavedMs < 0 {
 		w.ev.SavedMs = 0
