@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -157,4 +158,29 @@ func dev(t *testing.T, p string) uint64 {
 		t.Fatal(err)
 	}
 	return uint64(st.Dev)
+}
+
+// `grove clean --max-size` refuses what is not a positive whole number of
+// bytes with one line and exit 2, before touching anything; --dry-run
+// creates nothing, not even the store.
+func TestCleanBadSizeAndDryRun(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	for _, size := range []string{"NaN", "Inf", "-Inf", "1e400", "99999999999TiB", "0", "0.5", "0.9B", "-1", "x"} {
+		cmd := exec.Command(grove, "clean", "--max-size", size)
+		cmd.Dir, cmd.Env = dir, env("GROVE_DIR="+store)
+		out, err := cmd.CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 2 || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 || !strings.Contains(string(out), "size") {
+			t.Errorf("clean --max-size %s: %v, output %q; want one line and exit 2", size, err, out)
+		}
+	}
+	cmd := exec.Command(grove, "clean", "--dry-run", "--max-size", "1")
+	cmd.Dir, cmd.Env = dir, env("GROVE_DIR="+store)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clean --dry-run: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(store); err == nil {
+		t.Errorf("clean --dry-run created the store")
+	}
 }

@@ -60,6 +60,8 @@ func env(extra ...string) []string {
 		out = append(out, kv)
 	}
 	out = append(out, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	// No background trim outliving a test and racing with its cleanup.
+	out = append(out, "GROVE_AUTO_TRIM=0")
 	return append(out, extra...)
 }
 

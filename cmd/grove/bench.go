@@ -128,7 +128,7 @@ few scenarios. See bench/README.md.`,
 			if err != nil {
 				return err
 			}
-			if n := failed(rep); n > 0 {
+			if n := rep.Failed(); n > 0 {
 				return fmt.Errorf("%d measured steps failed (see the table)", n)
 			}
 			return nil
@@ -154,14 +154,4 @@ func scenarioHelp() string {
 		fmt.Fprintf(&b, "  %-15s %s\n", s, bench.ScenarioTitle(s))
 	}
 	return b.String()
-}
-
-func failed(rep *report.Report) int {
-	n := 0
-	for _, s := range rep.Samples {
-		if s.Error != "" {
-			n++
-		}
-	}
-	return n
 }

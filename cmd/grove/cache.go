@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,7 +17,9 @@ import (
 	"github.com/grove-rs/grove/internal/store"
 	"github.com/grove-rs/grove/internal/trim"
 	"github.com/grove-rs/grove/internal/verify"
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // cacheCmds returns the commands that inspect the cache: stats, explain,
@@ -25,13 +29,20 @@ func cacheCmds() []*cobra.Command {
 }
 
 // storeDir is the store a build started in the current directory uses.
-func storeDir() string { return settings.FromEnv(buildEnv(".")).Dir }
+// It fails on a setting no build can use (settings.Check).
+func storeDir() (string, error) {
+	cfg := settings.FromEnv(buildEnv("."))
+	return cfg.Dir, cfg.Check()
+}
 
 // openStore opens the store as the wrapper does (GROVE_DIR,
 // GROVE_SHARED_STORE, Cargo's [env] included), so a command refuses exactly
 // the stores the wrapper refuses, and says why.
 func openStore() (*store.Store, error) {
 	cfg := settings.FromEnv(buildEnv("."))
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	access, err := store.ParseAccess(cfg.Shared)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}
@@ -73,19 +84,17 @@ bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), struct {
-					Store string `json:"store"`
-					stats.Summary
-					Quarantined store.Quarantine `json:"quarantined"`
-				}{dir, sum, q})
-			}
-			printSummary(cmd.OutOrStdout(), dir, sum)
-			if q.Total() > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
-					store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
-			}
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+				Store string `json:"store"`
+				stats.Summary
+				Quarantined store.Quarantine `json:"quarantined"`
+			}{dir, sum, q}, func(w io.Writer) {
+				printSummary(w, dir, sum)
+				if q.Total() > 0 {
+					fmt.Fprintf(w, "found corrupt and set aside (last %s): %d blobs, %d records %v\n",
+						store.QuarantineAge, q.Blobs, q.Total()-q.Blobs, q.Objects)
+				}
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -133,7 +142,11 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
   grove explain --json`,
 		Args: cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			evs, err := stats.Read(storeDir())
+			dir, err := storeDir()
+			if err != nil {
+				return err
+			}
+			evs, err := stats.Read(dir)
 			if err != nil {
 				return err
 			}
@@ -143,27 +156,17 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
 			}
 			var out []stats.Event
 			if crate != "" {
-				// The newest event of that crate, in whatever build.
-				for i := len(evs) - 1; i >= 0; i-- {
-					if evs[i].Crate == crate {
-						out = append(out, evs[i])
-						break
-					}
-				}
+				out = stats.NewestOf(evs, crate)
 				if len(out) == 0 {
-					return fmt.Errorf("no build of crate %s recorded in %s", crate, storeDir())
+					return fmt.Errorf("no build of crate %s recorded in %s", crate, dir)
 				}
 			} else {
 				out = stats.LastBuild(evs)
 				if len(out) == 0 {
-					return fmt.Errorf("no build recorded in %s", storeDir())
+					return fmt.Errorf("no build recorded in %s", dir)
 				}
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), out)
-			}
-			printExplain(cmd.OutOrStdout(), out, crate != "")
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, out, func(w io.Writer) { printExplain(w, out, crate != "") })
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -202,28 +205,56 @@ func printExplain(w io.Writer, evs []stats.Event, all bool) {
 }
 
 func newCleanCmd() *cobra.Command {
-	var maxAge, tmpAge time.Duration
-	var maxSize string
-	var dryRun, asJSON bool
+	var maxAge, maxSize string
+	var tmpAge time.Duration
+	var dryRun, asJSON, auto bool
 	c := &cobra.Command{
 		Use:   "clean [--max-age D] [--max-size SIZE]",
 		Short: "Trim the store by age and size, and remove leftover temp files",
 		Long: `Remove temp files that killed writers left in the store, and trim it: entries
-not used for --max-age, then the least recently used entries until the stored
-files that no target dir uses fit in --max-size. Files still hardlinked by a
-target dir cost no extra space and are counted apart. Safe while builds run.`,
-		Example: `  grove clean                          # temp files only
-  grove clean --max-age 720h           # drop entries unused for 30 days
-  grove clean --max-size 20GiB --dry-run`,
+not used for --max-age, then the least recently used entries and caches until
+what only the store holds fits in --max-size. The records that go with an
+entry (manifests, lib records, key components) go with it; memos go by age
+and size. Files still hardlinked by a target dir cost no extra space: they
+are counted apart, and an entry whose files all are stays. Without flags, the
+limits are GROVE_MAX_SIZE and GROVE_MAX_AGE, else 10GiB and 30 days: the
+same trim grove runs by itself at most once an hour after a build stored
+something. Safe while builds run.`,
+		Example: `  grove clean                          # the default limits
+  grove clean --max-age 14d            # drop entries unused for two weeks
+  grove clean --max-size 20GiB --dry-run
+  grove clean --max-size 1             # keep only what target dirs still use`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limit, err := parseSize(maxSize)
+			cfg := settings.FromEnv(buildEnv("."))
+			size, age, err := trim.Limits(cfg.MaxSize, cfg.MaxAge)
+			if err == nil && maxSize != "" {
+				size, err = trim.ParseSize(maxSize)
+			}
+			if err == nil && maxAge != "" {
+				age, err = trim.ParseAge(maxAge)
+			}
 			if err != nil {
 				return &cli.UsageError{Err: err}
+			}
+			if dryRun {
+				// A dry run creates nothing, not even the store.
+				if _, err := os.Stat(cfg.Dir); errors.Is(err, fs.ErrNotExist) {
+					fmt.Fprintf(cmd.OutOrStdout(), "no store at %s: nothing to clean\n", cfg.Dir)
+					return nil
+				}
 			}
 			st, err := openStore()
 			if err != nil {
 				return err
+			}
+			if auto {
+				unlock, ok := trim.LockAuto(st.Dir())
+				if !ok {
+					return nil // another trim runs
+				}
+				defer unlock()
+				_ = unix.Setpriority(unix.PRIO_PROCESS, 0, 10) // yield to the builds
 			}
 			var tmpFreed int64
 			if !dryRun {
@@ -231,33 +262,46 @@ target dir cost no extra space and are counted apart. Safe while builds run.`,
 					return err
 				}
 			}
-			res, err := trim.Trim(st, trim.Options{MaxAge: maxAge, MaxBytes: limit, DryRun: dryRun})
-			if err != nil {
+			opts := trim.Options{MaxAge: age, MaxBytes: size, DryRun: dryRun}
+			tty := !auto && !asJSON && isatty.IsTerminal(os.Stderr.Fd())
+			if tty {
+				opts.Progress = func(n int) { fmt.Fprintf(cmd.ErrOrStderr(), "\rgrove clean: %d files looked at", n) }
+			}
+			res, err := trim.Trim(st, opts)
+			if tty {
+				fmt.Fprint(cmd.ErrOrStderr(), "\r\033[K")
+			}
+			if err != nil || auto {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), struct {
-					Store     string `json:"store"`
-					TempFreed int64  `json:"temp_bytes_freed"`
-					trim.Result
-				}{st.Dir(), tmpFreed, res})
-			}
-			verb := "removed"
-			if dryRun {
-				verb = "would remove"
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "store %s: %d entries\n", st.Dir(), res.Entries)
-			fmt.Fprintf(out, "%s %d entries and %d files, freeing %s (temp files: %s)\n", verb, res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
-			fmt.Fprintf(out, "kept %s in the store only, %s shared with target dirs\n", cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+				Store     string `json:"store"`
+				MaxBytes  int64  `json:"max_bytes"`
+				MaxAgeNs  int64  `json:"max_age_ns"`
+				TempFreed int64  `json:"temp_bytes_freed"`
+				trim.Result
+			}{st.Dir(), size, int64(age), tmpFreed, res}, func(out io.Writer) {
+				verb := "removed"
+				if dryRun {
+					verb = "would remove"
+				}
+				removed := 0
+				for _, n := range res.Removed {
+					removed += n
+				}
+				fmt.Fprintf(out, "store %s: limits %s, %s unused; looked at %d files in %s\n", st.Dir(), cli.HumanBytes(size), age, res.Seen, res.Elapsed.Round(time.Millisecond))
+				fmt.Fprintf(out, "%s %d of %d entries, %d records and %d files: freed %s (temp files: %s)\n", verb, res.EntriesRemoved, res.Entries, removed-res.EntriesRemoved, res.BlobsRemoved, cli.HumanBytes(res.BytesFreed), cli.HumanBytes(tmpFreed))
+				fmt.Fprintf(out, "kept %d records and %d files: %s in the store only, %s still hardlinked by target dirs (removing it would free nothing)\n", sum(res.Objects), res.Blobs, cli.HumanBytes(res.BytesKept), cli.HumanBytes(res.BytesInTrees))
+			})
 		},
 	}
-	c.Flags().DurationVar(&maxAge, "max-age", 0, "remove entries unused for longer than this (0: keep)")
-	c.Flags().StringVar(&maxSize, "max-size", "", "keep store-only files under this size, e.g. 20GiB (empty: no limit)")
+	c.Flags().StringVar(&maxAge, "max-age", "", "remove entries unused for longer, e.g. 720h or 30d (default GROVE_MAX_AGE, else 30d)")
+	c.Flags().StringVar(&maxSize, "max-size", "", "keep what only the store holds under this size, e.g. 20GiB (default GROVE_MAX_SIZE, else 10GiB)")
 	c.Flags().DurationVar(&tmpAge, "tmp-age", time.Hour, "remove temp files older than this")
-	c.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be removed")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be removed; change and create nothing")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&auto, "auto", false, "the background trim a build starts: quiet, skipped if one runs")
+	c.Flags().MarkHidden("auto")
 	return c
 }
 
@@ -319,31 +363,6 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-// parseSize reads sizes like 500MB, 20GiB, 1G or plain bytes.
-func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	up := strings.ToUpper(s)
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(up, u.suffix) {
-			up, mult = strings.TrimSpace(strings.TrimSuffix(up, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(up, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 20GiB)", s)
-	}
-	return int64(n * float64(mult)), nil
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -125,11 +125,7 @@ With names, print only their values, one a line, as go env does.`,
 				}
 				return nil
 			}
-			if asJSON {
-				return cli.WriteJSON(w, all)
-			}
-			printSettings(w, all)
-			return nil
+			return cli.Print(w, asJSON, all, func(w io.Writer) { printSettings(w, all) })
 		},
 	}
 	addDirFlag(c, &dir)

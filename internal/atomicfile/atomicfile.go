@@ -1,7 +1,8 @@
-// Package atomicfile writes the files grove puts into a target dir (dep-info,
-// seeded fingerprints and build-script outputs, copied artifacts) so that a
-// reader never sees a partial file and nothing planted at the name is
-// written through:
+// Package atomicfile is grove's one way to replace a file: what it puts into
+// a target dir (dep-info, seeded fingerprints and build-script outputs,
+// copied artifacts), the Cargo configs and .gitignore lines init writes, the
+// git hook, and bench's result files. A reader (Cargo, git) never sees a
+// partial file and nothing planted at the name is written through:
 //
 //   - the data goes into a new file beside the destination with a random
 //     name, created with O_EXCL (O_CREAT|O_EXCL never follows a symlink, and
@@ -22,10 +23,26 @@ import (
 
 // Write puts data at path with mode perm.
 func Write(path string, data []byte, perm os.FileMode) error {
-	return write(path, perm, func(f *os.File) error {
+	return write(path, perm, false, func(f *os.File) error {
 		_, err := f.Write(data)
 		return err
 	})
+}
+
+// WriteDurable is Write for a file a user keeps (a Cargo config): the data
+// is synced to disk before the rename, so a crash leaves the old or the new
+// file, never an empty one. Not for the wrapper's outputs: a sync per
+// dep-info would cost every hit a disk flush.
+func WriteDurable(path string, data []byte, perm os.FileMode) error {
+	return write(path, perm, true, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// WriteWith puts at path, with mode perm, what fill writes.
+func WriteWith(path string, perm os.FileMode, fill func(io.Writer) error) error {
+	return write(path, perm, false, func(f *os.File) error { return fill(f) })
 }
 
 // Copy puts a copy of the file src at path with mode perm.
@@ -35,7 +52,7 @@ func Copy(src, path string, perm os.FileMode) error {
 		return err
 	}
 	defer in.Close()
-	return write(path, perm, func(f *os.File) error {
+	return write(path, perm, false, func(f *os.File) error {
 		if _, err := io.Copy(f, in); err != nil {
 			return fmt.Errorf("copy %s: %w", src, err)
 		}
@@ -43,7 +60,7 @@ func Copy(src, path string, perm os.FileMode) error {
 	})
 }
 
-func write(path string, perm os.FileMode, fill func(*os.File) error) (err error) {
+func write(path string, perm os.FileMode, sync bool, fill func(*os.File) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".grove-tmp-*")
 	if err != nil {
 		return err
@@ -60,6 +77,11 @@ func write(path string, perm os.FileMode, fill func(*os.File) error) (err error)
 	}
 	if err := f.Chmod(perm); err != nil { // CreateTemp makes 0600
 		return err
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err

@@ -2,56 +2,28 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-)
 
-// cargoMetadata is the part of `cargo metadata --no-deps` that pickEditFile
-// reads.
-type cargoMetadata struct {
-	Packages []struct {
-		ID           string `json:"id"`
-		Name         string `json:"name"`
-		Dependencies []struct {
-			Name string  `json:"name"`
-			Path *string `json:"path"`
-		} `json:"dependencies"`
-		Targets []struct {
-			Kind    []string `json:"kind"`
-			SrcPath string   `json:"src_path"`
-		} `json:"targets"`
-	} `json:"packages"`
-	WorkspaceMembers []string `json:"workspace_members"`
-}
+	"github.com/grove-rs/grove/internal/cargolayout"
+)
 
 // pickEditFile chooses the source file the edit scenarios change: the root
 // file of the workspace member that most other members depend on (its lib
 // target if it has one), so an edit costs what a typical change to shared
 // code costs. The result is relative to the worktree's workspace dir.
 func pickEditFile(ctx context.Context, dir string, env []string) (string, error) {
-	cmd := exec.CommandContext(ctx, "cargo", "metadata", "--no-deps", "--format-version", "1")
-	cmd.Dir, cmd.Env = dir, env
-	out, err := cmd.Output()
+	md, err := cargolayout.ReadMetadata(ctx, "", dir, env, false)
 	if err != nil {
-		msg := err.Error()
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = strings.TrimSpace(string(ee.Stderr))
-		}
-		return "", fmt.Errorf("cargo metadata in %s: %s", dir, msg)
+		return "", err
 	}
-	var md cargoMetadata
-	if err := json.Unmarshal(out, &md); err != nil {
-		return "", fmt.Errorf("cargo metadata: %w", err)
-	}
-	return chooseEditFile(md, dir)
+	return chooseEditFile(*md, dir)
 }
 
 // chooseEditFile is pickEditFile's decision, apart from running cargo.
-func chooseEditFile(md cargoMetadata, dir string) (string, error) {
+func chooseEditFile(md cargolayout.Metadata, dir string) (string, error) {
 	member := map[string]bool{}
 	for _, id := range md.WorkspaceMembers {
 		member[id] = true

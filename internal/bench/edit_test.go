@@ -5,37 +5,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/cargolayout"
 )
 
 func TestChooseEditFile(t *testing.T) {
 	path := func(s string) *string { return &s }
-	type dep = struct {
-		Name string  `json:"name"`
-		Path *string `json:"path"`
-	}
-	type target = struct {
-		Kind    []string `json:"kind"`
-		SrcPath string   `json:"src_path"`
-	}
-	md := cargoMetadata{WorkspaceMembers: []string{"core", "server", "cli"}}
+	type dep = cargolayout.Dependency
+	type target = cargolayout.Target
+	d := func(name string, p *string) dep { return dep{Name: name, Path: p} }
+	tg := func(kind, src string) target { return target{Kind: []string{kind}, SrcPath: src} }
+	md := cargolayout.Metadata{WorkspaceMembers: []string{"core", "server", "cli"}}
 	add := func(id string, deps []dep, targets ...target) {
-		md.Packages = append(md.Packages, struct {
-			ID           string `json:"id"`
-			Name         string `json:"name"`
-			Dependencies []struct {
-				Name string  `json:"name"`
-				Path *string `json:"path"`
-			} `json:"dependencies"`
-			Targets []struct {
-				Kind    []string `json:"kind"`
-				SrcPath string   `json:"src_path"`
-			} `json:"targets"`
-		}{ID: id, Name: id, Dependencies: deps, Targets: targets})
+		md.Packages = append(md.Packages, cargolayout.Package{ID: id, Name: id, Dependencies: deps, Targets: targets})
 	}
-	add("cli", []dep{{"core", path("/ws/crates/core")}, {"server", path("/ws/crates/server")}, {"serde", nil}},
-		target{[]string{"bin"}, "/ws/crates/cli/src/main.rs"})
-	add("server", []dep{{"core", path("/ws/crates/core")}}, target{[]string{"lib"}, "/ws/crates/server/src/lib.rs"})
-	add("core", nil, target{[]string{"custom-build"}, "/ws/crates/core/build.rs"}, target{[]string{"lib"}, "/ws/crates/core/src/lib.rs"})
+	add("cli", []dep{d("core", path("/ws/crates/core")), d("server", path("/ws/crates/server")), d("serde", nil)},
+		tg("bin", "/ws/crates/cli/src/main.rs"))
+	add("server", []dep{d("core", path("/ws/crates/core"))}, tg("lib", "/ws/crates/server/src/lib.rs"))
+	add("core", nil, tg("custom-build", "/ws/crates/core/build.rs"), tg("lib", "/ws/crates/core/src/lib.rs"))
 
 	got, err := chooseEditFile(md, "/ws")
 	if err != nil || got != "crates/core/src/lib.rs" {
@@ -49,7 +36,7 @@ func TestChooseEditFile(t *testing.T) {
 	if _, err := chooseEditFile(md, "/elsewhere"); err == nil {
 		t.Error("a source file outside the workspace was accepted")
 	}
-	if _, err := chooseEditFile(cargoMetadata{}, "/ws"); err == nil {
+	if _, err := chooseEditFile(cargolayout.Metadata{}, "/ws"); err == nil {
 		t.Error("no members: no error")
 	}
 }

@@ -1,14 +1,14 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/grove-rs/grove/internal/gitwt"
 )
 
 // source is the repository under test, as found on the user's disk. It is
@@ -21,22 +21,10 @@ type source struct {
 	from string
 }
 
-// git runs git in dir and returns its trimmed stdout; errors carry stderr.
+// git runs git in dir (gitwt.Run) and returns its trimmed stdout.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	// A benchmark runs unattended: never wait for a credential prompt.
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), msg)
-	}
-	return strings.TrimSpace(out.String()), nil
+	out, err := gitwt.Run(ctx, dir, args...)
+	return strings.TrimSpace(out), err
 }
 
 // mainWorktree returns the main worktree of the repository holding dir:

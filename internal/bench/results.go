@@ -2,9 +2,10 @@ package bench
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 
+	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/bench/report"
 	"github.com/grove-rs/grove/internal/cli"
 )
@@ -21,11 +22,11 @@ const (
 func WriteFiles(rep *report.Report, dir string) (jsonPath, svgPath string, err error) {
 	jsonPath = filepath.Join(dir, JSONFile)
 	svgPath = filepath.Join(dir, SVGFile)
-	if err := writeAtomic(jsonPath, func(f *os.File) error { return cli.WriteJSON(f, rep) }); err != nil {
+	if err := writeAtomic(jsonPath, func(f io.Writer) error { return cli.WriteJSON(f, rep) }); err != nil {
 		return "", "", err
 	}
 	title := fmt.Sprintf("grove bench: %s (median of %d runs)", rep.Repo, rep.Runs)
-	if err := writeAtomic(svgPath, func(f *os.File) error {
+	if err := writeAtomic(svgPath, func(f io.Writer) error {
 		return report.WriteSVG(f, title, rep.Summaries, ScenarioTitles())
 	}); err != nil {
 		return "", "", err
@@ -33,23 +34,9 @@ func WriteFiles(rep *report.Report, dir string) (jsonPath, svgPath string, err e
 	return jsonPath, svgPath, nil
 }
 
-func writeAtomic(path string, write func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	err = f.Chmod(0o644) // CreateTemp's 0600 is for secrets, not results
-	if err == nil {
-		err = write(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
+func writeAtomic(path string, write func(io.Writer) error) error {
+	// 0644: CreateTemp's 0600 is for secrets, not results.
+	if err := atomicfile.WriteWith(path, 0o644, write); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

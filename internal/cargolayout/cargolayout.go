@@ -26,10 +26,7 @@ package cargolayout
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -84,29 +81,15 @@ func (d Dirs) All() []string {
 // (the latter since Cargo 1.91; an older Cargo builds into the target dir).
 // env is the environment cargo runs with (nil: this process's).
 func Resolve(ctx context.Context, cargo, dir string, env []string) (Dirs, error) {
-	if cargo == "" {
-		cargo = "cargo"
-	}
-	cmd := exec.CommandContext(ctx, cargo, "metadata", "--format-version", "1", "--no-deps", "--offline")
-	cmd.Dir = dir
-	cmd.Env = env
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	md, err := ReadMetadata(ctx, cargo, dir, env, false)
 	if err != nil {
-		return Dirs{}, fmt.Errorf("cargo metadata in %s: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
+		return Dirs{}, err
 	}
-	var md struct {
-		Target string `json:"target_directory"`
-		Build  string `json:"build_directory"`
+	build := md.BuildDirectory
+	if build == "" {
+		build = md.TargetDirectory
 	}
-	if err := json.Unmarshal(out, &md); err != nil {
-		return Dirs{}, fmt.Errorf("cargo metadata in %s: %w", dir, err)
-	}
-	if md.Build == "" {
-		md.Build = md.Target
-	}
-	return Dirs{Target: filepath.Clean(md.Target), Build: filepath.Clean(md.Build)}, nil
+	return Dirs{Target: filepath.Clean(md.TargetDirectory), Build: filepath.Clean(build)}, nil
 }
 
 // Profile is one profile dir of a build dir.

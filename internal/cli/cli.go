@@ -51,6 +51,16 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// Print is the tail of every command with --json: v as JSON when asJSON,
+// else the text form that text writes.
+func Print(w io.Writer, asJSON bool, v any, text func(io.Writer)) error {
+	if asJSON {
+		return WriteJSON(w, v)
+	}
+	text(w)
+	return nil
+}
+
 // Args wraps a cobra positional-argument validator so that its errors are
 // usage errors (exit code 2).
 func Args(v func(cmd *cobra.Command, args []string) error) func(cmd *cobra.Command, args []string) error {

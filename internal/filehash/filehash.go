@@ -17,14 +17,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
-
-// RacyWindow is how long a file must be unchanged before its digest is
-// memoized. Kernel file times advance in coarse ticks (jiffies), so this is
-// far larger than one tick.
-const RacyWindow = 2 * time.Second
 
 // MemoThreshold is the size from which digests are memoized. Reading and
 // hashing a smaller file costs about as much as reading its memo entry.
@@ -36,12 +32,30 @@ type Memo interface {
 	PutObject(ns, key string, data []byte) error
 }
 
-const memoNS = "filehash"
+const memoNS = record.NSFileHash
 
 // Hasher hashes files. A nil Memo disables memoization.
 type Hasher struct {
 	Memo Memo
 	Now  func() time.Time
+	// Known, when set, may name the content digest of a file from its
+	// identity alone, before any memo or read; it is told every content
+	// digest read whole (Learn). The rule of what may be known that way
+	// lives with the caller (package key: a file that is a store blob).
+	Known Known
+}
+
+// Known names content digests by file identity (see Hasher.Known). It is
+// asked and taught only about files with more than one link: what it knows
+// is store blobs, which share their inode with the files linked to them,
+// and asking about every single-link source file would cost a stat each.
+type Known interface {
+	// Digest returns the content digest of the file path with identity
+	// st, or ok false when it does not know it.
+	Digest(path string, st Stat) (digest string, ok bool)
+	// Learn is told that path, with identity st unchanged from before to
+	// after the read, hashed to digest.
+	Learn(path string, st Stat, digest string)
 }
 
 // Stat is the identity of a file as the hasher saw it.
@@ -50,6 +64,7 @@ type Stat struct {
 	Size         int64
 	Mtime, Ctime int64 // nanoseconds
 	Mode         uint32
+	Nlink        uint64
 }
 
 // StatFile returns the identity of path (following symlinks).
@@ -61,6 +76,7 @@ func StatFile(path string) (Stat, error) {
 	return Stat{
 		Dev: uint64(st.Dev), Ino: st.Ino, Size: st.Size,
 		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Mode: uint32(st.Mode), // uint16 on macOS
+		Nlink: uint64(st.Nlink),
 	}, nil
 }
 
@@ -96,6 +112,12 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 	if err != nil {
 		return "", st, err
 	}
+	known := h.Known != nil && ns == memoNS && st.Nlink > 1
+	if known {
+		if d, ok := h.Known.Digest(path, st); ok {
+			return d, st, nil
+		}
+	}
 	memo := h.Memo != nil && st.Size >= MemoThreshold
 	if memo {
 		if v, err := h.Memo.GetObject(ns, st.memoKey()); err == nil && len(v) == 64 {
@@ -106,19 +128,28 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 	if err != nil {
 		return "", st, err
 	}
-	if memo {
+	if memo || known {
 		// Re-stat: only memoize if nothing changed while we read, and the
 		// file has been still for longer than the racy window.
 		after, err := StatFile(path)
-		now := time.Now()
-		if h.Now != nil {
-			now = h.Now()
-		}
-		if err == nil && after == st && now.Sub(st.Newest()) > RacyWindow {
-			_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+		if err == nil && after == st {
+			if known {
+				h.Known.Learn(path, st, digest)
+			}
+			if memo && h.now().Sub(st.Newest()) > RacyWindow {
+				_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+			}
 		}
 	}
 	return digest, st, nil
+}
+
+// now is the hasher's clock.
+func (h *Hasher) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 func hashContent(path string) (string, error) {
@@ -127,12 +158,25 @@ func hashContent(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := blake3.New()
-	if _, err := io.Copy(h, f); err != nil {
+	d := NewDigester()
+	if _, err := io.Copy(d, f); err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return d.Digest(), nil
 }
+
+// Digester computes the digest (as File gives it) of the bytes written to
+// it, for content that streams past, such as a download, rather than
+// sitting in a file.
+type Digester struct{ h *blake3.Hasher }
+
+// NewDigester returns a Digester of no bytes yet.
+func NewDigester() *Digester { return &Digester{h: blake3.New()} }
+
+func (d *Digester) Write(p []byte) (int, error) { return d.h.Write(p) }
+
+// Digest returns the hex digest of what was written so far.
+func (d *Digester) Digest() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 // Bytes returns the hex blake3 digest of b.
 func Bytes(b []byte) string {

@@ -169,11 +169,8 @@ func Discover(ctx context.Context, dir string) (*Repo, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", abs)
 	}
-	out, err := git(ctx, abs, "rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository")
+	out, err := Run(ctx, abs, "rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository")
 	if err != nil {
-		if strings.Contains(err.Error(), "not a git repository") {
-			return nil, fmt.Errorf("%s is %w", abs, ErrNotRepo)
-		}
 		return nil, err
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -182,7 +179,7 @@ func Discover(ctx context.Context, dir string) (*Repo, error) {
 	}
 	r := &Repo{CommonDir: lines[0], Bare: lines[1] == "true"}
 	if !r.Bare {
-		top, err := git(ctx, abs, "rev-parse", "--show-toplevel")
+		top, err := Run(ctx, abs, "rev-parse", "--show-toplevel")
 		if err != nil {
 			// Inside the .git directory of a non-bare repository.
 			return nil, fmt.Errorf("%s is inside a git directory, not a worktree", abs)
@@ -214,7 +211,7 @@ func (r *Repo) List(ctx context.Context) ([]Worktree, error) {
 }
 
 func listRaw(ctx context.Context, dir string) ([]Worktree, error) {
-	out, err := git(ctx, dir, "worktree", "list", "--porcelain", "-z")
+	out, err := Run(ctx, dir, "worktree", "list", "--porcelain", "-z")
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +221,7 @@ func listRaw(ctx context.Context, dir string) ([]Worktree, error) {
 // IsTracked reports whether path (absolute or relative to the worktree
 // top) is tracked in the index of the worktree at top.
 func IsTracked(ctx context.Context, top, path string) (bool, error) {
-	out, err := git(ctx, top, "ls-files", "--full-name", "--", path)
+	out, err := Run(ctx, top, "ls-files", "--full-name", "--", path)
 	if err != nil {
 		return false, err
 	}
@@ -248,15 +245,24 @@ func IsIgnored(ctx context.Context, top, path string) (bool, error) {
 	return false, fmt.Errorf("git check-ignore %s in %s: %v: %s", path, top, err, strings.TrimSpace(stderr.String()))
 }
 
-// git runs one git command in dir and returns its stdout. The error holds
-// git's own first line of stderr, which is what a user needs to see.
-func git(ctx context.Context, dir string, args ...string) (string, error) {
+// Run runs one git command in dir and returns its stdout. It is grove's
+// one git runner: every package asks git through it. Git never prompts
+// (GIT_TERMINAL_PROMPT=0: grove runs unattended, inside builds and hooks),
+// never takes the index lock for a read (GIT_OPTIONAL_LOCKS=0: a running
+// git in that worktree is not disturbed), and speaks English (LC_ALL=C: its
+// messages are matched). The error holds git's own first line of stderr,
+// which is what a user needs to see; a dir outside any repository is
+// ErrNotRepo.
+func Run(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C", "GIT_TERMINAL_PROMPT=0")
 	if err := cmd.Run(); err != nil {
 		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		if strings.Contains(msg, "not a git repository") {
+			return "", fmt.Errorf("%s is %w", dir, ErrNotRepo)
+		}
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -268,7 +274,7 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 // TrackedManifests returns the paths, relative to the worktree top, of
 // every Cargo.toml tracked there.
 func TrackedManifests(ctx context.Context, top string) ([]string, error) {
-	out, err := git(ctx, top, "ls-files", "-z", "--", ":(glob)**/Cargo.toml")
+	out, err := Run(ctx, top, "ls-files", "-z", "--", ":(glob)**/Cargo.toml")
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +290,17 @@ func TrackedManifests(ctx context.Context, top string) ([]string, error) {
 // HooksDir returns the directory git runs hooks from for the repository
 // containing dir (core.hooksPath honoured).
 func HooksDir(ctx context.Context, dir string) (string, error) {
-	out, err := git(ctx, dir, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
+	out, err := Run(ctx, dir, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// CommonDir returns the shared git directory (…/.git) of the repository
+// containing dir, absolute.
+func CommonDir(ctx context.Context, dir string) (string, error) {
+	out, err := Run(ctx, dir, "rev-parse", "--path-format=absolute", "--git-common-dir")
 	if err != nil {
 		return "", err
 	}

@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/grove-rs/grove/internal/atomicfile"
+	"github.com/grove-rs/grove/internal/gitwt"
 )
 
 // Marker is the line that identifies grove's hook.
@@ -55,21 +57,9 @@ fi
 exit $status
 `
 
-// Dir returns the hooks directory git uses for the repository containing
-// dir (core.hooksPath, or the common git dir's hooks/).
-func Dir(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-path", "hooks")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s is not inside a git repository: %w", dir, err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
 // Installed reports whether grove's hook is in place for the repository.
 func Installed(ctx context.Context, dir string) (bool, error) {
-	hooks, err := Dir(ctx, dir)
+	hooks, err := gitwt.HooksDir(ctx, dir)
 	if err != nil {
 		return false, err
 	}
@@ -86,7 +76,7 @@ var ErrHooksPath = errors.New("git hooks live outside the git dir (core.hooksPat
 // Install puts grove's hook in place, chaining a hook that is already
 // there. It returns the hook's path and whether anything changed.
 func Install(ctx context.Context, dir string) (path string, changed bool, err error) {
-	hooks, err := Dir(ctx, dir)
+	hooks, err := gitwt.HooksDir(ctx, dir)
 	if err != nil {
 		return "", false, err
 	}
@@ -118,7 +108,7 @@ func Install(ctx context.Context, dir string) (path string, changed bool, err er
 	default:
 		return "", false, err
 	}
-	if err := writeFile(path, []byte(Script), 0o755); err != nil {
+	if err := atomicfile.Write(path, []byte(Script), 0o755); err != nil {
 		return "", false, err
 	}
 	return path, true, nil
@@ -127,13 +117,10 @@ func Install(ctx context.Context, dir string) (path string, changed bool, err er
 // underGitDir reports whether hooks lies inside the repository's common
 // git dir, where nothing is committed or shared.
 func underGitDir(ctx context.Context, dir, hooks string) (bool, error) {
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-common-dir")
-	cmd.Dir = dir
-	out, err := cmd.Output()
+	common, err := gitwt.CommonDir(ctx, dir)
 	if err != nil {
-		return false, fmt.Errorf("git rev-parse in %s: %w", dir, err)
+		return false, err
 	}
-	common := strings.TrimSpace(string(out))
 	if real, err := filepath.EvalSymlinks(common); err == nil {
 		common = real
 	}
@@ -148,7 +135,7 @@ func underGitDir(ctx context.Context, dir, hooks string) (bool, error) {
 // the hook's path and whether anything changed; a hook that is not grove's
 // is left alone.
 func Remove(ctx context.Context, dir string) (path string, changed bool, err error) {
-	hooks, err := Dir(ctx, dir)
+	hooks, err := gitwt.HooksDir(ctx, dir)
 	if err != nil {
 		return "", false, err
 	}
@@ -165,26 +152,4 @@ func Remove(ctx context.Context, dir string) (path string, changed bool, err err
 		return path, true, os.Rename(chained, path)
 	}
 	return path, true, os.Remove(path)
-}
-
-// writeFile writes data to a temp file beside path and renames it into
-// place, so git never runs a half-written hook.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".grove-hook-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

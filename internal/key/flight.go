@@ -57,7 +57,7 @@ const MaxFlightFiles = 2000
 // FlightKey returns the lock key of this unit (see the rule above), given
 // the candidates of the manifest of its argument key.
 func (u *Unit) FlightKey(cands []record.Candidate) string {
-	return flightSum(u.ArgKey, u.flightFiles(cands))
+	return flightSum(string(u.ArgKey), u.flightFiles(cands))
 }
 
 // flightFiles collects normalized path → content digest ("-" when absent

@@ -72,7 +72,7 @@ func flightKeyOf(t *testing.T, ft flightTree) string {
 		TargetRoot: target,
 		Norm:       NewNormalizer(map[string]string{Cwd: dir, Target: target}),
 		Hasher:     &filehash.Hasher{},
-		ArgKey:     ft.arg,
+		ArgKey:     record.ArgKey(ft.arg),
 	}
 	cands := []record.Candidate{{Inputs: []record.Input{
 		{Path: Cwd + "/src/main.rs"}, {Path: Cwd + "/src/m.rs"}, {Path: Cwd + "/data/outside.txt"},

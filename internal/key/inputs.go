@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,11 +46,10 @@ import (
 //     stale hit.)
 //   - The entry also records the pins (pin.go): the tree paths its outputs
 //     name, which must be the same here for it to match.
-
-// racyMargin covers the lag of the kernel's coarse file clock behind the
-// fine clock that timed the compile: a file written after rustc started can
-// carry an mtime up to one tick before that start.
-const racyMargin = 20 * time.Millisecond
+//
+// Matching costs stats, not reads, when nothing changed: a candidate's
+// files are memoized as one set (inputmemo.go), and a library that is a
+// store blob is known by its inode (blobinode.go).
 
 // Compile is what the wrapper observed of one compile.
 type Compile struct {
@@ -63,7 +63,9 @@ type Compile struct {
 // reason is non-empty (and the candidate unusable) when the compile must
 // not be cached.
 func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, reason string) {
-	racyAfter := c.Start.Add(-racyMargin)
+	racyAfter := c.Start.Add(-filehash.ClockLag)
+	var paths, digests []string
+	var hashed []filehash.Stat
 	for _, f := range info.Files {
 		p := u.Abs(f)
 		d, st, err := u.Hasher.File(p)
@@ -75,6 +77,11 @@ func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, 
 			return cand, "input modified during compile: " + f
 		}
 		cand.Inputs = append(cand.Inputs, record.Input{Path: u.Norm.Normalize(p), Digest: d})
+		paths, digests, hashed = append(paths, u.Abs(u.Norm.Denormalize(u.Norm.Normalize(p)))), append(digests, d), append(hashed, st)
+	}
+	// The set as the next lookup in any tree reads it (inputmemo.go).
+	if set, ok := u.statInputs(paths); ok {
+		u.putDigests(set, hashed, digests)
 	}
 	read := map[string]bool{}
 	for _, f := range info.Files {
@@ -124,6 +131,7 @@ func (u *Unit) Matches(c record.Candidate) bool {
 			return false
 		}
 	}
+	var paths, want []string
 	for _, in := range c.Inputs {
 		p := u.Abs(u.Norm.Denormalize(in.Path))
 		if in.Digest == record.Absent {
@@ -132,11 +140,27 @@ func (u *Unit) Matches(c record.Candidate) bool {
 			}
 			continue
 		}
-		d, _, err := u.Hasher.File(p)
-		if err != nil || d != in.Digest {
+		paths = append(paths, p)
+		want = append(want, in.Digest)
+	}
+	// The files as one set (inputmemo.go): one object read, not a read
+	// of every file, when none of them changed.
+	set, ok := u.statInputs(paths)
+	if !ok {
+		return false // a file is gone
+	}
+	if got, ok := u.memoDigests(set); ok {
+		return slices.Equal(got, want)
+	}
+	hashed := make([]filehash.Stat, len(paths))
+	for i, p := range paths {
+		d, st, err := u.Hasher.File(p)
+		if err != nil || d != want[i] {
 			return false
 		}
+		hashed[i] = st
 	}
+	u.putDigests(set, hashed, want)
 	return true
 }
 
@@ -157,10 +181,10 @@ func otherModuleFile(p string) string {
 // EntryKey is the key of the entry a candidate leads to: the argument key
 // and the whole input set, pins included, so the same arguments with other
 // sources, or pinned to another tree, make another entry.
-func (u *Unit) EntryKey(c record.Candidate) string {
+func (u *Unit) EntryKey(c record.Candidate) record.EntryKey {
 	c.Entry = ""
 	b, _ := json.Marshal(c)
-	return filehash.Bytes(append([]byte(u.ArgKey), b...))
+	return record.EntryKey(filehash.Bytes(append([]byte(u.ArgKey), b...)))
 }
 
 // keyExtraFiles keys the files matched by GROVE_EXTRA_FILES (inputs that a

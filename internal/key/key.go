@@ -20,7 +20,8 @@ import (
 // by an older grove can never match.
 const Version = "grove-key-1"
 
-// Component is one named input of a key.
+// Component is one named input of a key. Its stored form (kept for
+// explain) is a record.Component, which converts to and from it.
 type Component struct {
 	Name  string `json:"n"`
 	Value string `json:"v"`

@@ -3,7 +3,6 @@ package key
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,7 +33,7 @@ import (
 //     lost, or corrupt) makes the unit uncacheable. It heals when any tree
 //     next compiles or restores that rlib: the wrapper then writes the
 //     record again (a missing or unreadable one). A corrupt record is also
-//     dropped when the store can (DropObject). In a tree where the rlib
+//     dropped (record.Store does, for every kind). In a tree where the rlib
 //     stays fresh, Cargo never asks grove for it again, so there the
 //     binary stays uncacheable until another tree's build heals the record.
 
@@ -86,11 +85,6 @@ func LibRecord(inv *rustc.Invocation) record.Lib {
 	return lib
 }
 
-// objectDropper is implemented by a store that can drop a corrupt object.
-type objectDropper interface {
-	DropObject(ns, key string) error
-}
-
 // linkClosure follows the lib records from the direct rlib dependencies to
 // every rlib the linker will read, and returns "name digest" for each, in
 // name order.
@@ -137,19 +131,14 @@ func (u *Unit) linkClosure() ([]string, error) {
 			return nil, NotCacheable(fmt.Sprintf("link closure: %v", err))
 		}
 		out = append(out, filepath.Base(p)+" "+d)
-		b, err := u.records.GetObject(record.NSLib, d)
-		if errors.Is(err, fs.ErrNotExist) {
+		lib, err := record.New(u.records).Lib(record.Digest(d))
+		switch {
+		case record.IsMissing(err):
 			return nil, NotCacheable("link closure: " + filepath.Base(p) + " has no lib record (built without grove, or its record was lost or dropped as corrupt)")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("lib record %s: %w", d, err)
-		}
-		lib, err := record.DecodeLib(b)
-		if err != nil {
-			if dr, ok := u.records.(objectDropper); ok {
-				_ = dr.DropObject(record.NSLib, d)
-			}
+		case errors.Is(err, record.ErrCorrupt):
 			return nil, NotCacheable("link closure: lib record of " + filepath.Base(p) + " is unreadable (rewritten when the rlib is next built or restored, in any tree)")
+		case err != nil:
+			return nil, fmt.Errorf("lib record %s: %w", d, err)
 		}
 		for _, name := range lib.Externs {
 			dep := find(name)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/arhash"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 )
 
@@ -220,7 +221,7 @@ func (u *Unit) keyNativeDir(dir string) error {
 	memoKey := hex.EncodeToString(id.Sum(nil))
 	memo := u.Hasher.Memo
 	if memo != nil && still {
-		if b, err := memo.GetObject(nativeDirMemoNS, memoKey); err == nil {
+		if b, err := memo.GetObject(record.NSNativeDir, memoKey); err == nil {
 			if lines, ok := u.nativeDirLines(dir, string(b), len(files)); ok {
 				u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
 				return nil
@@ -237,16 +238,14 @@ func (u *Unit) keyNativeDir(dir string) error {
 	}
 	sort.Strings(lines)
 	if memo != nil && still {
-		_ = memo.PutObject(nativeDirMemoNS, memoKey, []byte(strings.Join(lines, "\n"))) // a lost memo costs a re-hash
+		_ = memo.PutObject(record.NSNativeDir, memoKey, []byte(strings.Join(lines, "\n"))) // a lost memo costs a re-hash
 	}
 	u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
 	return nil
 }
 
-const (
-	nativeDirMemoNS      = "nativedir"
-	nativeDirMemoVersion = "nativedir-1\x00" // change with NativeDigest
-)
+// nativeDirMemoVersion starts every record.NSNativeDir memo key.
+const nativeDirMemoVersion = "nativedir-1\x00" // change with NativeDigest
 
 // nativeDirLines checks a memoized dir listing ("name digest" lines, one
 // per regular file) and notes each file's digest for findLib.
@@ -338,7 +337,7 @@ func (u *Unit) nativeDigest(p string) (string, error) {
 // sections (see arhash); anything else byte for byte.
 func NativeDigest(h *filehash.Hasher, p string) (string, error) {
 	if arhash.IsNative(p) {
-		d, _, err := h.FileWith(p, "nativehash", arhash.Digest)
+		d, _, err := h.FileWith(p, record.NSNativeHash, arhash.Digest)
 		return d, err
 	}
 	d, _, err := h.File(p)

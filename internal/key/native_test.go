@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 )
 
@@ -449,15 +450,15 @@ func TestNativeDirMemo(t *testing.T) {
 		return u.Comps.Sum()
 	}
 	plain := key(later, nil)
-	if got := key(time.Now(), memo); got != plain || countNS(memo, nativeDirMemoNS) != 0 {
-		t.Fatalf("files just written: key %v, memoized %d (want none)", got == plain, countNS(memo, nativeDirMemoNS))
+	if got := key(time.Now(), memo); got != plain || countNS(memo, record.NSNativeDir) != 0 {
+		t.Fatalf("files just written: key %v, memoized %d (want none)", got == plain, countNS(memo, record.NSNativeDir))
 	}
-	if got := key(later, memo); got != plain || countNS(memo, nativeDirMemoNS) != 1 {
-		t.Fatalf("still files: same key %v, memoized %d (want 1)", got == plain, countNS(memo, nativeDirMemoNS))
+	if got := key(later, memo); got != plain || countNS(memo, record.NSNativeDir) != 1 {
+		t.Fatalf("still files: same key %v, memoized %d (want 1)", got == plain, countNS(memo, record.NSNativeDir))
 	}
 	// Served from the memo: poison the files' digests there and see them.
 	for k := range memo.m {
-		if strings.HasPrefix(k, nativeDirMemoNS+"/") {
+		if strings.HasPrefix(k, record.NSNativeDir+"/") {
 			memo.m[k] = []byte("foo.o " + strings.Repeat("0", 64) + "\nlibfoo.a " + strings.Repeat("1", 64))
 		}
 	}
@@ -465,7 +466,7 @@ func TestNativeDirMemo(t *testing.T) {
 		t.Fatal("the memo was not used")
 	}
 	for k := range memo.m {
-		if strings.HasPrefix(k, nativeDirMemoNS+"/") {
+		if strings.HasPrefix(k, record.NSNativeDir+"/") {
 			memo.m[k] = []byte("garbage")
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/toolchain"
@@ -21,9 +23,9 @@ type NotCacheable string
 func (n NotCacheable) Error() string { return string(n) }
 
 // Records is what keying reads from the store: file-hash memos and the lib
-// records of the rlibs a linker will read.
+// records of the rlibs a linker will read (through record.Store).
 type Records interface {
-	filehash.Memo
+	record.Objects
 }
 
 // Unit is one rustc invocation keyed in this tree. Its argument key (ArgKey)
@@ -36,6 +38,8 @@ type Records interface {
 //	native.go   native libraries and objects the unit can link
 //	link.go     the linker and the link closure of anything that links
 //	inputs.go   sources and env-deps from dep-info; extra files; matching
+//	inputmemo.go  a candidate's sources memoized as one set
+//	blobinode.go  a file that is a store blob has the blob's digest
 //	pin.go      outputs that name this tree's paths are served only to it
 type Unit struct {
 	Inv        *rustc.Invocation
@@ -46,7 +50,7 @@ type Unit struct {
 	Hasher     *filehash.Hasher
 	Env        map[string]string
 	Comps      Builder
-	ArgKey     string
+	ArgKey     record.ArgKey
 
 	extraEnv   map[string]bool // GROVE_EXTRA_ENV names, keyed exactly
 	records    Records
@@ -65,6 +69,9 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 		Hasher:   &filehash.Hasher{Memo: records},
 		Env:      map[string]string{},
 		extraEnv: map[string]bool{},
+	}
+	if bs, ok := records.(blobStore); ok {
+		u.Hasher.Known = blobInodes{st: bs, now: time.Now}
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -118,7 +125,7 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 	if err := u.keyExtraFiles(cfg.ExtraFiles); err != nil {
 		return nil, err
 	}
-	u.ArgKey = b.Sum()
+	u.ArgKey = record.ArgKey(b.Sum())
 	return u, nil
 }
 

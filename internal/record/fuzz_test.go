@@ -1,7 +1,6 @@
 package record
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -15,17 +14,17 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`null`), "x")
 	f.Add([]byte(`{"externs":["libx-1.rlib"]}`), "x")
 	f.Fuzz(func(t *testing.T, b []byte, want string) {
-		_, _ = DecodeLib(b)
-		var m Manifest
-		_ = json.Unmarshal(b, &m)
-		var e Entry
-		if json.Unmarshal(b, &e) != nil {
+		for _, k := range Kinds() {
+			_ = Check(k.NS, b)
+		}
+		e, err := DecodeEntry(b)
+		if err != nil {
 			return
 		}
 		if e.Validate([]string{want}, "x-1.d") != nil {
 			return
 		}
-		if len(e.Outputs) != 1 || e.Outputs[0].Name != want || !plainName(want) || !isDigest(e.Outputs[0].Digest) {
+		if len(e.Outputs) != 1 || e.Outputs[0].Name != want || !plainName(want) || !isDigest(string(e.Outputs[0].Digest)) {
 			t.Fatalf("entry validated for %q but holds %+v", want, e.Outputs)
 		}
 	})

@@ -10,13 +10,18 @@
 //	                used to key what a linker will pull in
 package record
 
-// Namespaces of store objects.
-const (
-	NSManifest   = "manifest"
-	NSEntry      = "entry"
-	NSLib        = "lib"
-	NSComponents = "components" // argument key → its key components, for explain
-	NSCrate      = "crate"      // crate name → recent argument keys, for explain
+// Typed identities, as Go's build cache separates an ActionID from an
+// OutputID: the compiler stops an entry key being passed where a blob digest
+// belongs. The JSON of a record is unchanged (they encode as strings).
+type (
+	// Digest names a blob by its content: 64 lower-case hex digits
+	// (BLAKE3-256, as package filehash writes them).
+	Digest string
+	// ArgKey names a Manifest: the key of a unit's arguments, toolchain
+	// and environment, before its sources are read.
+	ArgKey string
+	// EntryKey names an Entry: the argument key plus one input set.
+	EntryKey string
 )
 
 // Input is one source file a compile read, with its content digest, or a
@@ -44,9 +49,9 @@ type Env struct {
 // Candidate is one input set seen for an argument key, and the entry it
 // produced.
 type Candidate struct {
-	Entry  string  `json:"entry"`
-	Inputs []Input `json:"inputs"`
-	Env    []Env   `json:"env,omitempty"`
+	Entry  EntryKey `json:"entry"`
+	Inputs []Input  `json:"inputs"`
+	Env    []Env    `json:"env,omitempty"`
 	// Pins are the tree paths (placeholder → absolute path) the entry's
 	// outputs name outside debug info: it is served only where they are
 	// the same (see key/pin.go).
@@ -75,7 +80,7 @@ func (m *Manifest) Add(c Candidate) {
 // Output is one file a compile wrote into its --out-dir.
 type Output struct {
 	Name    string `json:"name"` // file name inside --out-dir
-	Digest  string `json:"digest"`
+	Digest  Digest `json:"digest"`
 	Size    int64  `json:"size"`
 	MtimeNs int64  `json:"mtime_ns"` // the blob's mtime when stored: a change means it was written in place
 }
@@ -105,5 +110,19 @@ type Lib struct {
 
 // CrateKeys lists recent argument keys of one crate, newest first.
 type CrateKeys struct {
-	Keys []string `json:"keys"`
+	Keys []ArgKey `json:"keys"`
+}
+
+// Component is one named part of a key, kept for explain (see key.Builder).
+type Component struct {
+	Name  string `json:"n"`
+	Value string `json:"v"`
+}
+
+// Rustc is the identity of one rustc toolchain (package toolchain computes
+// it), memoized under NSRustc.
+type Rustc struct {
+	Version       string `json:"version"`        // `rustc -vV` output
+	Sysroot       string `json:"sysroot"`        // `rustc --print sysroot`
+	SysrootDigest string `json:"sysroot_digest"` // over the names, sizes and mtimes of its libraries
 }

@@ -24,7 +24,7 @@ func (e *Entry) Check() error {
 			return fmt.Errorf("entry names output %s twice", o.Name)
 		}
 		seen[o.Name] = true
-		if !isDigest(o.Digest) {
+		if !isDigest(string(o.Digest)) {
 			return fmt.Errorf("entry output %s: bad digest %q", o.Name, o.Digest)
 		}
 		if o.Size < 0 {
@@ -85,20 +85,135 @@ func isDigest(d string) bool {
 	return true
 }
 
+// The Decode functions turn the bytes of a record into a valid record, or
+// an error wrapping ErrCorrupt. They are the one decoder of each kind, for
+// the local store (Store) and for bytes from anywhere else (an import).
+
+// DecodeEntry decodes an entry and checks it (Entry.Check).
+func DecodeEntry(b []byte) (Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Entry{}, corrupt(err)
+	}
+	if err := e.Check(); err != nil {
+		return Entry{}, corrupt(err)
+	}
+	return e, nil
+}
+
+// DecodeManifest decodes a manifest. One without candidates ({}, null)
+// can match nothing and is corrupt; so is a candidate without an entry key.
+func DecodeManifest(b []byte) (Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Manifest{}, corrupt(err)
+	}
+	if len(m.Candidates) == 0 {
+		return Manifest{}, corrupt(errors.New("manifest without candidates"))
+	}
+	for _, c := range m.Candidates {
+		if !isHex(string(c.Entry)) {
+			return Manifest{}, corrupt(fmt.Errorf("manifest candidate with entry key %q", c.Entry))
+		}
+	}
+	return m, nil
+}
+
 // DecodeLib decodes a lib record. A record without the externs field ({},
 // null) says nothing about the rlib's dependencies and is an error, not an
 // rlib without dependencies ("externs": null).
 func DecodeLib(b []byte) (Lib, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return Lib{}, fmt.Errorf("lib record: %w", err)
+		return Lib{}, corrupt(err)
 	}
 	if _, ok := raw["externs"]; !ok {
-		return Lib{}, errors.New("lib record without externs")
+		return Lib{}, corrupt(errors.New("lib record without externs"))
 	}
 	var l Lib
 	if err := json.Unmarshal(b, &l); err != nil {
-		return Lib{}, fmt.Errorf("lib record: %w", err)
+		return Lib{}, corrupt(err)
 	}
 	return l, nil
+}
+
+// DecodeCrateKeys decodes a crate's recent argument keys.
+func DecodeCrateKeys(b []byte) (CrateKeys, error) {
+	var c CrateKeys
+	if err := json.Unmarshal(b, &c); err != nil {
+		return CrateKeys{}, corrupt(err)
+	}
+	return c, nil
+}
+
+// DecodeComponents decodes stored key components; null is corrupt.
+func DecodeComponents(b []byte) ([]Component, error) {
+	var c []Component
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, corrupt(err)
+	}
+	if c == nil {
+		return nil, corrupt(errors.New("key components are null"))
+	}
+	return c, nil
+}
+
+// DecodeRustc decodes a compiler identity memo; one without a version
+// identifies nothing.
+func DecodeRustc(b []byte) (Rustc, error) {
+	var r Rustc
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Rustc{}, corrupt(err)
+	}
+	if r.Version == "" {
+		return Rustc{}, corrupt(errors.New("compiler identity without a version"))
+	}
+	return r, nil
+}
+
+// EncodeRustc is the memo form of r.
+func EncodeRustc(r Rustc) []byte {
+	b, _ := json.Marshal(r) // strings only: cannot fail
+	return b
+}
+
+// Check reports whether b is a valid object of namespace ns (an error
+// wrapping ErrCorrupt if not). Kinds this grove does not know pass.
+func Check(ns string, b []byte) error {
+	var err error
+	switch ns {
+	case NSEntry:
+		_, err = DecodeEntry(b)
+	case NSManifest:
+		_, err = DecodeManifest(b)
+	case NSLib:
+		_, err = DecodeLib(b)
+	case NSCrate:
+		_, err = DecodeCrateKeys(b)
+	case NSComponents:
+		_, err = DecodeComponents(b)
+	case NSFileHash, NSNativeHash:
+		if !isDigest(string(b)) {
+			err = corrupt(fmt.Errorf("digest memo of %d bytes", len(b)))
+		}
+	case NSRustc:
+		_, err = DecodeRustc(b)
+	}
+	return err
+}
+
+// corrupt marks a decode error; the caller names the object.
+func corrupt(err error) error { return fmt.Errorf("%w: %w", ErrCorrupt, err) }
+
+// isHex reports whether k is a plausible store key (lower-case hex).
+func isHex(k string) bool {
+	if len(k) < 8 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -95,9 +95,9 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	for i, o := range e.Outputs {
 		// One stat; a re-hash only when size or mtime moved. What this
 		// does not catch, and why, is stated at store.CheckBlob.
-		fi, err := st.CheckBlob(o.Digest, store.Stamp{Size: o.Size, MtimeNs: o.MtimeNs}, false)
+		fi, err := st.CheckBlob(string(o.Digest), store.Stamp{Size: o.Size, MtimeNs: o.MtimeNs}, false)
 		if errors.Is(err, store.ErrCorrupt) {
-			return res, ErrCorrupt{o.Digest}
+			return res, ErrCorrupt{string(o.Digest)}
 		}
 		if err != nil {
 			return res, fmt.Errorf("restore %s: %w", o.Name, err)
@@ -115,7 +115,7 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	link := linkable(e.Outputs, shared, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
 	for i, o := range e.Outputs {
 		dst := filepath.Join(t.OutDir, o.Name)
-		m, err := st.Materialize(o.Digest, dst, link[i])
+		m, err := st.Materialize(string(o.Digest), dst, link[i])
 		if err != nil {
 			return res, fmt.Errorf("restore %s: %w", dst, err)
 		}

@@ -45,10 +45,9 @@ type Invocation struct {
 	Input         string
 	OutDir        string
 	ExtraFilename string
-	Incremental   string
+	Incremental   string // -C incremental: rustc's state dir (package incr)
 	Target        string
 	Linker        string
-	Sysroot       string
 	Test          bool // --test: a test harness, linked like a bin
 	Externs       []Extern
 	SearchPaths   []SearchPath
@@ -162,8 +161,6 @@ func Parse(rustc string, args []string) *Invocation {
 			no = append(no, "--explain")
 		case "--target":
 			inv.Target = o.Value
-		case "--sysroot":
-			inv.Sysroot = o.Value
 		case "--test":
 			inv.Test = true
 		case "--extern":

@@ -24,11 +24,9 @@ package seed
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -229,25 +227,9 @@ func workspaceIn(ctx context.Context, top, dir string) (string, error) {
 // (source null: members and path dependencies), or a registry or git
 // source.
 func packageSources(ctx context.Context, cargo, dir string) (map[string]source, error) {
-	if cargo == "" {
-		cargo = "cargo"
-	}
-	cmd := exec.CommandContext(ctx, cargo, "metadata", "--format-version", "1", "--offline")
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	md, err := cargolayout.ReadMetadata(ctx, cargo, dir, nil, true)
 	if err != nil {
-		return nil, fmt.Errorf("cargo metadata in %s: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
-	}
-	var md struct {
-		Packages []struct {
-			Name   string  `json:"name"`
-			Source *string `json:"source"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(out, &md); err != nil {
-		return nil, fmt.Errorf("cargo metadata: %w", err)
+		return nil, err
 	}
 	m := map[string]source{}
 	for _, p := range md.Packages {

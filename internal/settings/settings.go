@@ -5,6 +5,7 @@
 package settings
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,10 @@ type Settings struct {
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
+	MaxSize    string   // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
+	MaxAge     string   // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
+	AutoTrim   bool     // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
+	CPUProfile string   // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
 	Warm       bool     // GROVE_WARM_INCREMENTAL=1: give a restored workspace member incremental state in the background (package incr)
 }
 
@@ -39,6 +44,10 @@ var Vars = []Var{
 	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
 	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
 	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
+	{"GROVE_MAX_SIZE", "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
+	{"GROVE_MAX_AGE", "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
+	{"GROVE_AUTO_TRIM", "0: never trim in the background (run grove clean yourself)"},
+	{"GROVE_CPUPROFILE", "dir: write a CPU profile (pprof) of each wrapper invocation there"},
 	{"GROVE_WARM_INCREMENTAL", "1: after restoring a workspace member, compile it in the background at low priority so the first edit is incremental"},
 }
 
@@ -53,12 +62,33 @@ func FromEnv(getenv func(string) string) Settings {
 		ExtraEnv:   list(getenv("GROVE_EXTRA_ENV")),
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
 		Shared:     getenv("GROVE_SHARED_STORE"),
+		MaxSize:    getenv("GROVE_MAX_SIZE"),
+		MaxAge:     getenv("GROVE_MAX_AGE"),
+		AutoTrim:   !falsy(getenv("GROVE_AUTO_TRIM")),
+		CPUProfile: getenv("GROVE_CPUPROFILE"),
 		Warm:       truthy(getenv("GROVE_WARM_INCREMENTAL")),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)
 	}
 	return s
+}
+
+// Check reports a setting no build can use: a relative GROVE_DIR or
+// GROVE_LOG. Cargo runs the wrapper in each package's own dir (the
+// workspace root, a registry crate's source dir), so a relative path would
+// name a different store or log for each package and write into package
+// sources; a build script without rerun-if-changed then reruns on every
+// build, as its package's files keep changing. Cargo's
+// `[env] GROVE_DIR = { value = "...", relative = true }` makes a path
+// relative to the config file absolute.
+func (s Settings) Check() error {
+	for _, v := range []struct{ name, path string }{{"GROVE_DIR", s.Dir}, {"GROVE_LOG", s.Log}} {
+		if v.path != "" && !filepath.IsAbs(v.path) {
+			return fmt.Errorf("%s=%s is not an absolute path (Cargo runs grove in each package's dir, so it would name a different one for each)", v.name, v.path)
+		}
+	}
+	return nil
 }
 
 // DefaultDir is the per-user store: $XDG_CACHE_HOME/grove, else
@@ -95,6 +125,12 @@ func truthy(v string) bool {
 		return false
 	}
 	return true
+}
+
+// falsy reports an explicit "off" (unset is not).
+func falsy(v string) bool {
+	v = strings.TrimSpace(v)
+	return v != "" && !truthy(v)
 }
 
 func list(v string) []string {

@@ -43,3 +43,20 @@ func TestVarsCoverFromEnv(t *testing.T) {
 		t.Errorf("FromEnv reads %s, missing from Vars", k)
 	}
 }
+
+func TestCheckRelativePaths(t *testing.T) {
+	for _, tc := range []struct {
+		env map[string]string
+		ok  bool
+	}{
+		{map[string]string{"GROVE_DIR": "/abs/store", "GROVE_LOG": "/abs/log"}, true},
+		{map[string]string{"HOME": "/home/u"}, true},
+		{map[string]string{"GROVE_DIR": ".grove"}, false},
+		{map[string]string{"GROVE_DIR": "/s", "GROVE_LOG": "grove.log"}, false},
+	} {
+		s := FromEnv(func(k string) string { return tc.env[k] })
+		if err := s.Check(); (err == nil) != tc.ok {
+			t.Errorf("%v: Check() = %v, want ok=%v", tc.env, err, tc.ok)
+		}
+	}
+}

@@ -90,6 +90,16 @@ func Append(storeDir string, ev Event) error {
 	return err
 }
 
+// TrimLog removes the old generation of the event log (Append rotates it
+// at maxLog) once it was last written before cutoff: the log is bounded by
+// size (two generations) and, through trim, by age.
+func TrimLog(storeDir string, cutoff time.Time) {
+	old := logPath(storeDir) + ".1"
+	if fi, err := os.Stat(old); err == nil && fi.ModTime().Before(cutoff) {
+		os.Remove(old)
+	}
+}
+
 // perms returns the modes of stats/ and its files: the store's (see
 // store.Access). Private, unless the store directory is shared with its
 // group (setgid and group-writable, which only GROVE_SHARED_STORE=group
@@ -221,6 +231,17 @@ func Summarize(evs []Event) Summary {
 		s.WrapperMsHit = float64(hitUs[len(hitUs)/2]) / 1000
 	}
 	return s
+}
+
+// NewestOf returns the newest event of crate, in whatever build, as a
+// one-element list (none when the crate was never built).
+func NewestOf(evs []Event, crate string) []Event {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Crate == crate {
+			return []Event{evs[i]}
+		}
+	}
+	return nil
 }
 
 // LastBuild returns the events of the most recent build (those sharing the

@@ -127,11 +127,40 @@ func OpenAccess(dir string, a Access) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	for _, sub := range []string{blobsDir, objectsDir, locksDir, tmpDir} {
+		if sub == tmpDir {
+			// before tmp/, so that every store Open finds complete has it
+			if err := writeIgnoreMarker(dir); err != nil {
+				return nil, fmt.Errorf("store: open %s: %w", dir, err)
+			}
+		}
 		if err := s.mkdirAll(filepath.Join(dir, sub)); err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", dir, err)
 		}
 	}
 	return s, nil
+}
+
+// ignoreMarker makes git, and so Cargo, ignore the store when it lies
+// inside a package (GROVE_DIR = { value = ".grove", relative = true } in
+// a workspace's .cargo/config.toml). Cargo lists a package's files as git
+// does, and reruns a build script without rerun-if-changed when any of
+// them changes: the store's files, written by every build, would make
+// every build rerun it and recompile the package.
+const ignoreMarker = ".gitignore"
+
+func writeIgnoreMarker(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, ignoreMarker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString("# grove's store: a cache, never source\n*\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Dir returns the store's directory (absolute).

@@ -68,3 +68,6 @@ func mayReflink(dir string) bool {
 	}
 	return true
 }
+
+// ctime is a file's inode change time.
+func ctime(st *syscall.Stat_t) time.Time { return time.Unix(st.Ctimespec.Unix()) }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,3 +53,6 @@ func mayReflink(dir string) bool {
 	}
 	return true
 }
+
+// ctime is a file's inode change time.
+func ctime(st *syscall.Stat_t) time.Time { return time.Unix(st.Ctim.Unix()) }

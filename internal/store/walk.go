@@ -15,6 +15,7 @@ type ObjectInfo struct {
 	Key     string
 	ModTime time.Time // the LRU clock (see TouchObject)
 	Size    int64
+	Bytes   int64 // allocated bytes (st_blocks*512): what removing it frees
 }
 
 // WalkObjects calls fn for every object of namespace ns. Objects written or
@@ -24,7 +25,11 @@ func (s *Store) WalkObjects(ns string, fn func(ObjectInfo) error) error {
 		return ErrInvalidName
 	}
 	return walkFiles(filepath.Join(s.dir, objectsDir, ns), func(name string, fi fs.FileInfo) error {
-		return fn(ObjectInfo{Key: name, ModTime: fi.ModTime(), Size: fi.Size()})
+		o := ObjectInfo{Key: name, ModTime: fi.ModTime(), Size: fi.Size(), Bytes: fi.Size()}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			o.Bytes = st.Blocks * 512
+		}
+		return fn(o)
 	})
 }
 
@@ -44,14 +49,21 @@ type BlobInfo struct {
 	Digest string
 	Bytes  int64  // allocated bytes (st_blocks*512)
 	Links  uint64 // hard links: more than 1 means a target dir still uses it
+	// Changed is the later of mtime and ctime: when the blob was stored
+	// (a hardlinked blob keeps its source's mtime, but linking sets ctime),
+	// or last linked into a tree.
+	Changed time.Time
 }
 
 // WalkBlobs calls fn for every blob.
 func (s *Store) WalkBlobs(fn func(BlobInfo) error) error {
 	return walkFiles(filepath.Join(s.dir, blobsDir), func(name string, fi fs.FileInfo) error {
-		b := BlobInfo{Digest: name, Bytes: fi.Size(), Links: 1}
+		b := BlobInfo{Digest: name, Bytes: fi.Size(), Links: 1, Changed: fi.ModTime()}
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 			b.Bytes, b.Links = st.Blocks*512, uint64(st.Nlink)
+			if c := ctime(st); c.After(b.Changed) {
+				b.Changed = c
+			}
 		}
 		return fn(b)
 	})

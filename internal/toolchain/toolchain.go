@@ -8,7 +8,6 @@
 package toolchain
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,20 +19,16 @@ import (
 	"syscall"
 
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 )
 
-// Rustc is the identity of one rustc toolchain.
-type Rustc struct {
-	Version       string `json:"version"`        // `rustc -vV` output
-	Sysroot       string `json:"sysroot"`        // `rustc --print sysroot`
-	SysrootDigest string `json:"sysroot_digest"` // over the names, sizes and mtimes of its libraries
-}
+// Rustc is the identity of one rustc toolchain. Its memo format (store
+// namespace record.NSRustc) is owned by package record.
+type Rustc = record.Rustc
 
 // ErrNotToolchain means rustc is not a toolchain binary (for example a
 // rustup proxy, whose identity depends on the directory it runs in).
 var ErrNotToolchain = errors.New("rustc is not inside a toolchain (rustup proxy?)")
-
-const memoNS = "rustc"
 
 // IdentifyRustc returns the identity of the rustc binary at path. A bare
 // name ("rustc", as a distro cargo or RUSTC=rustc passes it) is looked up on
@@ -64,9 +59,8 @@ func IdentifyRustc(memo filehash.Memo, path string) (*Rustc, error) {
 	}
 	memoKey := filehash.Bytes([]byte(fmt.Sprintf("%s|%+v", path, stats)))[:32]
 	if memo != nil {
-		if b, err := memo.GetObject(memoNS, memoKey); err == nil {
-			var r Rustc
-			if json.Unmarshal(b, &r) == nil && r.Version != "" {
+		if b, err := memo.GetObject(record.NSRustc, memoKey); err == nil {
+			if r, err := record.DecodeRustc(b); err == nil {
 				return &r, nil
 			}
 		}
@@ -84,9 +78,7 @@ func IdentifyRustc(memo filehash.Memo, path string) (*Rustc, error) {
 		return nil, fmt.Errorf("identify rustc: %w", err)
 	}
 	if memo != nil {
-		if b, err := json.Marshal(r); err == nil {
-			_ = memo.PutObject(memoNS, memoKey, b)
-		}
+		_ = memo.PutObject(record.NSRustc, memoKey, record.EncodeRustc(*r)) // a lost memo costs a `rustc -vV`
 	}
 	return r, nil
 }

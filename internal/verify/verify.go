@@ -21,7 +21,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,15 +51,9 @@ type Result struct {
 // OK reports whether nothing was wrong.
 func (r Result) OK() bool { return len(r.Problems) == 0 }
 
-// memo namespaces not owned by package record: the file-digest memo of
-// package filehash and the compiler identity memo of package toolchain.
-const (
-	nsFileHash = "filehash"
-	nsRustc    = "rustc"
-)
-
 type verifier struct {
 	st  *store.Store
+	rec record.Store
 	res Result
 	bad map[string]string // digest → why the blob cannot be served
 }
@@ -69,7 +62,7 @@ type verifier struct {
 // could not be read); problems found are in the Result.
 func Store(st *store.Store) (Result, error) {
 	start := time.Now()
-	v := &verifier{st: st, bad: map[string]string{}, res: Result{Objects: map[string]int{}, Problems: []Problem{}}}
+	v := &verifier{st: st, rec: record.New(st), bad: map[string]string{}, res: Result{Objects: map[string]int{}, Problems: []Problem{}}}
 	if err := v.blobs(); err != nil {
 		return v.res, err
 	}
@@ -130,19 +123,16 @@ func (v *verifier) entries() error {
 			return err
 		}
 		v.res.Objects[record.NSEntry]++
-		var e record.Entry
-		if err := json.Unmarshal(b, &e); err != nil {
-			return v.drop(record.NSEntry, o.Key, "does not decode: "+err.Error())
-		}
-		if err := e.Check(); err != nil {
+		e, err := record.DecodeEntry(b)
+		if err != nil {
 			return v.drop(record.NSEntry, o.Key, err.Error())
 		}
 		repaired := false
 		for i, out := range e.Outputs {
-			if why, ok := v.bad[out.Digest]; ok {
+			if why, ok := v.bad[string(out.Digest)]; ok {
 				return v.drop(record.NSEntry, o.Key, fmt.Sprintf("output %s: blob %s is %s", out.Name, out.Digest, why))
 			}
-			fi, err := v.st.BlobStat(out.Digest)
+			fi, err := v.st.BlobStat(string(out.Digest))
 			if errors.Is(err, fs.ErrNotExist) {
 				return v.drop(record.NSEntry, o.Key, fmt.Sprintf("output %s: blob %s is missing", out.Name, out.Digest))
 			}
@@ -159,11 +149,7 @@ func (v *verifier) entries() error {
 		if !repaired {
 			return nil
 		}
-		nb, err := json.Marshal(&e)
-		if err != nil {
-			return err
-		}
-		if err := v.st.PutObject(record.NSEntry, o.Key, nb); err != nil {
+		if err := v.rec.PutEntry(record.EntryKey(o.Key), &e); err != nil {
 			return err
 		}
 		v.problem(record.NSEntry, o.Key, "size or mtime of an intact blob changed since stored", "repaired")
@@ -181,13 +167,13 @@ func (v *verifier) manifests() error {
 			return err
 		}
 		v.res.Objects[record.NSManifest]++
-		var m record.Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
-			return v.drop(record.NSManifest, o.Key, "does not decode: "+err.Error())
+		m, err := record.DecodeManifest(b)
+		if err != nil {
+			return v.drop(record.NSManifest, o.Key, err.Error())
 		}
 		var keep []record.Candidate
 		for _, c := range m.Candidates {
-			if _, err := v.st.GetObject(record.NSEntry, c.Entry); err == nil {
+			if _, err := v.st.GetObject(record.NSEntry, string(c.Entry)); err == nil {
 				keep = append(keep, c)
 			}
 		}
@@ -202,11 +188,7 @@ func (v *verifier) manifests() error {
 			return nil
 		}
 		m.Candidates = keep
-		nb, err := json.Marshal(&m)
-		if err != nil {
-			return err
-		}
-		if err := v.st.PutObject(record.NSManifest, o.Key, nb); err != nil {
+		if err := v.rec.PutManifest(record.ArgKey(o.Key), &m); err != nil {
 			return err
 		}
 		v.problem(record.NSManifest, o.Key, fmt.Sprintf("%d candidates' entries are gone", len(m.Candidates)-len(keep)), "repaired")
@@ -226,43 +208,11 @@ func (v *verifier) objects(ns string) error {
 			return err
 		}
 		v.res.Objects[ns]++
-		if why := decodes(ns, b); why != "" {
-			return v.drop(ns, o.Key, why)
+		if err := record.Check(ns, b); err != nil {
+			return v.drop(ns, o.Key, err.Error())
 		}
 		return nil
 	})
-}
-
-// decodes says why b is not a valid object of namespace ns, or "".
-func decodes(ns string, b []byte) string {
-	var err error
-	switch ns {
-	case record.NSLib:
-		if _, err := record.DecodeLib(b); err != nil {
-			return err.Error()
-		}
-	case record.NSCrate:
-		var c record.CrateKeys
-		err = json.Unmarshal(b, &c)
-	case record.NSComponents:
-		var c any
-		if err = json.Unmarshal(b, &c); err == nil && c == nil {
-			return "null"
-		}
-	case nsRustc:
-		var r struct{ Version string }
-		if err = json.Unmarshal(b, &r); err == nil && r.Version == "" {
-			return "compiler identity without a version"
-		}
-	case nsFileHash:
-		if len(b) != 64 {
-			return fmt.Sprintf("file digest memo of %d bytes", len(b))
-		}
-	}
-	if err != nil {
-		return "does not decode: " + err.Error()
-	}
-	return ""
 }
 
 func (v *verifier) drop(ns, key, why string) error {

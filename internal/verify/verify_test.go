@@ -40,13 +40,13 @@ func newFixture(t *testing.T) *fixture {
 		fi, _ := st.BlobStat(d)
 		e := record.Entry{
 			Crate:   "c",
-			Outputs: []record.Output{{Name: "libc.rlib", Digest: d, Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}},
+			Outputs: []record.Output{{Name: "libc.rlib", Digest: record.Digest(d), Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}},
 			DepInfo: "x: y\n", DepName: "c.d",
 		}
 		ek := filehash.Bytes([]byte{byte(i), 'e'})
 		ak := filehash.Bytes([]byte{byte(i), 'a'})
 		put(t, st, record.NSEntry, ek, e)
-		put(t, st, record.NSManifest, ak, record.Manifest{Candidates: []record.Candidate{{Entry: ek}}})
+		put(t, st, record.NSManifest, ak, record.Manifest{Candidates: []record.Candidate{{Entry: record.EntryKey(ek)}}})
 		put(t, st, record.NSLib, d, record.Lib{})
 		f.digests, f.entries, f.args = append(f.digests, d), append(f.entries, ek), append(f.args, ak)
 	}
@@ -133,7 +133,7 @@ func TestVerify(t *testing.T) {
 			name: "manifest with one candidate gone",
 			spoil: func(t *testing.T, f *fixture) {
 				put(t, f.st, record.NSManifest, f.args[0], record.Manifest{Candidates: []record.Candidate{
-					{Entry: f.entries[0]}, {Entry: filehash.Bytes([]byte("gone"))},
+					{Entry: record.EntryKey(f.entries[0])}, {Entry: record.EntryKey(filehash.Bytes([]byte("gone")))},
 				}})
 			},
 			want: []Problem{{Kind: record.NSManifest, Action: "repaired"}},

@@ -1,8 +1,6 @@
 package wrapper
 
 import (
-	"github.com/grove-rs/grove/internal/key"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -13,6 +11,9 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/key"
 )
 
 type compileResult struct {
@@ -25,8 +26,8 @@ type compileResult struct {
 	before map[string]string
 }
 
-// preHashRecent digests the files under OUT_DIR written within the racy
-// margin: a build script typically writes them milliseconds before the
+// preHashRecent digests the files under OUT_DIR written within
+// filehash.PreHashWindow: a build script typically writes them milliseconds before the
 // compile starts, too close to tell from mtimes alone whether they changed
 // during the compile. The same digest after the compile proves they did
 // not. Bounded, because OUT_DIR can hold a whole C build tree.
@@ -36,7 +37,7 @@ func preHashRecent(u *key.Unit) map[string]string {
 		return nil
 	}
 	m := map[string]string{}
-	cutoff := time.Now().Add(-time.Second)
+	cutoff := time.Now().Add(-filehash.PreHashWindow)
 	n := 0
 	filepath.WalkDir(outDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

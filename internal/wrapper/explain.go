@@ -1,9 +1,6 @@
 package wrapper
 
 import (
-	"encoding/json"
-
-	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/stats"
@@ -12,28 +9,23 @@ import (
 // maxCrateKeys bounds the argument keys remembered per crate for explain.
 const maxCrateKeys = 8
 
-func crateID(crate string) string { return filehash.Bytes([]byte("crate:" + crate))[:32] }
-
 // rememberComponents keeps this unit's key components and adds its
 // argument key to the crate's recent keys, so that a later miss of the same
 // crate can say which input differed. Runs on misses only.
 func (w *wrapper) rememberComponents(u *key.Unit) {
-	if b, err := json.Marshal(u.Comps.Components); err == nil {
-		_ = w.st.PutObject(record.NSComponents, u.ArgKey, b)
+	comps := make([]record.Component, len(u.Comps.Components))
+	for i, c := range u.Comps.Components {
+		comps[i] = record.Component(c)
 	}
-	var ck record.CrateKeys
-	if b, err := w.st.GetObject(record.NSCrate, crateID(u.Inv.CrateName)); err == nil {
-		_ = json.Unmarshal(b, &ck)
-	}
-	keys := []string{u.ArgKey}
+	_ = w.rec.PutComponents(u.ArgKey, comps)
+	ck, _ := w.rec.CrateKeys(u.Inv.CrateName)
+	keys := []record.ArgKey{u.ArgKey}
 	for _, k := range ck.Keys {
 		if k != u.ArgKey && len(keys) < maxCrateKeys {
 			keys = append(keys, k)
 		}
 	}
-	if b, err := json.Marshal(record.CrateKeys{Keys: keys}); err == nil {
-		_ = w.st.PutObject(record.NSCrate, crateID(u.Inv.CrateName), b)
-	}
+	_ = w.rec.PutCrateKeys(u.Inv.CrateName, record.CrateKeys{Keys: keys})
 }
 
 // explainMiss says why a compiled unit was not in the store: either its
@@ -44,23 +36,20 @@ func (w *wrapper) explainMiss(u *key.Unit) []stats.Change {
 	if m, err := readManifest(w, u.ArgKey); err == nil && m != nil && len(m.Candidates) > 1 {
 		return diffCandidates(m.Candidates[1], m.Candidates[0])
 	}
-	var ck record.CrateKeys
-	if b, err := w.st.GetObject(record.NSCrate, crateID(u.Inv.CrateName)); err == nil {
-		_ = json.Unmarshal(b, &ck)
-	}
+	ck, _ := w.rec.CrateKeys(u.Inv.CrateName)
 	var best []key.Change
 	found := false
 	for _, k := range ck.Keys {
 		if k == u.ArgKey {
 			continue
 		}
-		b, err := w.st.GetObject(record.NSComponents, k)
+		stored, err := w.rec.Components(k)
 		if err != nil {
 			continue
 		}
-		var comps []key.Component
-		if json.Unmarshal(b, &comps) != nil {
-			continue
+		comps := make([]key.Component, len(stored))
+		for i, c := range stored {
+			comps[i] = key.Component(c)
 		}
 		d := key.Diff(comps, u.Comps.Components)
 		if !found || len(d) < len(best) {
@@ -72,7 +61,7 @@ func (w *wrapper) explainMiss(u *key.Unit) []stats.Change {
 	}
 	out := make([]stats.Change, 0, len(best))
 	for _, c := range best {
-		out = append(out, stats.Change{Name: c.Name, Old: trim(c.Old), New: trim(c.New)})
+		out = append(out, stats.Change{Name: c.Name, Old: clip(c.Old), New: clip(c.New)})
 	}
 	return out
 }
@@ -106,7 +95,7 @@ func diffCandidates(old, new record.Candidate) []stats.Change {
 	}
 	for _, e := range new.Env {
 		if o, ok := oe[e.Name]; !ok || o != e {
-			out = append(out, stats.Change{Name: "env " + e.Name, Old: trim(o.Value), New: trim(e.Value)})
+			out = append(out, stats.Change{Name: "env " + e.Name, Old: clip(o.Value), New: clip(e.Value)})
 		}
 	}
 	return out
@@ -120,7 +109,8 @@ func short(d string) string {
 	return d
 }
 
-func trim(s string) string {
+// clip shortens a value for display.
+func clip(s string) string {
 	if len(s) > 120 {
 		return s[:117] + "..."
 	}

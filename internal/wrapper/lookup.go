@@ -1,10 +1,7 @@
 package wrapper
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
 
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
@@ -15,7 +12,7 @@ import (
 // or decodes but cannot serve this invocation (issue 7 case 14: `{}` or
 // `null` restored nothing and counted as a hit), is dropped and the next
 // candidate tried; a miss then writes it again.
-func (w *wrapper) lookup(u *key.Unit) (*record.Entry, string, error) {
+func (w *wrapper) lookup(u *key.Unit) (*record.Entry, record.EntryKey, error) {
 	m, err := readManifest(w, u.ArgKey)
 	if err != nil || m == nil {
 		return nil, "", err
@@ -28,21 +25,19 @@ func (w *wrapper) lookup(u *key.Unit) (*record.Entry, string, error) {
 		if !u.Matches(c) {
 			continue
 		}
-		b, err := w.st.GetObject(record.NSEntry, c.Entry)
-		if errors.Is(err, fs.ErrNotExist) {
+		e, err := w.rec.Entry(c.Entry)
+		switch {
+		case record.IsMissing(err):
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, record.ErrCorrupt):
+			w.logf("%v", err) // dropped by the record store
+			continue
+		case err != nil:
 			return nil, "", err
 		}
-		var e record.Entry
-		err = json.Unmarshal(b, &e)
-		if err == nil {
-			err = e.Validate(names, u.Inv.DepInfoName())
-		}
-		if err != nil {
+		if err := e.Validate(names, u.Inv.DepInfoName()); err != nil {
 			w.logf("entry %s: %v; dropped", c.Entry, err)
-			_ = w.st.DropObject(record.NSEntry, c.Entry)
+			w.rec.DropEntry(c.Entry)
 			continue
 		}
 		return &e, c.Entry, nil
@@ -50,17 +45,15 @@ func (w *wrapper) lookup(u *key.Unit) (*record.Entry, string, error) {
 	return nil, "", nil
 }
 
-func readManifest(w *wrapper, argKey string) (*record.Manifest, error) {
-	b, err := w.st.GetObject(record.NSManifest, argKey)
-	if errors.Is(err, fs.ErrNotExist) {
+// readManifest returns the manifest of argKey, nil if there is none. A
+// corrupt one is dropped (and an error returned): the next save replaces it.
+func readManifest(w *wrapper, argKey record.ArgKey) (*record.Manifest, error) {
+	m, err := w.rec.Manifest(argKey)
+	if record.IsMissing(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	var m record.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", argKey, err)
 	}
 	return &m, nil
 }

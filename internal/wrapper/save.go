@@ -56,7 +56,7 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		CompileMs: res.dur.Milliseconds(),
 		Origin:    u.Origin(),
 	}
-	var rlibDigest string
+	var rlibDigest record.Digest
 	for i, n := range names {
 		p := paths[i]
 		d, _, err := u.Hasher.File(p)
@@ -69,13 +69,16 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		if err := w.st.PutBlob(p, d, restore.SharedOutput(u.Inv, n)); err != nil {
 			return "", err
 		}
+		if restore.Shareable(n) {
+			u.NoteStored(p, d)
+		}
 		fi, err := w.st.BlobStat(d)
 		if err != nil {
 			return "", err
 		}
-		entry.Outputs = append(entry.Outputs, record.Output{Name: n, Digest: d, Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()})
+		entry.Outputs = append(entry.Outputs, record.Output{Name: n, Digest: record.Digest(d), Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()})
 		if strings.HasSuffix(n, ".rlib") {
-			rlibDigest = d
+			rlibDigest = record.Digest(d)
 		}
 	}
 	if rlibDigest != "" {
@@ -83,12 +86,8 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 			return "", err
 		}
 	}
-	eb, err := json.Marshal(entry)
-	if err != nil {
-		return "", err
-	}
 	entryKey := u.EntryKey(cand)
-	if err := w.st.PutObject(record.NSEntry, entryKey, eb); err != nil {
+	if err := w.rec.PutEntry(entryKey, entry); err != nil {
 		return "", err
 	}
 	cand.Entry = entryKey
@@ -97,11 +96,7 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		m = &record.Manifest{} // a corrupt manifest is replaced
 	}
 	m.Add(cand)
-	mb, err := json.Marshal(m)
-	if err != nil {
-		return "", err
-	}
-	if err := w.st.PutObject(record.NSManifest, u.ArgKey, mb); err != nil {
+	if err := w.rec.PutManifest(u.ArgKey, m); err != nil {
 		return "", err
 	}
 	w.rememberComponents(u)
@@ -110,30 +105,18 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 
 // putLib records which libraries an rlib was compiled against, for the
 // link closure of binaries that depend on it (key/link.go).
-func (w *wrapper) putLib(u *key.Unit, rlibDigest string) error {
-	b, err := json.Marshal(key.LibRecord(u.Inv))
-	if err != nil {
-		return err
-	}
-	return w.st.PutObject(record.NSLib, rlibDigest, b)
+func (w *wrapper) putLib(u *key.Unit, rlibDigest record.Digest) error {
+	return w.rec.PutLib(rlibDigest, key.LibRecord(u.Inv))
 }
 
 // ensureLib rewrites the lib record of a restored rlib if it is missing
-// (trimmed, or dropped as corrupt by a closure walk) or unreadable, so
-// that binaries linking it become cacheable again.
+// (trimmed, or dropped as corrupt by a closure walk) or unreadable (the
+// record store drops it first, so grove stats counts it), so that
+// binaries linking it become cacheable again.
 func (w *wrapper) ensureLib(u *key.Unit, e *record.Entry) {
 	for _, o := range e.Outputs {
 		if strings.HasSuffix(o.Name, ".rlib") {
-			b, err := w.st.GetObject(record.NSLib, o.Digest)
-			if err == nil {
-				if _, derr := record.DecodeLib(b); derr != nil {
-					// Corrupt: set it aside (grove stats counts it), then
-					// write it again.
-					_ = w.st.DropObject(record.NSLib, o.Digest)
-					err = derr
-				}
-			}
-			if err != nil {
+			if _, err := w.rec.Lib(o.Digest); err != nil {
 				_ = w.putLib(u, o.Digest)
 			}
 		}

@@ -35,7 +35,7 @@ func (w *wrapper) verify(u *key.Unit, e *record.Entry) string {
 		defer os.RemoveAll(got)
 		var bad []string
 		for _, o := range e.Outputs {
-			want, err1 := os.ReadFile(w.st.BlobPath(o.Digest))
+			want, err1 := os.ReadFile(w.st.BlobPath(string(o.Digest)))
 			b, err2 := os.ReadFile(filepath.Join(got, o.Name))
 			if err1 != nil || err2 != nil || !sameOutput(want, b) {
 				bad = append(bad, o.Name)
@@ -88,7 +88,7 @@ func (w *wrapper) verify(u *key.Unit, e *record.Entry) string {
 	stored := (&mirror{paths: origin}).treePaths()
 	var bad []string
 	for _, o := range e.Outputs {
-		want, err1 := os.ReadFile(w.st.BlobPath(o.Digest))
+		want, err1 := os.ReadFile(w.st.BlobPath(string(o.Digest)))
 		b, err2 := os.ReadFile(filepath.Join(sides[0].dir, o.Name))
 		b2, err3 := os.ReadFile(filepath.Join(sides[1].dir, o.Name))
 		if err1 != nil || err2 != nil || err3 != nil {

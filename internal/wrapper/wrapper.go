@@ -27,6 +27,7 @@ import (
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
+	"github.com/grove-rs/grove/internal/trim"
 )
 
 // Main runs one rustc invocation through the cache and returns the exit
@@ -40,6 +41,8 @@ func Main(rustcPath string, args []string) int {
 		cfg:   settings.FromEnv(os.Getenv),
 		inv:   rustc.Parse(rustcPath, args),
 	}
+	w.stopProfile = startProfile(w.cfg.CPUProfile)
+	defer w.stopProfile()
 	return w.run()
 }
 
@@ -48,13 +51,26 @@ type wrapper struct {
 	cfg   settings.Settings
 	inv   *rustc.Invocation
 	st    *store.Store
+	rec   record.Store // the records in st
 	ev    stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
+	// stopProfile ends the GROVE_CPUPROFILE profile (a no-op when off);
+	// execRustc calls it too, since exec never returns.
+	stopProfile func()
 }
 
 func (w *wrapper) run() (code int) {
 	if w.cfg.Disable {
+		return w.execRustc()
+	}
+	if err := w.cfg.Check(); err != nil {
+		// No store, no statistics, no log: each would land in the
+		// package's dir. Units say why (Cargo shows it); queries do not.
+		w.cfg.Log = ""
+		if w.inv.Input != "" {
+			fmt.Fprintf(os.Stderr, "grove: %v (compiling without the cache)\n", err)
+		}
 		return w.execRustc()
 	}
 	w.ev = stats.Event{Build: os.Getppid(), Crate: w.inv.CrateName}
@@ -97,7 +113,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, err.Error())
 	}
-	w.st = st
+	w.st, w.rec = st, record.New(st)
 	t0 := time.Now()
 	u, err := key.New(w.inv, w.cfg, st, os.Environ())
 	w.ev.KeyUs = time.Since(t0).Microseconds()
@@ -108,7 +124,7 @@ func (w *wrapper) run() (code int) {
 		}
 		return w.passthrough(stats.Error, "key: "+err.Error())
 	}
-	w.ev.Key = u.ArgKey
+	w.ev.Key = string(u.ArgKey)
 
 	if code, ok := w.tryHit(u); ok {
 		return code
@@ -162,8 +178,25 @@ func (w *wrapper) run() (code int) {
 	} else {
 		w.ev.Why = w.explainMiss(u)
 		w.finish(stats.Miss, "")
+		w.maybeTrim()
 	}
 	return 0
+}
+
+// maybeTrim starts a background trim of the store when one is due (at
+// most hourly, see trim.ClaimAuto): only after a miss stored something, so
+// a hit never pays for it, and detached, so no build waits for it.
+func (w *wrapper) maybeTrim() {
+	if !w.cfg.AutoTrim || !trim.ClaimAuto(w.st.Dir(), time.Now()) {
+		return
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		err = trim.StartAuto(exe, w.st.Dir())
+	}
+	if err != nil {
+		w.logf("%v", err)
+	}
 }
 
 // tryHit restores the unit if the store has it. ok is false on a miss or
@@ -186,7 +219,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
 	}
-	w.st.TouchObject("entry", entryKey)
+	w.rec.TouchEntry(entryKey)
 	w.ensureLib(u, entry)
 	w.warmAfterHit(u)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
@@ -242,6 +275,9 @@ func (w *wrapper) execRustc() int {
 		}
 	}
 	argv := append([]string{w.inv.Rustc}, w.inv.Args...)
+	if w.stopProfile != nil {
+		w.stopProfile()
+	}
 	err := syscall.Exec(path, argv, os.Environ())
 	w.logf("exec %s: %v", path, err)
 	cmd := exec.Command(w.inv.Rustc, w.inv.Args...)

@@ -202,7 +202,7 @@ func TestCleanCountsLinkedBlobsOnLayouts(t *testing.T) {
 			repo := newRepo(t, files)
 			e.cargo(repo, true, "build")
 			clean := func() (inTrees, kept int64) {
-				cmd := exec.Command(groveBin, "clean", "--max-size", "0", "--dry-run", "--json")
+				cmd := exec.Command(groveBin, "clean", "--max-size", "1TiB", "--dry-run", "--json")
 				cmd.Env = append(e.extra, "GROVE_DIR="+e.store)
 				out, err := cmd.Output()
 				if err != nil {

@@ -88,3 +88,68 @@ func covmapNames(t *testing.T, bin string) string {
 	}
 	return strings.Join(names, "\n")
 }
+
+// Settings (settings.Check): Cargo runs the wrapper in each package's dir,
+// so a relative GROVE_DIR or GROVE_LOG named a dir inside the package; its
+// files changed on every build, and a build script without
+// rerun-if-changed (Cargo then watches every file of the package) reran
+// each time: a second build was never a no-op, and the worktree filled
+// with untracked files. grove refuses such a path and builds as plain
+// cargo does.
+func TestTrustRelativeStorePath(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"GROVE_DIR=.grove-store", "GROVE_LOG=grove.log"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			tw := newTwin(t, map[string]string{
+				"Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+				".gitignore":  "/target\n",
+				"build.rs":    "fn main() {}\n",
+				"src/main.rs": "fn main() { println!(\"v1\"); }\n",
+			})
+			extra := []string{v}
+			tw.step("first build", func(s *side) string { return s.cargoEnv("a", extra, "build") })
+			tw.step("second build compiles", func(s *side) string {
+				_, _, stderr := s.cargoOut("a", extra, "build")
+				return strings.Join(grepLines(stderr, "Compiling"), "\n")
+			})
+			tw.step("untracked files", func(s *side) string { return s.git("a", "status", "--porcelain") })
+			tw.step("run", func(s *side) string { return s.run("a", "target/debug/app") })
+		})
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return out
+}
+
+// The store inside the package (store.ignoreMarker): with
+// `GROVE_DIR = { value = ".grove", relative = true }` in the workspace's
+// .cargo/config.toml, Cargo lists the store's files as the package's, and
+// a build script without rerun-if-changed reran on every build. The store
+// ignores itself for git, and so for Cargo.
+func TestTrustStoreInsideThePackage(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":         "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		".gitignore":         "/target\n/Cargo.lock\n",
+		".cargo/config.toml": "[env]\nGROVE_DIR = { value = \".grove\", relative = true, force = true }\n",
+		"build.rs":           "fn main() {}\n",
+		"src/main.rs":        "fn main() { println!(\"v1\"); }\n",
+	})
+	for _, wt := range []string{"a", "b"} {
+		tw.step(wt+": first build", func(s *side) string { return s.cargo(wt, "build") })
+		tw.step(wt+": second build compiles", func(s *side) string {
+			_, _, stderr := s.cargoOut(wt, nil, "build")
+			return strings.Join(grepLines(stderr, "Compiling"), "\n")
+		})
+		tw.step(wt+": untracked files", func(s *side) string { return s.git(wt, "status", "--porcelain") })
+	}
+}

@@ -121,3 +121,15 @@ func (s Summary) Headline() float64 {
 	}
 	return s.WallMedian
 }
+
+// Failed counts the measured steps that failed: a bench with any is a
+// failed bench (exit 1), its table still written.
+func (r *Report) Failed() int {
+	n := 0
+	for _, s := range r.Samples {
+		if s.Error != "" {
+			n++
+		}
+	}
+	return n
+}

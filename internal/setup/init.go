@@ -1,4 +1,4 @@
-package shared
+package setup
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/gitwt"
 )
@@ -303,6 +304,11 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 		return res, err
 	}
 	res.Changed = dedup(res.Changed)
+	if !user {
+		if err := removeSeedHook(ctx, r, res); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
@@ -410,13 +416,7 @@ func appendLine(path, line string) (bool, error) {
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
 	}
-	tmp := path + ".grove-tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), mode); err != nil {
-		os.Remove(tmp)
-		return false, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, b.Bytes(), mode); err != nil {
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}
 	return true, nil

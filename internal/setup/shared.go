@@ -1,11 +1,12 @@
-// Package shared is grove's setup workflow for one repository: the seed
-// note's shared target dir (init --shared, status, reclaim, doctor) and the
-// config switch for the default cache mode (init, off). Functions return
-// data; cmd/grove prints it.
+// Package setup is grove's setup workflow for one repository, in either
+// mode: the config switch for the default cache mode (init, off, with the
+// post-checkout hook that seeds new worktrees), the seed note's shared
+// target dir (init --shared, reclaim), and what inspects both (status,
+// doctor). Functions return data; cmd/grove prints it.
 //
 // Nothing here writes before every check has passed: a failed command
 // leaves the repository's files byte-for-byte as they were.
-package shared
+package setup
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package shared
+package setup
 
 import (
 	"context"
@@ -138,7 +138,7 @@ func inAny(dir string, wts []gitwt.Worktree) bool {
 // checkHook: a seed hook grove wrote that is not executable, or older than
 // this grove's, may not seed new worktrees (or not the way this grove does).
 func (r *Repo) checkHook(ctx context.Context, problem func(check, msg, fix string)) {
-	dir, err := hook.Dir(ctx, r.Root)
+	dir, err := gitwt.HooksDir(ctx, r.Root)
 	if err != nil {
 		return
 	}

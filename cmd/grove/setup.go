@@ -12,15 +12,14 @@ import (
 
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/hook"
-	"github.com/grove-rs/grove/internal/seed"
 	"github.com/grove-rs/grove/internal/settings"
-	"github.com/grove-rs/grove/internal/shared"
+	"github.com/grove-rs/grove/internal/setup"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
 
 // sharedCmds returns the setup commands: init, off, status, reclaim,
-// doctor. The work is done by internal/shared; these only parse flags and
+// doctor. The work is done by internal/setup; these only parse flags and
 // print.
 func sharedCmds() []*cobra.Command {
 	return []*cobra.Command{newInitCmd(), newOffCmd(), newStatusCmd(), newReclaimCmd(), newDoctorCmd()}
@@ -28,11 +27,11 @@ func sharedCmds() []*cobra.Command {
 
 // openRepo opens the repository containing dir (the -C flag, default the
 // working directory).
-func openRepo(cmd *cobra.Command, dir string) (*shared.Repo, error) {
+func openRepo(cmd *cobra.Command, dir string) (*setup.Repo, error) {
 	if dir == "" {
 		dir = "."
 	}
-	r, err := shared.Open(cmd.Context(), dir, os.Getenv)
+	r, err := setup.Open(cmd.Context(), dir, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -99,36 +98,19 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 			if err != nil {
 				return err
 			}
-			var res *shared.InitResult
+			var res *setup.InitResult
 			if sharedMode {
-				res, err = shared.InitShared(cmd.Context(), r, shared.InitOptions{All: all})
+				res, err = setup.InitShared(cmd.Context(), r, setup.InitOptions{All: all})
 			} else {
-				res, err = shared.InitCache(cmd.Context(), r, user)
+				res, err = setup.InitCache(cmd.Context(), r, user)
 			}
 			if err != nil {
 				return err
 			}
-			// Seeding is part of cache mode: every new worktree starts
-			// from a built one. (A --user setup covers repositories that
-			// have no hook; their worktrees fall back to the cache.)
 			if !sharedMode && !user && !noHook {
-				path, changed, err := hook.Install(cmd.Context(), r.Root)
-				if err != nil {
-					res.Notes = append(res.Notes, "new worktrees are not seeded: "+err.Error())
-				} else if changed {
-					res.Changed = append(res.Changed, path)
-					// Worktrees made before the hook: one line each.
-					unseeded, _ := seed.Unseeded(cmd.Context(), r.Root, "")
-					for _, wt := range unseeded {
-						res.Notes = append(res.Notes, fmt.Sprintf("worktree %s was made before the hook and is not seeded: its first build restores every unit from the cache (run grove seed there to skip that)", wt))
-					}
-				}
+				setup.InstallSeedHook(cmd.Context(), r, res)
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), res)
-			}
-			printInit(cmd.OutOrStdout(), res)
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, res, func(w io.Writer) { printInit(w, res) })
 		},
 	}
 	addDirFlag(c, &dir)
@@ -140,12 +122,12 @@ only this repository's worktrees). See docs/shared-mode.md.`,
 	return c
 }
 
-func printInit(w io.Writer, res *shared.InitResult) {
+func printInit(w io.Writer, res *setup.InitResult) {
 	switch {
-	case res.Mode == shared.ModeShared:
+	case res.Mode == setup.ModeShared:
 		fmt.Fprintf(w, "shared mode: all covered worktrees build into %s\n", res.SharedDir)
-	case res.Mode == shared.ModeCache:
-		fmt.Fprintf(w, "cache mode: build.rustc-wrapper = %q in %s\n", shared.WrapperName, res.ConfigPath)
+	case res.Mode == setup.ModeCache:
+		fmt.Fprintf(w, "cache mode: build.rustc-wrapper = %q in %s\n", setup.WrapperName, res.ConfigPath)
 	}
 	if res.SwitchedFrom != "" {
 		fmt.Fprintf(w, "switched from %s mode\n", res.SwitchedFrom)
@@ -215,43 +197,33 @@ grove's post-checkout hook is removed too, and a hook it chained is put back.
 			if err != nil {
 				return err
 			}
-			res, err := shared.Off(cmd.Context(), r, user)
+			res, err := setup.Off(cmd.Context(), r, user)
 			if err != nil {
 				return err
 			}
-			if !user {
-				path, changed, err := hook.Remove(cmd.Context(), r.Root)
-				if err != nil {
-					return fmt.Errorf("remove %s: %w", path, err)
-				}
-				if changed {
-					res.Changed = append(res.Changed, path)
-				}
-			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), res)
-			}
-			w := cmd.OutOrStdout()
-			if len(res.Changed) == 0 {
-				fmt.Fprintln(w, "grove is not set up here: nothing changed")
-			}
-			for _, p := range res.Changed {
-				if filepath.Base(p) == hook.Name {
-					fmt.Fprintf(w, "removed grove's %s hook\n", p)
-					continue
-				}
-				fmt.Fprintf(w, "removed grove's settings from %s\n", p)
-			}
-			for _, n := range res.Notes {
-				fmt.Fprintf(w, "note: %s\n", n)
-			}
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, res, func(w io.Writer) { printOff(w, res) })
 		},
 	}
 	addDirFlag(c, &dir)
 	c.Flags().BoolVar(&user, "user", false, "remove cache mode from $CARGO_HOME/config.toml")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
+}
+
+func printOff(w io.Writer, res *setup.InitResult) {
+	if len(res.Changed) == 0 {
+		fmt.Fprintln(w, "grove is not set up here: nothing changed")
+	}
+	for _, p := range res.Changed {
+		if filepath.Base(p) == hook.Name {
+			fmt.Fprintf(w, "removed grove's %s hook\n", p)
+			continue
+		}
+		fmt.Fprintf(w, "removed grove's settings from %s\n", p)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 func newStatusCmd() *cobra.Command {
@@ -278,15 +250,11 @@ grove reclaim would free now.`,
 			if err != nil {
 				return err
 			}
-			st, err := shared.GetStatus(cmd.Context(), r)
+			st, err := setup.GetStatus(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return cli.WriteJSON(cmd.OutOrStdout(), st)
-			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
+			return cli.Print(cmd.OutOrStdout(), asJSON, st, func(w io.Writer) { printStatus(w, st) })
 		},
 	}
 	addDirFlag(c, &dir)
@@ -294,14 +262,14 @@ grove reclaim would free now.`,
 	return c
 }
 
-func printStatus(w io.Writer, st *shared.Status) {
+func printStatus(w io.Writer, st *setup.Status) {
 	fmt.Fprintf(w, "repository  %s\n", st.Root)
 	mode := string(st.Mode)
 	if st.UserWrapper != "" {
 		mode += " (from " + st.UserWrapper + ")"
 	}
 	fmt.Fprintf(w, "mode        %s\n", mode)
-	if st.Mode == shared.ModeShared {
+	if st.Mode == setup.ModeShared {
 		fmt.Fprintf(w, "shared dir  %s  %s\n", st.SharedDir, cli.HumanBytes(st.SharedBytes))
 	}
 	fmt.Fprintln(w)
@@ -336,7 +304,7 @@ func printStatus(w io.Writer, st *shared.Status) {
 		}
 		if wt.Prunable {
 			state = "missing"
-		} else if st.Mode != shared.ModeNone && !wt.Covered {
+		} else if st.Mode != setup.ModeNone && !wt.Covered {
 			state += ", not covered"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", wt.Path, wt.Ref, where, target, size, state)
@@ -392,16 +360,16 @@ build holds. At the end it prints the bytes it freed.`,
 			if err != nil {
 				return err
 			}
-			st, err := shared.GetStatus(cmd.Context(), r)
+			st, err := setup.GetStatus(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
 			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			type jsonOut struct {
-				Candidates   []shared.Candidate    `json:"candidates"`
-				ReclaimBytes int64                 `json:"reclaim_bytes"`
-				DryRun       bool                  `json:"dry_run"`
-				Result       *shared.ReclaimResult `json:"result,omitempty"`
+				Candidates   []setup.Candidate    `json:"candidates"`
+				ReclaimBytes int64                `json:"reclaim_bytes"`
+				DryRun       bool                 `json:"dry_run"`
+				Result       *setup.ReclaimResult `json:"result,omitempty"`
 			}
 			jo := jsonOut{Candidates: st.Reclaim, ReclaimBytes: st.ReclaimBytes, DryRun: dryRun}
 			if !asJSON {
@@ -438,7 +406,7 @@ build holds. At the end it prints the bytes it freed.`,
 					return nil
 				}
 			}
-			var progress shared.Progress
+			var progress setup.Progress
 			if !asJSON && isatty.IsTerminal(os.Stderr.Fd()) {
 				var last time.Time
 				progress = func(done, total int64) {
@@ -449,7 +417,7 @@ build holds. At the end it prints the bytes it freed.`,
 					fmt.Fprintf(errw, "\rdeleting: %s of %s ", cli.HumanBytes(done), cli.HumanBytes(total))
 				}
 			}
-			res, rerr := shared.Reclaim(cmd.Context(), st.Reclaim, progress)
+			res, rerr := setup.Reclaim(cmd.Context(), st.Reclaim, progress)
 			if progress != nil {
 				fmt.Fprint(errw, "\r\033[K")
 			}
@@ -508,7 +476,7 @@ Exits 1 if there is any problem, 0 otherwise.`,
 			if err != nil {
 				return err
 			}
-			rep, err := shared.Doctor(cmd.Context(), r)
+			rep, err := setup.Doctor(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
@@ -531,7 +499,7 @@ Exits 1 if there is any problem, 0 otherwise.`,
 	return c
 }
 
-func printDoctor(w io.Writer, rep *shared.Report) {
+func printDoctor(w io.Writer, rep *setup.Report) {
 	fmt.Fprintf(w, "repository %s, mode %s\n", rep.Root, rep.Mode)
 	if rep.OK {
 		fmt.Fprintln(w, "no problems")

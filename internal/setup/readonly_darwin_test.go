@@ -1,4 +1,4 @@
-package shared
+package setup
 
 // bindReadOnly: macOS has no bind mounts; the caller falls back to its next
 // way (or skips).

@@ -1,0 +1,114 @@
+package key
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grove-rs/grove/internal/filehash"
+)
+
+// Files that are store blobs: the rule.
+//
+// Restore hardlinks rlib and rmeta outputs to their blobs, and save links
+// them into the store, so most libraries in a target dir are a store blob's
+// inode. Their content digest is the blob's name, trusted exactly as far as
+// restore trusts a blob before serving it (store.CheckBlob's quick check):
+// the file is known to hash to D when
+//
+//   - a note for its inode (device, inode number) says D, with the size
+//     and mtime the inode had when its content was D: noted by save when it
+//     links an output into the store (the same moment the entry records
+//     the blob's stamp), or after a whole read of the file hashed to D with
+//     the identity unchanged across the read and an mtime older than
+//     filehash.RacyWindow;
+//   - the file's size and mtime are still those: an ordinary write moves
+//     the mtime;
+//   - the store's blob D is still that inode (a trimmed and re-made blob,
+//     or a reused inode number, is another inode or no blob at all).
+//
+// ctime is left out, unlike the file-hash memo: every link(2) or unlink(2)
+// of any name of the inode moves it, and every restore in any tree does
+// that, so a ctime rule re-read every restored library on every hit (the
+// link closure of the corpus' binary: 0.5 s). What that leaves open is
+// store.CheckBlob's gap: a write in place that puts back both size and
+// mtime; restore serves such a blob too, and the reasons it cannot happen
+// in an ordinary build are stated there.
+
+const blobInodeNS = "blobinode"
+
+// blobStore is the part of the store this rule reads.
+type blobStore interface {
+	filehash.Memo
+	BlobPath(digest string) string
+}
+
+// blobInodes implements filehash.Known for a store.
+type blobInodes struct {
+	st  blobStore
+	now func() time.Time
+}
+
+func blobInodeKey(st filehash.Stat) string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[0:], st.Dev)
+	binary.LittleEndian.PutUint64(b[8:], st.Ino)
+	return hex.EncodeToString(b[:])
+}
+
+func blobInodeNote(digest string, st filehash.Stat) []byte {
+	return fmt.Appendf(nil, "%s %d %d", digest, st.Size, st.Mtime)
+}
+
+// Digest returns the blob digest of a file that is a store blob (the rule).
+func (b blobInodes) Digest(_ string, st filehash.Stat) (string, bool) {
+	note, err := b.st.GetObject(blobInodeNS, blobInodeKey(st))
+	if err != nil {
+		return "", false
+	}
+	d, rest, ok := strings.Cut(string(note), " ")
+	if !ok || len(d) != 64 || rest != fmt.Sprintf("%d %d", st.Size, st.Mtime) {
+		return "", false
+	}
+	blob, err := filehash.StatFile(b.st.BlobPath(d))
+	if err != nil || blob.Dev != st.Dev || blob.Ino != st.Ino {
+		return "", false
+	}
+	return d, true
+}
+
+// Learn notes a file read whole that is its blob's inode (the rule).
+func (b blobInodes) Learn(_ string, st filehash.Stat, digest string) {
+	if b.now().Sub(time.Unix(0, st.Mtime)) <= filehash.RacyWindow {
+		return
+	}
+	noteBlobInode(b.st, st, digest)
+}
+
+// NoteStored notes the output path, just stored as blob digest, when the
+// store linked it in (it is the blob's inode). Its size and mtime now are
+// the stamp the entry records for the blob, so the note trusts nothing
+// restore does not.
+func (u *Unit) NoteStored(path, digest string) {
+	s, ok := u.records.(blobStore)
+	if !ok {
+		return
+	}
+	if st, err := filehash.StatFile(path); err == nil {
+		noteBlobInode(s, st, digest)
+	}
+}
+
+// noteBlobInode writes the note when the store's blob digest is st's inode.
+func noteBlobInode(s blobStore, st filehash.Stat, digest string) {
+	if len(digest) != 64 {
+		return
+	}
+	blob, err := filehash.StatFile(s.BlobPath(digest))
+	if err != nil || blob.Dev != st.Dev || blob.Ino != st.Ino {
+		return
+	}
+	_ = s.PutObject(blobInodeNS, blobInodeKey(st), blobInodeNote(digest, st)) // a lost note costs a read
+}

@@ -1,0 +1,129 @@
+package key
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/store"
+)
+
+// readCounter is a digest function that counts whole reads: a file the
+// blob-inode rule knows costs none.
+type readCounter struct{ n int }
+
+func (r *readCounter) digest(p string) (string, error) {
+	r.n++
+	b, err := os.ReadFile(p)
+	return filehash.Bytes(b), err
+}
+
+// A file in a tree that is a store blob's inode is known by its note, with
+// no read, however often its ctime moves; anything that could mean other
+// content (a write, another inode at the blob's name, a note made while
+// the file was racy) makes it read again.
+func TestBlobInodeRule(t *testing.T) {
+	old := time.Now().Add(-time.Hour)
+	cases := []struct {
+		name  string
+		after func(t *testing.T, s *store.Store, file, digest string)
+		known bool
+	}{
+		{"linked again elsewhere (ctime moves)", func(t *testing.T, s *store.Store, file, digest string) {
+			if _, err := s.Materialize(digest, filepath.Join(t.TempDir(), "other.rlib"), true); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"written in place, same size", func(t *testing.T, s *store.Store, file, digest string) {
+			if err := os.WriteFile(file, []byte("libB"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"blob re-made as another inode", func(t *testing.T, s *store.Store, file, digest string) {
+			p := s.BlobPath(digest)
+			b, _ := os.ReadFile(p)
+			os.Remove(p)
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(p, old, old)
+		}, false},
+		{"file replaced by a copy with the blob's times", func(t *testing.T, s *store.Store, file, digest string) {
+			os.Remove(file)
+			if err := os.WriteFile(file, []byte("libA"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(file, old, old)
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := store.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tree := t.TempDir()
+			out := filepath.Join(tree, "libx.rlib")
+			if err := os.WriteFile(out, []byte("libA"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(out, old, old)
+			d := filehash.Bytes([]byte("libA"))
+			if err := s.PutBlob(out, d, true); err != nil {
+				t.Fatal(err)
+			}
+			u := &Unit{records: s}
+			u.NoteStored(out, d) // save's note
+			c.after(t, s, out, d)
+			var r readCounter
+			h := &filehash.Hasher{Known: blobInodes{st: s, now: time.Now}}
+			got, _, err := h.FileWith(out, "filehash", r.digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if known := r.n == 0; known != c.known {
+				t.Errorf("known without a read: %v, want %v", known, c.known)
+			}
+			b, _ := os.ReadFile(out)
+			if got != filehash.Bytes(b) {
+				t.Errorf("digest %s, content hashes to %s", got, filehash.Bytes(b))
+			}
+		})
+	}
+}
+
+// A whole read notes the inode only when its mtime is older than the racy
+// window: a write in the same clock tick would leave size and mtime as
+// they were.
+func TestBlobInodeLearnRacy(t *testing.T) {
+	for _, age := range []time.Duration{0, time.Hour} {
+		s, err := store.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "libx.rlib")
+		os.WriteFile(out, []byte("libA"), 0o644)
+		mt := time.Now().Add(-age)
+		os.Chtimes(out, mt, mt)
+		d := filehash.Bytes([]byte("libA"))
+		if err := s.PutBlob(out, d, true); err != nil {
+			t.Fatal(err)
+		}
+		h := &filehash.Hasher{Known: blobInodes{st: s, now: time.Now}}
+		var r readCounter
+		for i := 0; i < 2; i++ {
+			if _, _, err := h.FileWith(out, "filehash", r.digest); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := 2
+		if age > 0 {
+			want = 1
+		}
+		if r.n != want {
+			t.Errorf("mtime %v old: %d reads in two hashes, want %d", age, r.n, want)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package record
+
+// The one list of object namespaces. Every object in the store belongs to
+// one of these kinds; trim and verify walk them from here, so a new kind is
+// added here (with what it references) or trim never removes it.
+const (
+	NSManifest   = "manifest"   // ArgKey → Manifest: the input sets seen for these arguments
+	NSEntry      = "entry"      // EntryKey → Entry: the outputs of one compile, by blob digest
+	NSLib        = "lib"        // rlib blob Digest → Lib: the libraries it was compiled against
+	NSComponents = "components" // ArgKey → the key's components, for explain
+	NSCrate      = "crate"      // CrateID(name) → CrateKeys: recent argument keys, for explain
+
+	// Memos: pure caches of a computation on a file or a directory, keyed
+	// by its stat identity. Losing one costs a re-hash, never a wrong key.
+	NSFileHash   = "filehash"   // file stat identity → its content digest (package filehash)
+	NSNativeHash = "nativehash" // file stat identity → its archive digest (key/native.go)
+	NSNativeDir  = "nativedir"  // native lib dir identity → its file digests (key/native.go)
+	NSRustc      = "rustc"      // rustc binary and sysroot identity → toolchain.Rustc
+)
+
+// Kind describes one namespace: what its objects are and what keeps them
+// alive. Trim removes an object once nothing live refers to it, or, for a
+// cache, when it is old or the store is over its size.
+type Kind struct {
+	NS   string
+	What string
+	// Refs names what the object refers to: trim keeps those alive as long
+	// as the object lives.
+	Refs string
+	// LiveWhile says what keeps the object itself alive.
+	LiveWhile string
+	// Cache is set for kinds that only save work (memos, explain data):
+	// trimmed by age and size alone.
+	Cache bool
+}
+
+// Kinds returns every object kind grove writes.
+func Kinds() []Kind {
+	return []Kind{
+		{NS: NSEntry, What: "outputs of one compile", Refs: "blobs (Output.Digest)", LiveWhile: "used within the age limit (LRU, touched on a hit) and a manifest names it"},
+		{NS: NSManifest, What: "candidate input sets for one argument key", Refs: "entries (Candidate.Entry)", LiveWhile: "one of its candidates' entries exists"},
+		{NS: NSLib, What: "libraries an rlib was compiled against", Refs: "rlib file names (not digests)", LiveWhile: "the rlib blob it is named after exists"},
+		{NS: NSComponents, What: "key components of an argument key, for explain", LiveWhile: "its manifest exists", Cache: true},
+		{NS: NSCrate, What: "recent argument keys of a crate, for explain", Refs: "components (by ArgKey)", Cache: true},
+		{NS: NSFileHash, What: "memo: file digest by stat identity", Cache: true},
+		{NS: NSNativeHash, What: "memo: archive digest by stat identity", Cache: true},
+		{NS: NSNativeDir, What: "memo: native library dir digests", Cache: true},
+		{NS: NSRustc, What: "memo: compiler identity", Cache: true},
+	}
+}
+
+// IsCache reports whether objects of namespace ns only save work. A
+// namespace this grove does not know (written by a newer one) counts as a
+// cache: trimmed by age and size, never read.
+func IsCache(ns string) bool {
+	for _, k := range Kinds() {
+		if k.NS == ns {
+			return k.Cache
+		}
+	}
+	return true
+}
