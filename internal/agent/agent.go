@@ -73,6 +73,7 @@ const (
 	Skipped     = "skipped"     // the circuit breaker is open: remote not asked
 	Refused     = "refused"     // what the remote sent failed verification
 	ReadOnly    = "read-only"   // upload asked of a read-only remote
+	NoAgent     = "no agent"    // (client side) the agent could not be reached
 )
 
 // Request is one client request.

@@ -3,10 +3,11 @@
 //
 // # Which outputs share the store's inode
 //
-// Only rlib and rmeta files are hardlinked to their blobs: only rustc
-// writes them, and it replaces them (a new inode) rather than writing into
-// them. Every other output (programs, test harnesses, build-script
-// programs, proc-macro and other shared libraries, static libraries) gets a
+// Only rlib and rmeta files, and a proc-macro's shared library
+// (SharedOutput), are hardlinked to their blobs: only rustc writes them,
+// and it replaces them (a new inode) rather than writing into them. Every
+// other output (programs, test harnesses, build-script
+// programs, other shared libraries, static libraries) gets a
 // private copy, a reflink where the file system has them, owner-writable
 // like rustc's own: strip, patchelf, objcopy, a make rule or an installer
 // may write those in place, and such a write must stay in this tree. Blobs
@@ -107,7 +108,11 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	for i, fi := range blobs {
 		mtimes[i] = fi.ModTime()
 	}
-	link := linkable(e.Outputs, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
+	shared := make([]bool, len(e.Outputs))
+	for i, o := range e.Outputs {
+		shared[i] = SharedOutput(t.Inv, o.Name)
+	}
+	link := linkable(e.Outputs, shared, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
 	for i, o := range e.Outputs {
 		dst := filepath.Join(t.OutDir, o.Name)
 		m, err := st.Materialize(string(o.Digest), dst, link[i])
@@ -145,18 +150,19 @@ func replaces(outDir string, outs []record.Output, blobs []os.FileInfo) bool {
 
 // linkable decides, per output, whether it is hardlinked to its blob
 // (true) or written fresh, a private copy stamped now (false): rules 1 to 3
-// of the package doc. mtimes are the blobs'; replacing says the restore
+// of the package doc. shared says which outputs may share their inode at
+// all (SharedOutput); mtimes are the blobs'; replacing says the restore
 // replaces a file of this tree; depMtime is the newest mtime of the unit's
 // dependency outputs here.
-func linkable(outs []record.Output, mtimes []time.Time, replacing bool, depMtime time.Time) []bool {
+func linkable(outs []record.Output, shared []bool, mtimes []time.Time, replacing bool, depMtime time.Time) []bool {
 	link := make([]bool, len(outs))
 	if replacing {
 		return link // rule 1
 	}
 	var newest time.Time
 	anyFresh := false
-	for i, o := range outs {
-		if !Shareable(o.Name) {
+	for i := range outs {
+		if !shared[i] {
 			anyFresh = true // now: not older than any dependency
 			continue
 		}

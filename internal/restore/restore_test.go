@@ -45,11 +45,17 @@ func TestLinkable(t *testing.T) {
 		{"library replacing another build of it: all fresh", lib, []time.Time{t0.Add(time.Hour), t0.Add(time.Hour)}, true, t0, []bool{false, false}},
 		{"program: always fresh", bin, same(1), false, time.Time{}, []bool{false}},
 		{"program replacing: fresh", bin, same(1), true, time.Time{}, []bool{false}},
-		{"proc-macro: always fresh", procMacro, same(1), false, time.Time{}, []bool{false}},
+		{"proc-macro, blob not older than deps: hardlinked", procMacro, same(1), false, t0, []bool{true}},
+		{"proc-macro, deps newer: fresh", procMacro, same(1), false, t0.Add(time.Second), []bool{false}},
+		{"proc-macro replacing: fresh", procMacro, same(1), true, time.Time{}, []bool{false}},
 		{"lib + cdylib, deps newer: the .so is fresh, which makes the unit new enough", libAndCdylib, same(3), false, t0.Add(time.Second), []bool{true, true, false}},
 	}
 	for _, tc := range tests {
-		if got := linkable(tc.outs, tc.mtimes, tc.replacing, tc.depMtime); !reflect.DeepEqual(got, tc.want) {
+		shared := make([]bool, len(tc.outs))
+		for i, o := range tc.outs {
+			shared[i] = Shareable(o.Name) || tc.outs[0].Name == "libpm-1.so"
+		}
+		if got := linkable(tc.outs, shared, tc.mtimes, tc.replacing, tc.depMtime); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: linkable = %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -63,6 +69,29 @@ func TestShareable(t *testing.T) {
 	} {
 		if got := Shareable(name); got != want {
 			t.Errorf("Shareable(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestSharedOutput(t *testing.T) {
+	pm := &rustc.Invocation{CrateTypes: []string{"proc-macro"}}
+	cdylib := &rustc.Invocation{CrateTypes: []string{"cdylib"}}
+	bin := &rustc.Invocation{CrateTypes: []string{"bin"}}
+	for _, tc := range []struct {
+		inv  *rustc.Invocation
+		name string
+		want bool
+	}{
+		{pm, "libserde_derive-0123.so", true},
+		{pm, "libserde_derive-0123.dylib", true},
+		{pm, "libserde_derive-0123.rmeta", true},
+		{cdylib, "libx-0123.so", false}, // uplifted: a user may strip it in place
+		{bin, "app-0123", false},
+		{bin, "libl-0123.rlib", true},
+		{nil, "libserde_derive-0123.so", false},
+	} {
+		if got := SharedOutput(tc.inv, tc.name); got != tc.want {
+			t.Errorf("SharedOutput(%+v, %q) = %v, want %v", tc.inv, tc.name, got, tc.want)
 		}
 	}
 }

@@ -45,6 +45,7 @@ type Invocation struct {
 	Input         string
 	OutDir        string
 	ExtraFilename string
+	Incremental   string // -C incremental: rustc's state dir (package incr)
 	Target        string
 	Linker        string
 	Test          bool // --test: a test harness, linked like a bin
@@ -57,6 +58,10 @@ type Invocation struct {
 	// Uncacheable is non-empty when grove must run rustc as given; it
 	// names the reason, e.g. "print query" or "crate-type staticlib".
 	Uncacheable string
+
+	// pluginLTO: -C linker-plugin-lto was passed; whether that makes the
+	// unit uncacheable depends on its crate types (complete).
+	pluginLTO bool
 }
 
 // Cacheable reports whether the invocation may be served from the store.
@@ -197,6 +202,8 @@ func (inv *Invocation) readOptions() (inputs, no []string) {
 			switch k {
 			case "extra-filename":
 				inv.ExtraFilename = v
+			case "incremental":
+				inv.Incremental = v
 			case "linker":
 				inv.Linker = v
 			case "link-arg":
@@ -207,7 +214,10 @@ func (inv *Invocation) readOptions() (inputs, no []string) {
 				if v != "off" {
 					no = append(no, "-C split-debuginfo="+v)
 				}
-			case "profile-generate", "profile-use", "save-temps", "linker-plugin-lto", "remark", "dlltool":
+			case "linker-plugin-lto":
+				// Decided below, once the crate types are known.
+				inv.pluginLTO = true
+			case "profile-generate", "profile-use", "save-temps", "remark", "dlltool":
 				no = append(no, "-C "+k)
 			}
 		case "-Z":
@@ -271,6 +281,13 @@ func (inv *Invocation) complete(inputs []string) (no []string) {
 		default:
 			no = append(no, "crate-type "+t)
 		}
+	}
+	if inv.pluginLTO && inv.Links() {
+		// The linker runs an LTO plugin (LLVMgold, lld's own) that is not
+		// in the key. A library compiled with the flag is only LLVM bitcode
+		// in an archive, a function of the arguments and sources like any
+		// rlib: Cargo passes it to every dependency of an LTO binary.
+		no = append(no, "-C linker-plugin-lto")
 	}
 	if !inv.emits("dep-info") && inv.Input != "" {
 		// Without dep-info grove cannot learn which sources the compile read.

@@ -28,6 +28,7 @@ type Settings struct {
 	MaxAge            string // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
 	AutoTrim          bool   // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
 	CPUProfile        string // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
+	Warm              bool   // GROVE_WARM_INCREMENTAL=1: give a restored workspace member incremental state in the background (package incr)
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -51,6 +52,7 @@ var Vars = []Var{
 	{"GROVE_MAX_AGE", "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
 	{"GROVE_AUTO_TRIM", "0: never trim in the background (run grove clean yourself)"},
 	{"GROVE_CPUPROFILE", "dir: write a CPU profile (pprof) of each wrapper invocation there"},
+	{"GROVE_WARM_INCREMENTAL", "1: after restoring a workspace member, compile it in the background at low priority so the first edit is incremental"},
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
@@ -70,6 +72,7 @@ func FromEnv(getenv func(string) string) Settings {
 		MaxAge:            getenv("GROVE_MAX_AGE"),
 		AutoTrim:          !falsy(getenv("GROVE_AUTO_TRIM")),
 		CPUProfile:        getenv("GROVE_CPUPROFILE"),
+		Warm:              truthy(getenv("GROVE_WARM_INCREMENTAL")),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

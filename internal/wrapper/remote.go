@@ -29,7 +29,7 @@ func (w *wrapper) remoteFetch(u *key.Unit) bool {
 	defer func() { w.ev.RemoteUs = time.Since(t0).Microseconds() }()
 	resp, err := c.Manifest(string(u.ArgKey))
 	if err != nil {
-		w.ev.Remote = "no agent"
+		w.ev.Remote = agent.NoAgent
 		w.logf("remote: %v", err)
 		return false
 	}
@@ -53,7 +53,7 @@ func (w *wrapper) remoteFetch(u *key.Unit) bool {
 		}
 		r, err := c.Import(agent.Request{Arg: string(u.ArgKey), Cand: &cand, Outputs: names, DepName: u.Inv.DepInfoName()})
 		if err != nil {
-			w.ev.Remote = "no agent"
+			w.ev.Remote = agent.NoAgent
 			w.logf("remote: %v", err)
 			return false
 		}
@@ -73,7 +73,7 @@ func (w *wrapper) remoteFetch(u *key.Unit) bool {
 // remotePush queues the entry just stored for upload, unless the remote is
 // read-only. It never waits: no agent, no upload.
 func (w *wrapper) remotePush(u *key.Unit, entryKey string) {
-	if entryKey == "" || w.remoteRO {
+	if entryKey == "" {
 		return
 	}
 	if c := w.remoteClient(); c != nil && !w.remoteRO {
@@ -97,7 +97,7 @@ func (w *wrapper) remoteClient() *agent.Client {
 		w.remote, err = agent.NewClient(w.st.Dir(), cfg)
 	}
 	if err != nil {
-		w.ev.Remote = "unavailable"
+		w.ev.Remote = agent.Unavailable
 		w.logf("remote: %v", err)
 		return nil
 	}

@@ -65,8 +65,8 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		}
 		// Only files no tool but rustc writes are linked into the store; a
 		// program stays this tree's own file, so `strip` in place here
-		// cannot reach the blob (the restore rule, restore.Shareable).
-		if err := w.st.PutBlob(p, d, restore.Shareable(n)); err != nil {
+		// cannot reach the blob (the restore rule, restore.SharedOutput).
+		if err := w.st.PutBlob(p, d, restore.SharedOutput(u.Inv, n)); err != nil {
 			return "", err
 		}
 		if restore.Shareable(n) {

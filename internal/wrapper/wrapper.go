@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/agent"
+	"github.com/grove-rs/grove/internal/incr"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
@@ -33,6 +34,9 @@ import (
 // Main runs one rustc invocation through the cache and returns the exit
 // code for the process.
 func Main(rustcPath string, args []string) int {
+	if os.Getenv(incr.Env) != "" {
+		return incr.Run(rustcPath, args) // a background compile Start began
+	}
 	w := &wrapper{
 		start: time.Now(),
 		cfg:   settings.FromEnv(os.Getenv),
@@ -175,6 +179,7 @@ func (w *wrapper) openStore() error {
 // compileAndStore runs rustc for a miss, stores its outputs, and records
 // the event; it returns rustc's exit code.
 func (w *wrapper) compileAndStore(u *key.Unit) int {
+	w.beforeCompile(u)
 	w.rustcRan = true
 	w.ev.CompileAt = time.Now().UnixMilli()
 	res, err := w.compile(u)
@@ -243,6 +248,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	}
 	w.rec.TouchEntry(entryKey)
 	w.ensureLib(u, entry)
+	w.warmAfterHit(u)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
 	if w.ev.SavedMs < 0 {
 		w.ev.SavedMs = 0

@@ -1,0 +1,267 @@
+// Package incr gives a workspace member that grove restored from the store
+// the incremental state a compile in this tree would have left, so that
+// the first edit after a restore is an incremental compile, as with plain
+// cargo, not one from scratch.
+//
+// # Why the state cannot come from another worktree
+//
+// rustc keeps a unit's state in `<-C incremental dir>/<crate>-<stable crate
+// id>/s-<session>/`; the stable crate id hashes the crate name, whether it
+// is an executable, and every `-C metadata`, not the path. When it loads a
+// session it compares a hash of the command line's tracked options, and the
+// working directory is one of them: a session made in another directory is
+// discarded whole ("completely ignoring cache because of differing
+// commandline arguments" under -Z incremental-info; checked with rustc
+// 1.95, the same sources and arguments in two directories). Cargo runs a
+// workspace member's rustc in the workspace root, which differs per
+// worktree, so another worktree's state is never reused, and it must not
+// be: its object code embeds that tree's paths (debug info, file!(),
+// panic locations), which rustc would copy into this tree's outputs. The
+// paths of the incremental and output dirs are not tracked: state made
+// with another --out-dir in the same working directory is reused.
+//
+// # What this package does
+//
+// rustc also tracks its output file names: state made with another
+// --out-dir is loaded, but every codegen unit is compiled again (checked
+// with rustc 1.95). So the state has to come from the unit's very compile
+// in this tree. After a hit of a unit Cargo compiles with `-C incremental=`
+// (Start), grove runs that compile once more in the background, as given,
+// at the lowest CPU priority, once the build is over: it takes Cargo's own
+// lock on the build dir (`.cargo-lock` beside `incremental/`), so no build
+// of this tree runs meanwhile, and a build started meanwhile waits for it
+// ("Blocking waiting for file lock") and then starts from its state. The
+// outputs the build left are kept aside as hard links and unlinked (so
+// rustc cannot write into a store blob), and put back by rename after the
+// compile, with their inodes and mtimes: what Cargo sees of the tree is
+// unchanged, only the incremental dir has gained rustc's state. A compile
+// of the unit that runs first (Mark) cancels the pending one.
+//
+// # Why it is safe
+//
+// Incremental state is rustc's cache: rustc re-hashes every input of every
+// query it would reuse (the source files, the dependencies' metadata, the
+// tracked options) and recomputes what changed, so state that does not
+// match the sources costs reuse, never correctness, the same as with plain
+// cargo after a branch switch. The state is made in this tree, at this
+// tree's paths, by the compile plain cargo runs here: no path of another
+// tree can reach it. A background compile killed half-way leaves outputs
+// missing, which Cargo rebuilds (a hit).
+package incr
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/grove-rs/grove/internal/rustc"
+)
+
+// Env, set in a grove process's environment, makes it the background
+// compile (Run) rather than the wrapper.
+const Env = "GROVE_INTERNAL_WARM"
+
+const prefix = ".grove-warm-"
+
+// Unit is one compilation unit's place in the incremental dir. grove's
+// files there start with ".grove-warm-": rustc only reads `<crate>-<id>/`
+// dirs, and `cargo clean -p` only removes those.
+type Unit struct {
+	dir   string // the -C incremental dir, absolute
+	crate string
+	name  string // crate name and -C extra-filename: one unit of this target dir
+}
+
+// For returns the unit of inv, run in cwd; ok is false when Cargo does not
+// compile it incrementally.
+func For(inv *rustc.Invocation, cwd string) (u Unit, ok bool) {
+	if inv.Incremental == "" || inv.CrateName == "" {
+		return Unit{}, false
+	}
+	dir := inv.Incremental
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(cwd, dir)
+	}
+	return Unit{dir: dir, crate: inv.CrateName, name: inv.CrateName + inv.ExtraFilename}, true
+}
+
+func (u Unit) markPath() string    { return filepath.Join(u.dir, prefix+u.name) }
+func (u Unit) pendingPath() string { return filepath.Join(u.dir, prefix+u.name+".pending") }
+func (u Unit) lockPath() string    { return filepath.Join(u.dir, prefix+u.name+".lock") }
+func (u Unit) savedPath() string   { return filepath.Join(u.dir, prefix+u.name+".saved") }
+
+// cargoLock is the file Cargo locks while it builds in this build dir.
+func (u Unit) cargoLock() string { return filepath.Join(filepath.Dir(u.dir), ".cargo-lock") }
+
+// Have reports whether this tree has rustc's state for the unit, or a
+// background compile will make it: a compile here marked it (Mark, Start)
+// and a crate dir of its name is there (`cargo clean -p` removes those).
+func (u Unit) Have() bool {
+	if _, err := os.Stat(u.markPath()); err != nil {
+		return false
+	}
+	if _, err := os.Stat(u.pendingPath()); err == nil {
+		return true
+	}
+	dirs, _ := filepath.Glob(filepath.Join(u.dir, u.crate+"-*"))
+	return len(dirs) > 0
+}
+
+// Mark records that a compile in this tree is making state for the unit,
+// and cancels a pending background compile of it.
+func (u Unit) Mark() error {
+	if err := touch(u.markPath()); err != nil {
+		return err
+	}
+	if err := os.Remove(u.pendingPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func touch(p string) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Start has the unit's compile run again in the background once the
+// running build is over: self (the grove executable) with rustcPath and
+// args, in cwd, with env minus Cargo's jobserver. It returns at once.
+func Start(u Unit, self, rustcPath string, args []string, cwd string, env []string) error {
+	if _, err := os.Stat(u.cargoLock()); err != nil {
+		return fmt.Errorf("no Cargo lock beside %s: %w", u.dir, err)
+	}
+	if err := touch(u.pendingPath()); err != nil {
+		return err
+	}
+	if err := touch(u.markPath()); err != nil {
+		return err
+	}
+	cmd := exec.Command(self, append([]string{rustcPath}, args...)...)
+	cmd.Dir = cwd
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", Env:
+			// Cargo's jobserver is gone once this build ends.
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, Env+"=1")
+	// No stdout or stderr: Cargo reads the wrapper's until they close.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		os.Remove(u.pendingPath())
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+// Run is the background process Start starts: it waits for the build to
+// end, then compiles the unit as Cargo did, with the outputs Cargo saw
+// kept aside and put back. It always returns 0: nobody reads its status.
+func Run(rustcPath string, args []string) int {
+	os.Unsetenv(Env)
+	inv := rustc.Parse(rustcPath, args)
+	cwd, err := os.Getwd()
+	if err != nil {
+		return 0
+	}
+	u, ok := For(inv, cwd)
+	if !ok || inv.OutDir == "" {
+		return 0
+	}
+	// Cargo's lock first: held while any build of this dir runs.
+	cl, err := os.OpenFile(u.cargoLock(), os.O_RDWR, 0)
+	if err != nil {
+		return 0
+	}
+	defer cl.Close()
+	if syscall.Flock(int(cl.Fd()), syscall.LOCK_EX) != nil {
+		return 0
+	}
+	ul, err := os.OpenFile(u.lockPath(), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return 0
+	}
+	defer ul.Close()
+	if syscall.Flock(int(ul.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return 0 // another one compiles this unit
+	}
+	if _, err := os.Stat(u.pendingPath()); err != nil {
+		return 0 // a compile made the state meanwhile
+	}
+	defer os.Remove(u.pendingPath())
+	compileKeeping(u, inv, cwd)
+	return 0
+}
+
+// compileKeeping runs the compile with the unit's outputs kept aside as
+// hard links in the saved dir and put back afterwards: rustc replaces
+// them, and the ones Cargo saw come back with their inodes and mtimes.
+func compileKeeping(u Unit, inv *rustc.Invocation, cwd string) {
+	outDir := inv.OutDir
+	if !filepath.IsAbs(outDir) {
+		outDir = filepath.Join(cwd, outDir)
+	}
+	names, err := inv.OutputNames()
+	if err != nil {
+		return
+	}
+	names = append(names, inv.DepInfoName())
+	saved := u.savedPath()
+	if os.RemoveAll(saved) != nil || os.Mkdir(saved, 0o755) != nil {
+		return
+	}
+	defer os.RemoveAll(saved)
+	kept := map[string]bool{}
+	for _, n := range names {
+		out := filepath.Join(outDir, n)
+		if _, err := os.Lstat(out); err != nil {
+			continue
+		}
+		if err := os.Link(out, filepath.Join(saved, n)); err != nil {
+			putBack(outDir, saved, kept)
+			return
+		}
+		kept[n] = true
+	}
+	// Unlinked, so that no write of rustc's can reach the kept inode,
+	// which may be a store blob.
+	for n := range kept {
+		if err := syscall.Unlink(filepath.Join(outDir, n)); err != nil && !errors.Is(err, syscall.ENOENT) {
+			putBack(outDir, saved, kept)
+			return
+		}
+	}
+	// Nice is per thread on Linux, and a child inherits the forking
+	// thread's: lower it on the thread that starts rustc.
+	runtime.LockOSThread()
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, 0, 19)
+	_ = exec.Command(inv.Rustc, inv.Args...).Run()
+	for _, n := range names {
+		if !kept[n] {
+			os.Remove(filepath.Join(outDir, n)) // not there before: not there after
+		}
+	}
+	putBack(outDir, saved, kept)
+}
+
+// putBack renames the kept outputs over whatever is at their names.
+func putBack(outDir, saved string, kept map[string]bool) {
+	for n := range kept {
+		_ = os.Rename(filepath.Join(saved, n), filepath.Join(outDir, n))
+	}
+}

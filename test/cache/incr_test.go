@@ -1,0 +1,105 @@
+package cache_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// With GROVE_WARM_INCREMENTAL=1, a workspace member restored from the store
+// gets this tree's incremental state in the background, so the first edit
+// after the restore reuses rustc's work as it does with plain cargo: the
+// rebuilt program gives plain cargo's output, and the compile reused most
+// of the crate's codegen units (object files rustc carried over from the
+// previous session keep that session's mtime; timing is not the signal).
+func TestFirstEditAfterRestoreIsIncremental(t *testing.T) {
+	t.Parallel()
+	mod := func(n, k int) string {
+		var b strings.Builder
+		for i := 0; i < 4; i++ {
+			fmt.Fprintf(&b, "pub fn f%d(x: u64) -> u64 { (0..x).map(|i| i * %d + %d).sum() }\n", i, k, i)
+		}
+		return b.String()
+	}
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"core\", \"app\"]\n",
+		"core/Cargo.toml": "[package]\nname = \"core2\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"core/src/lib.rs": "pub mod m1;\npub mod m2;\npub mod m3;\npub mod m4;\n",
+		"core/src/m1.rs":  mod(1, 3),
+		"core/src/m2.rs":  mod(2, 5),
+		"core/src/m3.rs":  mod(3, 7),
+		"core/src/m4.rs":  mod(4, 9),
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncore2 = { path = \"../core\" }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", core2::m1::f0(10) + core2::m4::f3(10)); }\n",
+	})
+	warm := []string{"GROVE_WARM_INCREMENTAL=1"}
+	for _, wt := range []string{"a", "b"} {
+		tw.step(wt+": build", func(s *side) string {
+			return s.cargoEnv(wt, warm, "build") + "\n" + s.run(wt, "target/debug/app")
+		})
+	}
+	tw.both(func(s *side) { waitWarm(t, s.wt("b")) })
+	// The background compile left what Cargo sees as it was.
+	tw.step("b: build again", func(s *side) string { return compiledUnits(s, "b") })
+	tw.step("a: build after b", func(s *side) string { return compiledUnits(s, "a") })
+	tw.both(func(s *side) { s.write("b", map[string]string{"core/src/m1.rs": mod(1, 11)}) })
+	tw.step("b: first edit after the restore", func(s *side) string {
+		start := time.Now()
+		out := s.cargoEnv("b", warm, "build") + "\n" + s.run("b", "target/debug/app")
+		reused, total := reusedObjects(t, s.wt("b"), "core2", start)
+		t.Logf("%s: core2 reused %d of %d object files", s.name, reused, total)
+		return fmt.Sprintf("%s\nmost codegen units reused, not all: %v", out, reused*2 > total && reused < total)
+	})
+}
+
+// waitWarm waits for the background compiles grove has pending in wt's
+// target dir (they run once the build that started them has ended).
+func waitWarm(t *testing.T, wt string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		pending, _ := filepath.Glob(filepath.Join(wt, "target/debug/incremental/.grove-warm-*.pending"))
+		if len(pending) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("background compiles still pending: %v", pending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// reusedObjects counts the object files in crate's newest finished
+// incremental session of wt, and those older than since: rustc hardlinks
+// the previous session's files into a new session and writes only the
+// codegen units it compiles again.
+func reusedObjects(t *testing.T, wt, crate string, since time.Time) (reused, total int) {
+	t.Helper()
+	sessions, _ := filepath.Glob(filepath.Join(wt, "target/debug/incremental", crate+"-*", "s-*"))
+	var newest string
+	var newestT time.Time
+	for _, s := range sessions {
+		fi, err := os.Stat(s)
+		if err != nil || !fi.IsDir() || strings.HasSuffix(s, "-working") {
+			continue
+		}
+		if fi.ModTime().After(newestT) {
+			newest, newestT = s, fi.ModTime()
+		}
+	}
+	objs, _ := filepath.Glob(filepath.Join(newest, "*.o"))
+	for _, o := range objs {
+		fi, err := os.Stat(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total++
+		if fi.ModTime().Before(since) {
+			reused++
+		}
+	}
+	return reused, total
+}
