@@ -56,6 +56,7 @@ func configSettings(dir string) ([]setting, error) {
 		case !found:
 			src = "unset"
 		}
+		val = v.Show(val)
 		out = append(out, setting{v.Name, val, src, v.Doc})
 	}
 	for _, c := range []struct{ env, key, doc string }{

@@ -6,6 +6,7 @@ package settings
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,24 +36,49 @@ type Settings struct {
 type Var struct {
 	Name string
 	Doc  string
+	// Secret: the value is a credential, never shown; URL: the value is a
+	// URL that may hold a password, shown without it (Var.Show).
+	Secret, URL bool
 }
 
-// Vars lists every setting FromEnv reads, in the README's order.
+// Show is the value as `grove config` may print it.
+func (v Var) Show(val string) string {
+	switch {
+	case val == "":
+		return ""
+	case v.Secret:
+		return "(set, hidden)"
+	case v.URL:
+		if u, err := url.Parse(val); err == nil {
+			return u.Redacted()
+		}
+		return "(set, hidden: not a URL)"
+	}
+	return val
+}
+
+// Vars lists every setting grove reads (the remote's are read by package
+// remote, the rest by FromEnv), in the README's order.
 var Vars = []Var{
-	{"GROVE_DIR", "the store; default $XDG_CACHE_HOME/grove, else ~/.cache/grove"},
-	{"GROVE_DISABLE", "1: pass every invocation straight to rustc"},
-	{"GROVE_LOG", "file to append one line per invocation to"},
-	{"GROVE_EXCLUDE", "crates (by name) never cached"},
-	{"GROVE_EXTRA_ENV", "env vars that are inputs of every unit"},
-	{"GROVE_EXTRA_FILES", "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
-	{"GROVE_VERIFY", "1: on every hit also compile and compare"},
-	{"GROVE_SHARED_STORE", "group: share the store with its directory's group"},
-	{"GROVE_CACHE_BUILD_SCRIPTS", "1: cache build-script runs too (off by default)"},
-	{"GROVE_MAX_SIZE", "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
-	{"GROVE_MAX_AGE", "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
-	{"GROVE_AUTO_TRIM", "0: never trim in the background (run grove clean yourself)"},
-	{"GROVE_CPUPROFILE", "dir: write a CPU profile (pprof) of each wrapper invocation there"},
-	{"GROVE_WARM_INCREMENTAL", "1: after restoring a workspace member, compile it in the background at low priority so the first edit is incremental"},
+	{Name: "GROVE_DIR", Doc: "the store; default $XDG_CACHE_HOME/grove, else ~/.cache/grove"},
+	{Name: "GROVE_DISABLE", Doc: "1: pass every invocation straight to rustc"},
+	{Name: "GROVE_LOG", Doc: "file to append one line per invocation to"},
+	{Name: "GROVE_EXCLUDE", Doc: "crates (by name) never cached"},
+	{Name: "GROVE_EXTRA_ENV", Doc: "env vars that are inputs of every unit"},
+	{Name: "GROVE_EXTRA_FILES", Doc: "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
+	{Name: "GROVE_VERIFY", Doc: "1: on every hit also compile and compare"},
+	{Name: "GROVE_SHARED_STORE", Doc: "group: share the store with its directory's group"},
+	{Name: "GROVE_CACHE_BUILD_SCRIPTS", Doc: "1: cache build-script runs too (off by default)"},
+	{Name: "GROVE_MAX_SIZE", Doc: "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
+	{Name: "GROVE_MAX_AGE", Doc: "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
+	{Name: "GROVE_AUTO_TRIM", Doc: "0: never trim in the background (run grove clean yourself)"},
+	{Name: "GROVE_CPUPROFILE", Doc: "dir: write a CPU profile (pprof) of each wrapper invocation there"},
+	{Name: "GROVE_WARM_INCREMENTAL", Doc: "1: after restoring a workspace member, compile it in the background at low priority so the first edit is incremental"},
+	{Name: "GROVE_REMOTE", Doc: "remote cache: s3://BUCKET/PREFIX, redis://HOST:PORT/DB, rediss://…, file:///DIR", URL: true},
+	{Name: "GROVE_REMOTE_ENDPOINT", Doc: "S3 endpoint for R2, GCS or MinIO; unset: AWS S3"},
+	{Name: "GROVE_REMOTE_READONLY", Doc: "1: never write to the remote"},
+	{Name: "GROVE_REMOTE_SECRET", Doc: "HMAC key: records written are signed, records read must be", Secret: true},
+	{Name: "GROVE_REMOTE_IDLE", Doc: "how long the remote agent stays up unused; default 5m"},
 }
 
 // FromEnv reads settings from a getenv function (os.Getenv in production).
