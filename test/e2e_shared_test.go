@@ -389,7 +389,14 @@ func TestTinyWorkflow(t *testing.T) {
 	}
 }
 
-const corpus = "../../shared/corpus/ws"
+// corpus is the shared benchmark workspace next to the repository
+// (../shared/corpus/ws), or GROVE_CORPUS, as in test/cache.
+func corpus() string {
+	if dir := os.Getenv("GROVE_CORPUS"); dir != "" {
+		return dir
+	}
+	return "../../shared/corpus/ws"
+}
 
 // TestCorpusSharedTarget is the end-to-end case on the real
 // 280-crate corpus: after grove init --shared and one cold build in
@@ -399,12 +406,12 @@ func TestCorpusSharedTarget(t *testing.T) {
 	if _, err := os.Stat("/usr/share/cargo/registry"); err != nil {
 		testneed.Missing(t, "registry", "corpus crate sources missing (/usr/share/cargo/registry): run ../shared/corpus/setup.sh")
 	}
-	src, err := filepath.Abs(corpus)
+	src, err := filepath.Abs(corpus())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(src, "Cargo.toml")); err != nil {
-		testneed.Missing(t, "corpus", "not found at "+src)
+		testneed.Missing(t, "corpus", "not found at "+src+" (set GROVE_CORPUS)")
 	}
 	if testing.Short() {
 		t.Skip("corpus build takes minutes; skipped with -short")
