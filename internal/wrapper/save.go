@@ -56,39 +56,59 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		CompileMs: res.dur.Milliseconds(),
 		Origin:    u.Origin(),
 	}
+	if entry.Outputs, err = w.storeOutputs(u, names, paths); err != nil {
+		return "", err
+	}
+	if err := w.publish(u, cand, entry); err != nil {
+		return "", err
+	}
+	w.rememberComponents(u)
+	return "", nil
+}
+
+// storeOutputs puts the unit's outputs into the store as blobs, and the
+// lib record of its rlib, and returns them as the entry lists them.
+func (w *wrapper) storeOutputs(u *key.Unit, names, paths []string) ([]record.Output, error) {
+	var outs []record.Output
 	var rlibDigest record.Digest
 	for i, n := range names {
 		p := paths[i]
 		d, _, err := u.Hasher.File(p)
 		if err != nil {
-			return "", fmt.Errorf("hash output %s: %w", n, err)
+			return nil, fmt.Errorf("hash output %s: %w", n, err)
 		}
 		// Only files no tool but rustc writes are linked into the store; a
 		// program stays this tree's own file, so `strip` in place here
 		// cannot reach the blob (the restore rule, restore.SharedOutput).
 		if err := w.st.PutBlob(p, d, restore.SharedOutput(u.Inv, n)); err != nil {
-			return "", err
+			return nil, err
 		}
 		if restore.Shareable(n) {
 			u.NoteStored(p, d)
 		}
 		fi, err := w.st.BlobStat(d)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		entry.Outputs = append(entry.Outputs, record.Output{Name: n, Digest: record.Digest(d), Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()})
+		outs = append(outs, record.Output{Name: n, Digest: record.Digest(d), Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()})
 		if strings.HasSuffix(n, ".rlib") {
 			rlibDigest = record.Digest(d)
 		}
 	}
 	if rlibDigest != "" {
 		if err := w.putLib(u, rlibDigest); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
+	return outs, nil
+}
+
+// publish writes the entry, then adds its candidate to the unit's manifest:
+// in that order, so a reader that finds the candidate finds its entry.
+func (w *wrapper) publish(u *key.Unit, cand record.Candidate, entry *record.Entry) error {
 	entryKey := u.EntryKey(cand)
 	if err := w.rec.PutEntry(entryKey, entry); err != nil {
-		return "", err
+		return err
 	}
 	cand.Entry = entryKey
 	m, err := readManifest(w, u.ArgKey)
@@ -97,11 +117,10 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 	}
 	m.Add(cand)
 	if err := w.rec.PutManifest(u.ArgKey, m); err != nil {
-		return "", err
+		return err
 	}
-	w.rememberComponents(u)
 	w.saved = string(entryKey)
-	return "", nil
+	return nil
 }
 
 // putLib records which libraries an rlib was compiled against, for the
