@@ -7,12 +7,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/remote"
 	"github.com/grove-rs/grove/internal/store"
@@ -193,17 +190,16 @@ func (s *Server) downloadBlob(o record.Output) error {
 	defer func() { <-s.transfers }()
 	ctx, cancel := context.WithTimeout(context.Background(), blobTimeout(o.Size))
 	defer cancel()
-	rc, err := s.be.Get(ctx, remote.BlobName(string(o.Digest)))
+	blob, err := remote.OpenBlob(ctx, s.be, string(o.Digest))
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	d := filehash.NewDigester()
-	br := bufio.NewReaderSize(io.TeeReader(rc, d), 64<<10)
+	defer blob.Close()
+	br := bufio.NewReaderSize(blob, 64<<10)
 	head, _ := br.Peek(20)
 	err = s.st.PutBlobFrom(string(o.Digest), br, o.Size, executable(head), func() error {
-		if got := d.Digest(); got != string(o.Digest) {
-			return badBlob{fmt.Errorf("blob %s from the remote hashes to %s", o.Digest, got)}
+		if err := blob.Check(); err != nil {
+			return badBlob{err}
 		}
 		return nil
 	})

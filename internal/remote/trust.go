@@ -161,17 +161,49 @@ func PutBlob(ctx context.Context, b Backend, digest, path string) error {
 	return b.Put(ctx, BlobName(digest), f, fi.Size())
 }
 
-// GetBlob downloads the blob digest into a new file at dst (which must not
-// exist; a temp name in the local store's directory, so the caller can
-// then hand it to the store) and keeps it only when its content hashes to
-// digest: otherwise dst is removed and the error wraps ErrUntrusted. It
-// streams: a blob of any size costs a buffer, not its size in memory.
-func GetBlob(ctx context.Context, b Backend, digest, dst string) (n int64, err error) {
+// BlobReader reads a blob from a remote and hashes it as it goes: the one
+// home of a remote blob's verification. Check, once everything was read,
+// says whether the bytes are the blob their digest names.
+type BlobReader struct {
+	rc     io.ReadCloser
+	r      io.Reader
+	d      *filehash.Digester
+	digest string
+	from   string
+}
+
+// OpenBlob opens the blob digest on b for a verified read.
+func OpenBlob(ctx context.Context, b Backend, digest string) (*BlobReader, error) {
 	rc, err := b.Get(ctx, BlobName(digest))
+	if err != nil {
+		return nil, err
+	}
+	d := filehash.NewDigester()
+	return &BlobReader{rc: rc, r: io.TeeReader(rc, d), d: d, digest: digest, from: b.String()}, nil
+}
+
+func (r *BlobReader) Read(p []byte) (int, error) { return r.r.Read(p) }
+
+// Close closes the stream from the remote.
+func (r *BlobReader) Close() error { return r.rc.Close() }
+
+// Check reports, after the whole blob was read, whether it hashed to its
+// digest: ErrUntrusted if not.
+func (r *BlobReader) Check() error {
+	if got := r.d.Digest(); got != r.digest {
+		return fmt.Errorf("blob %s from %s: %w: content hashes to %s", r.digest, r.from, ErrUntrusted, got)
+	}
+	return nil
+}
+
+// GetBlob writes the blob digest from b to the new file dst, verified by
+// its digest; on any error dst is removed.
+func GetBlob(ctx context.Context, b Backend, digest, dst string) (n int64, err error) {
+	br, err := OpenBlob(ctx, b, digest)
 	if err != nil {
 		return 0, err
 	}
-	defer rc.Close()
+	defer br.Close()
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return 0, err
@@ -184,13 +216,8 @@ func GetBlob(ctx context.Context, b Backend, digest, dst string) (n int64, err e
 			os.Remove(dst)
 		}
 	}()
-	d := filehash.NewDigester()
-	n, err = io.Copy(io.MultiWriter(f, d), rc)
-	if err != nil {
+	if n, err = io.Copy(f, br); err != nil {
 		return n, fmt.Errorf("get blob %s from %s: %w", digest, b, err)
 	}
-	if got := d.Digest(); got != digest {
-		return n, fmt.Errorf("blob %s from %s: %w: content hashes to %s", digest, b, ErrUntrusted, got)
-	}
-	return n, nil
+	return n, br.Check()
 }
