@@ -252,25 +252,43 @@ func within(p, dir string) bool {
 // packageDigest digests the package's files: relative path and content
 // (a symlink by its target), in walk order.
 func (r *BuildRun) packageDigest() (string, error) {
+	dg, err := r.digestTree(r.ManifestDir, func(p string, d fs.DirEntry) bool {
+		return d.Name() == ".git" || d.IsDir() && p != r.ManifestDir && skipPackageDir(p)
+	}, "package")
+	if err != nil {
+		var nc NotCacheable
+		if errors.As(err, &nc) {
+			return "", nc
+		}
+		return "", fmt.Errorf("package %s: %w", r.ManifestDir, err)
+	}
+	return dg, nil
+}
+
+// digestTree digests the files under root, each by its relative path and
+// content (a symlink by its target, normalized), in walk order; skip leaves
+// out a file or a whole directory. More than maxPackageFiles files make the
+// run not cacheable (what names the tree for that message).
+func (r *BuildRun) digestTree(root string, skip func(p string, d fs.DirEntry) bool, what string) (string, error) {
 	var buf bytes.Buffer
 	n := 0
-	err := filepath.WalkDir(r.ManifestDir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(r.ManifestDir, p)
-		if d.IsDir() {
-			if p != r.ManifestDir && skipPackageDir(p) || d.Name() == ".git" {
+		if skip(p, d) {
+			if d.IsDir() {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
 			fmt.Fprintf(&buf, "d %s\n", rel)
 			return nil
 		}
-		if d.Name() == ".git" {
-			return nil
-		}
 		if n++; n > maxPackageFiles {
-			return NotCacheable(fmt.Sprintf("package has more than %d files", maxPackageFiles))
+			return NotCacheable(fmt.Sprintf("%s %s has more than %d files", what, root, maxPackageFiles))
 		}
 		switch {
 		case d.Type()&fs.ModeSymlink != 0:
@@ -291,11 +309,7 @@ func (r *BuildRun) packageDigest() (string, error) {
 		return nil
 	})
 	if err != nil {
-		var nc NotCacheable
-		if errors.As(err, &nc) {
-			return "", nc
-		}
-		return "", fmt.Errorf("package %s: %w", r.ManifestDir, err)
+		return "", err
 	}
 	return filehash.Bytes(buf.Bytes()), nil
 }
@@ -378,34 +392,11 @@ func (r *BuildRun) pathDigest(p string) (string, error) {
 		d, _, err := r.Hasher.File(p)
 		return d, err
 	}
-	var buf bytes.Buffer
-	n := 0
-	err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if n++; n > maxPackageFiles {
-			return NotCacheable(fmt.Sprintf("rerun-if-changed dir %s has more than %d files", p, maxPackageFiles))
-		}
-		rel, _ := filepath.Rel(p, q)
-		switch {
-		case d.IsDir():
-			fmt.Fprintf(&buf, "d %s\n", rel)
-		case d.Type().IsRegular():
-			dg, _, err := r.Hasher.File(q)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&buf, "f %s %s\n", rel, dg)
-		default:
-			fmt.Fprintf(&buf, "o %s %v\n", rel, d.Type())
-		}
-		return nil
-	})
+	dg, err := r.digestTree(p, func(string, fs.DirEntry) bool { return false }, "rerun-if-changed dir")
 	if err != nil {
 		return "", err
 	}
-	return "dir:" + filehash.Bytes(buf.Bytes()), nil
+	return "dir:" + dg, nil
 }
 
 // Matches reports whether a stored candidate's declared inputs are the
