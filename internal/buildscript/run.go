@@ -259,7 +259,10 @@ func (r *runner) runAndStore() int {
 // save stores a successful run. reason says why one is not stored.
 func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (reason string, err error) {
 	if r.run.PackageChanged() {
-		return "it changed its package's files", nil
+		return "it changed its package's or its tree's files", nil
+	}
+	if p := r.run.WroteOutsideOutDir(); p != "" {
+		return "it wrote " + p + " outside OUT_DIR", nil
 	}
 	inputs, err := r.run.Inputs(stdout)
 	if err != nil {

@@ -61,13 +61,20 @@ import (
 //   - for a package inside the git worktree, the commit checked out:
 //     scripts that embed it (`git rev-parse HEAD`, vergen, built) read
 //     .git outside their package, often without declaring it;
+//   - for such a package, also what the commit does not say of the rest
+//     of the tree (treestate.go): every path git reports modified,
+//     untracked or ignored outside the package and the target dir, by
+//     content. A script reads `../shared/x` or a git-ignored `../.env`
+//     without declaring it; plain cargo in a fresh worktree reads that
+//     tree's copy;
 //   - an empty OUT_DIR. Cargo keeps OUT_DIR between runs and a script may
 //     read what it left there (caches, stamps): only a run into an empty
 //     OUT_DIR (every fresh target dir) is stored or replayed.
 //
 // A run is not stored when it failed (its failure is Cargo's to report,
 // and the next build runs it again), when it changed a file of its
-// package (what it wrote there is not replayed), when OUT_DIR holds
+// package or of the rest of the tree (what it wrote there is not
+// replayed, and a fresh worktree under plain cargo has it), when OUT_DIR holds
 // anything but files and dirs, or when a path of the tree holds a
 // character that is escaped in some of the places a script writes paths
 // (quotes, backslash, space, controls): then textual replacement could
@@ -82,8 +89,8 @@ import (
 // for compiled units (pin.go). Debug info of objects a script compiled
 // (cc) names the tree that ran it first, as rustc's debug info does.
 //
-// Known residue (README): a script that reads files outside its package
-// without declaring them, writes outside OUT_DIR and its package, or
+// Known residue (README): a script that reads files outside its tree
+// without declaring them, writes into the target dir outside OUT_DIR, or
 // reads the network or the clock, is replayed as it first ran.
 type BuildRun struct {
 	Real        string // the script's binary
@@ -94,7 +101,12 @@ type BuildRun struct {
 	Comps       Builder
 	ArgKey      string
 
-	pkg string // digest of the package's files at keying
+	pkg  string // digest of the package's files at keying
+	tree string // the worktree (empty: the package is in none)
+	rest string // treeState at keying
+	// scope: the entries between OUT_DIR and the target root at keying
+	// (runwrites.go)
+	scope map[string]dirEntryState
 }
 
 // buildRunRule changes when this rule does, so old entries stop matching.
@@ -199,12 +211,18 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 			head = []byte("(none)")
 		}
 		b.Add("git-head", strings.TrimSpace(string(head)))
+		r.tree = tree
+		if r.rest, err = r.treeState(); err != nil {
+			return nil, err
+		}
+		b.Add("tree-state", r.rest)
 	}
 	if r.pkg, err = r.packageDigest(); err != nil {
 		return nil, err
 	}
 	b.Add("package", r.pkg)
 	r.ArgKey = b.Sum()
+	r.scope = r.snapshotScope()
 	return r, nil
 }
 
@@ -325,11 +343,19 @@ func skipPackageDir(p string) bool {
 	return false
 }
 
-// PackageChanged reports whether the package's files differ from when
-// the run was keyed: the script wrote into its package.
+// PackageChanged reports whether the package's files, or the rest of
+// the tree's files the key holds, differ from when the run was keyed: the
+// script wrote into its package or its tree.
 func (r *BuildRun) PackageChanged() bool {
 	d, err := r.packageDigest()
-	return err != nil || d != r.pkg
+	if err != nil || d != r.pkg {
+		return true
+	}
+	if r.tree == "" {
+		return false
+	}
+	rest, err := r.treeState()
+	return err != nil || rest != r.rest
 }
 
 // Declared lists the absolute paths a run's stdout names in

@@ -3,6 +3,7 @@ package key
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // target dir and an empty OUT_DIR, and returns the run's environment.
 func runTree(t *testing.T, root string, files map[string]string, env ...string) []string {
 	t.Helper()
-	for p, c := range map[string]string{".git": "gitdir: x\n", "target/CACHEDIR.TAG": "x", "bin/build-script": "ELF"} {
+	for p, c := range map[string]string{"target/CACHEDIR.TAG": "x", "bin/build-script": "ELF"} {
 		files[p] = c
 	}
 	for p, c := range files {
@@ -22,6 +23,11 @@ func runTree(t *testing.T, root string, files map[string]string, env ...string) 
 		os.MkdirAll(filepath.Dir(full), 0o755)
 		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		if out, err := exec.Command("git", "init", "-q", root).CombinedOutput(); err != nil {
+			t.Fatalf("git init: %v\n%s", err, out)
 		}
 	}
 	out := filepath.Join(root, "target/debug/build/p-1/out")
