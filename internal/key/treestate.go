@@ -54,6 +54,9 @@ func (r *BuildRun) treeState() (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if d == "" {
+			continue
+		}
 		fmt.Fprintf(&buf, "%s %s %s\n", status, rel, d)
 	}
 	return filehash.Bytes(buf.Bytes()), nil
@@ -61,7 +64,9 @@ func (r *BuildRun) treeState() (string, error) {
 
 // restDigest digests one path git listed: a file by content, a symlink by
 // its target, a dir by its files (without target dirs and nested
-// repositories), a missing path as absent. n counts files against
+// repositories; "" for one that holds nothing else, such as an ignored
+// `.worktrees/` holding only worktrees, so that the tree holding them
+// keys as they do), a missing path as absent. n counts files against
 // maxPackageFiles across the whole tree.
 func (r *BuildRun) restDigest(p string, n *int) (string, error) {
 	fi, err := os.Lstat(p)
@@ -83,9 +88,13 @@ func (r *BuildRun) restDigest(p string, n *int) (string, error) {
 		d, _, err := r.Hasher.File(p)
 		return d, err
 	case fi.IsDir():
-		dg, err := r.digestTree(p, func(q string, d fs.DirEntry) bool {
+		skip := func(q string, d fs.DirEntry) bool {
 			return d.Name() == ".git" || d.IsDir() && q != p && skipPackageDir(q)
-		}, "ignored dir")
+		}
+		if !holdsFiles(p, skip) {
+			return "", nil
+		}
+		dg, err := r.digestTree(p, skip, "ignored dir")
 		if err != nil {
 			return "", err
 		}
@@ -113,4 +122,28 @@ func (r *BuildRun) inSkippedDir(p string, memo map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// holdsFiles reports whether the dir root holds anything but dirs once
+// skip has left out what it skips.
+func holdsFiles(root string, skip func(string, fs.DirEntry) bool) bool {
+	found := false
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			found = true // unreadable: let the digest say why
+			return filepath.SkipAll
+		}
+		if skip(p, d) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }

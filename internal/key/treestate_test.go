@@ -34,7 +34,7 @@ func TestBuildRunTreeState(t *testing.T) {
 		}
 	}
 	write(a, map[string]string{
-		".gitignore": "/target/\n/bin/\nlocal.cfg\n/cache/\n",
+		".gitignore": "/target/\n/bin/\nlocal.cfg\n/cache/\n/.wt/\n",
 		"p/build.rs": "fn main(){}", "shared/s.txt": "1",
 	})
 	gitT(base, "init", "-q", "-b", "main", a)
@@ -72,6 +72,7 @@ func TestBuildRunTreeState(t *testing.T) {
 		{"an ignored file", func(r string) { write(r, map[string]string{"local.cfg": "x"}) }, false},
 		{"a file in an ignored dir", func(r string) { write(r, map[string]string{"cache/k": "x"}) }, false},
 		{"a nested worktree", func(r string) { write(r, map[string]string{".worktrees/x/.git": "gitdir: y", ".worktrees/x/f": "x"}) }, true},
+		{"an ignored dir holding only worktrees", func(r string) { write(r, map[string]string{".wt/x/.git": "gitdir: y", ".wt/x/f": "x"}) }, true},
 		{"an untracked target dir", func(r string) { write(r, map[string]string{"tdir/CACHEDIR.TAG": "x", "tdir/debug/f": "x"}) }, true},
 		{"a file in the target dir", func(r string) { write(r, map[string]string{"target/debug/g.h": "x"}) }, true},
 	} {
