@@ -37,6 +37,12 @@
 // unchanged, only the incremental dir has gained rustc's state. A compile
 // of the unit that runs first (Mark) cancels the pending one.
 //
+// A build never waits for a whole background compile: one that blocks on
+// Cargo's lock meanwhile is seen in /proc/locks, and the background
+// compile stops (its process group is killed), puts the outputs back,
+// releases the lock and waits for the build to end before it tries again
+// (Run). The build then costs what it costs without warming.
+//
 // # Why it is safe
 //
 // Incremental state is rustc's cache: rustc re-hashes every input of every
