@@ -34,7 +34,6 @@ func TestVarsCoverFromEnv(t *testing.T) {
 	FromEnv(func(k string) string { read[k] = true; return "" })
 	delete(read, "HOME")
 	delete(read, "XDG_CACHE_HOME")
-	delete(read, "CI")
 	for _, v := range Vars {
 		if strings.HasPrefix(v.Name, "GROVE_REMOTE") {
 			continue // read by package remote, whose test checks them
@@ -62,29 +61,6 @@ func TestCheckRelativePaths(t *testing.T) {
 		s := FromEnv(func(k string) string { return tc.env[k] })
 		if err := s.Check(); (err == nil) != tc.ok {
 			t.Errorf("%v: Check() = %v, want ok=%v", tc.env, err, tc.ok)
-		}
-	}
-}
-
-// Warming is on by default, off on CI runners unless asked for, and the
-// variable decides whenever it is set.
-func TestWarmDefault(t *testing.T) {
-	for _, c := range []struct {
-		v, ci string
-		want  bool
-	}{
-		{"", "", true},
-		{"", "true", false},
-		{"", "1", false},
-		{"", "false", true},
-		{"1", "true", true},
-		{"0", "", false},
-		{"off", "", false},
-		{"yes", "", true},
-	} {
-		env := map[string]string{"GROVE_WARM_INCREMENTAL": c.v, "CI": c.ci}
-		if got := FromEnv(func(k string) string { return env[k] }).Warm; got != c.want {
-			t.Errorf("GROVE_WARM_INCREMENTAL=%q CI=%q: Warm = %v, want %v", c.v, c.ci, got, c.want)
 		}
 	}
 }
