@@ -84,7 +84,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		return nil, err
 	}
 	rep.Host = hostInfo(ctx, probe, env, o.GroveVersion)
-	needEdit := want[Edit] || want[Parallel] || (want[NextCommit] && o.NextEdit && o.From == "")
+	needEdit := want[Edit] || want[EditLoop] || want[Parallel] || (want[NextCommit] && o.NextEdit && o.From == "")
 	var editFile string
 	if needEdit {
 		if editFile, err = pickEditFile(ctx, probe, env); err != nil {
@@ -110,7 +110,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	rep.To = src.to
 	for _, sc := range ScenarioNames() {
 		if want[sc] {
-			rep.Scenarios = append(rep.Scenarios, sc)
+			rep.Scenarios = append(rep.Scenarios, Rows(sc)...)
 		}
 	}
 

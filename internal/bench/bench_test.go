@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +27,7 @@ build)
 	mkdir -p "$CARGO_BUILD_TARGET_DIR/debug" || exit 1
 	head -c 65536 /dev/zero > "$CARGO_BUILD_TARGET_DIR/debug/out-$$"
 	grep -q grove_bench_ src/lib.rs && echo edited > "$CARGO_BUILD_TARGET_DIR/debug/edited-$$"
+	[ -z "$FAKE_CARGO_LOG" ] || echo "$(pwd) $(cksum < src/lib.rs | tr ' ' -)" >> "$FAKE_CARGO_LOG"
 	echo '{"reason":"compiler-artifact","fresh":false}'
 	echo '{"reason":"compiler-artifact","fresh":true}'
 	echo '{"reason":"build-finished","success":true}' ;;
@@ -100,9 +102,11 @@ func TestRunChainsEveryScenario(t *testing.T) {
 		counts[s.Scenario+"/"+s.Strategy]++
 	}
 	for _, sc := range ScenarioNames() {
-		for _, st := range []string{Plain, Shared} {
-			if counts[sc+"/"+st] != 2 {
-				t.Errorf("%s/%s: %d samples, want one per run", sc, st, counts[sc+"/"+st])
+		for _, row := range Rows(sc) {
+			for _, st := range []string{Plain, Shared} {
+				if counts[row+"/"+st] != 2 {
+					t.Errorf("%s/%s: %d samples, want one per run", row, st, counts[row+"/"+st])
+				}
 			}
 		}
 	}
@@ -114,15 +118,74 @@ func TestRunChainsEveryScenario(t *testing.T) {
 		switch {
 		case s.Scenario == Parallel && s.UnitsCompiled != 3:
 			t.Errorf("parallel/%s: %d units compiled, want one per worktree (3)", s.Strategy, s.UnitsCompiled)
-		case s.Scenario == Disk && (s.Worktrees != 5 || s.DiskBytes <= 0):
-			// cold A, fresh B, 3 parallel: already ≥ N, so no more are added.
-			t.Errorf("disk/%s: %d bytes in %d worktrees, want >0 in 5", s.Strategy, s.DiskBytes, s.Worktrees)
+		case s.Scenario == Disk && (s.Worktrees != 6 || s.DiskBytes <= 0):
+			// cold A, fresh B, edit-loop C, 3 parallel: already ≥ N, so no more are added.
+			t.Errorf("disk/%s: %d bytes in %d worktrees, want >0 in 6", s.Strategy, s.DiskBytes, s.Worktrees)
 		case s.Scenario == Cold && s.Worktrees != 1:
 			t.Errorf("cold/%s: %d worktrees", s.Strategy, s.Worktrees)
 		}
 	}
-	if len(rep.Summaries) != len(ScenarioNames())*2 {
+	if len(rep.Summaries) != (len(ScenarioNames())+1)*2 { // edit-loop has two rows
 		t.Errorf("%d summaries", len(rep.Summaries))
+	}
+	assertCleanedUp(t, out, repo)
+}
+
+// edit-loop builds a new worktree, then edits it twice, each build with
+// source text no build of the session had before, so no cache can serve
+// the edited crate; the first build (the new worktree's) is not a sample.
+func TestEditLoopEditsANewWorktreeTwice(t *testing.T) {
+	repo := setupFakeRepo(t, 1)
+	log := filepath.Join(t.TempDir(), "builds")
+	t.Setenv("FAKE_CARGO_LOG", log)
+	out := t.TempDir()
+	rep, err := Run(t.Context(), Options{Repo: repo, Runs: 1, Scenarios: []string{Cold, FreshWorktree, Edit, EditLoop},
+		Strategies: []string{Plain}, Out: out, Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, s := range rep.Samples {
+		if s.Error != "" {
+			t.Errorf("%s: %s", s.Scenario, s.Error)
+		}
+		rows = append(rows, s.Scenario)
+	}
+	if want := []string{Cold, FreshWorktree, Edit, EditLoopFirst, EditLoopSecond}; !slices.Equal(rows, want) {
+		t.Fatalf("samples %v, want %v", rows, want)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One line per build: the tree, then the edit file's checksum.
+	type build struct{ tree, sum string }
+	var builds []build
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		tree, sum, _ := strings.Cut(l, " ")
+		builds = append(builds, build{tree, sum})
+	}
+	if len(builds) != 6 { // cold, fresh, edit, then the loop's tree 3 times
+		t.Fatalf("%d builds, want 6:\n%s", len(builds), b)
+	}
+	loop := builds[3:]
+	for i, bd := range builds[:3] {
+		if bd.tree == loop[0].tree {
+			t.Errorf("build %d was in the edit loop's tree: it is not new", i+1)
+		}
+	}
+	seen := map[string]bool{}
+	for _, bd := range builds[:4] {
+		seen[bd.sum] = true // the new tree's first build is of the commit
+	}
+	for i, bd := range loop[1:] {
+		if bd.tree != loop[0].tree {
+			t.Errorf("edit %d built %s, not the loop's tree %s", i+1, bd.tree, loop[0].tree)
+		}
+		if seen[bd.sum] {
+			t.Errorf("edit %d built source text built before", i+1)
+		}
+		seen[bd.sum] = true
 	}
 	assertCleanedUp(t, out, repo)
 }

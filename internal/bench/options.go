@@ -29,13 +29,29 @@ const (
 	NextCommit    = "next-commit"
 	FreshWorktree = "fresh-worktree"
 	Edit          = "edit"
+	EditLoop      = "edit-loop"
 	Parallel      = "parallel"
 	Disk          = "disk"
 )
 
 // ScenarioNames returns every scenario name in run order.
 func ScenarioNames() []string {
-	return []string{Cold, Noop, NextCommit, FreshWorktree, Edit, Parallel, Disk}
+	return []string{Cold, Noop, NextCommit, FreshWorktree, Edit, EditLoop, Parallel, Disk}
+}
+
+// The report rows of the edit-loop scenario: it measures two builds.
+const (
+	EditLoopFirst  = "edit-loop-1"
+	EditLoopSecond = "edit-loop-2"
+)
+
+// Rows returns the report rows (sample scenario names) of a scenario, in
+// order: the scenario itself, except for edit-loop.
+func Rows(scenario string) []string {
+	if scenario == EditLoop {
+		return []string{EditLoopFirst, EditLoopSecond}
+	}
+	return []string{scenario}
 }
 
 // ScenarioTitle says in one line what a scenario measures; the table and
@@ -52,6 +68,12 @@ func ScenarioTitle(name string) string {
 		return "new worktree at a commit another worktree built"
 	case Edit:
 		return "one workspace source file changed, rebuild"
+	case EditLoop:
+		return "new worktree built, then edited twice, new code each time"
+	case EditLoopFirst:
+		return "first edit after a new worktree's build, rebuild"
+	case EditLoopSecond:
+		return "second edit of that worktree, rebuild"
 	case Parallel:
 		return "N new worktrees, each with its own edit, build at once"
 	case Disk:
@@ -64,7 +86,9 @@ func ScenarioTitle(name string) string {
 func ScenarioTitles() map[string]string {
 	m := map[string]string{}
 	for _, n := range ScenarioNames() {
-		m[n] = ScenarioTitle(n)
+		for _, r := range Rows(n) {
+			m[r] = ScenarioTitle(r)
+		}
 	}
 	return m
 }

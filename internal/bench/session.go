@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/grove-rs/grove/internal/bench/report"
 )
@@ -20,6 +21,8 @@ import (
 //	next-commit     A checks out To
 //	fresh-worktree  new worktree B at To
 //	edit            the edit file changes in the newest worktree at To
+//	edit-loop       new worktree C at To is built (unmeasured), then edited
+//	                twice, new code each time, and rebuilt after each edit
 //	parallel        N new worktrees at To, each with its own edit, at once
 //	disk            more worktrees at To until N are built; bytes counted
 //
@@ -73,8 +76,10 @@ func (s *session) runAll(ctx context.Context, want map[string]bool) ([]report.Sa
 			msg = "not run: an earlier step of this session failed"
 		}
 		for _, sc := range ScenarioNames() {
-			if want[sc] && !s.has(sc) {
-				s.samples = append(s.samples, report.Sample{Scenario: sc, Strategy: s.name, Run: s.run, Error: msg})
+			for _, row := range Rows(sc) {
+				if want[sc] && !s.has(row) {
+					s.samples = append(s.samples, report.Sample{Scenario: row, Strategy: s.name, Run: s.run, Error: msg})
+				}
 			}
 		}
 	}
@@ -135,6 +140,11 @@ func (s *session) chain(ctx context.Context, want map[string]bool) error {
 			return err
 		}
 	}
+	if want[EditLoop] {
+		if err := s.editLoop(ctx); err != nil {
+			return err
+		}
+	}
 	if want[Parallel] {
 		var trees []string
 		for i := range s.opts.Parallel {
@@ -162,6 +172,41 @@ func (s *session) chain(ctx context.Context, want map[string]bool) error {
 			}
 		}
 		return s.diskSample(ctx)
+	}
+	return nil
+}
+
+// editLoop is the daily loop in a new worktree: it is built as the
+// strategy builds a new worktree (unmeasured: plain compiles everything,
+// grove restores from the store, grove-seeded seeds first), then edited
+// and rebuilt twice. Each edit appends new code, never text built before,
+// so no cache can serve the edited crate and each rebuild costs what the
+// edit costs. Before the first edit the strategy's background work on the
+// tree ends (the user reads code first); the wait is the sample's idle_s.
+func (s *session) editLoop(ctx context.Context) error {
+	t, err := s.newTree(ctx, s.to)
+	if err != nil {
+		return err
+	}
+	if err := s.step(ctx, EditLoop, false, []string{t}, true); err != nil {
+		return err
+	}
+	idleStart := time.Now()
+	if err := s.st.idle(ctx, t); err != nil {
+		return err
+	}
+	idle := time.Since(idleStart)
+	for i, row := range Rows(EditLoop) {
+		if err := applyEdit(filepath.Join(t, s.editFile), fmt.Sprintf("edit loop %d", i+1)); err != nil {
+			return err
+		}
+		err := s.step(ctx, row, true, []string{t}, false)
+		if i == 0 && len(s.samples) > 0 {
+			s.samples[len(s.samples)-1].IdleSeconds = idle.Seconds()
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

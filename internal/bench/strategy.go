@@ -29,6 +29,9 @@ type strategy interface {
 	// outside returns the CPU used so far and the peak RSS of processes
 	// that work for the build but are not its children (a cache server).
 	outside() (time.Duration, int64)
+	// idle waits until the strategy's own work on tree that outlives a
+	// build (a background compile) has ended.
+	idle(ctx context.Context, tree string) error
 	// teardown stops what setup started. It must work after cancellation.
 	teardown() error
 }
@@ -74,6 +77,7 @@ func (noExtras) prepare(string) *measure.Command        { return nil }
 func (noExtras) counters(context.Context) *report.Cache { return nil }
 func (noExtras) outside() (time.Duration, int64)        { return 0, 0 }
 func (noExtras) teardown() error                        { return nil }
+func (noExtras) idle(context.Context, string) error     { return nil }
 
 // plainStrategy is Cargo as it comes: every worktree its own target/.
 type plainStrategy struct{ noExtras }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/bench/measure"
 	"github.com/grove-rs/grove/internal/bench/report"
+	"github.com/grove-rs/grove/internal/incr"
 )
 
 // groveStrategy is grove's cache mode: grove itself as RUSTC_WRAPPER with a
@@ -85,6 +86,20 @@ func (g *groveStrategy) counters(ctx context.Context) *report.Cache {
 
 func (*groveStrategy) outside() (time.Duration, int64) { return 0, 0 }
 func (*groveStrategy) teardown() error                 { return nil }
+
+// idle waits for grove's background compiles in tree's target dir (the
+// incremental warm-up of restored workspace members, package incr).
+func (*groveStrategy) idle(ctx context.Context, tree string) error {
+	target := filepath.Join(tree, "target")
+	for incr.Pending(target) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
 
 // groveHasSeed reports whether this grove has a seed command yet.
 func groveHasSeed(ctx context.Context, bin string) bool {

@@ -128,6 +128,9 @@ func (s *sccacheStrategy) outside() (time.Duration, int64) {
 	return cpu, measure.ProcPeakRSS(s.pid)
 }
 
+// idle returns at once: the server's work ends with each compile.
+func (*sccacheStrategy) idle(context.Context, string) error { return nil }
+
 // teardown stops the private server, by signal if --stop-server fails.
 func (s *sccacheStrategy) teardown() error {
 	if s.port == 0 {

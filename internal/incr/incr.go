@@ -37,6 +37,12 @@
 // unchanged, only the incremental dir has gained rustc's state. A compile
 // of the unit that runs first (Mark) cancels the pending one.
 //
+// A build never waits for a whole background compile: one that blocks on
+// Cargo's lock meanwhile is seen in /proc/locks, and the background
+// compile stops (its process group is killed), puts the outputs back,
+// releases the lock and waits for the build to end before it tries again
+// (Run). The build then costs what it costs without warming.
+//
 // # Why it is safe
 //
 // Incremental state is rustc's cache: rustc re-hashes every input of every
@@ -58,6 +64,9 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/grove-rs/grove/internal/rustc"
 )
@@ -94,6 +103,10 @@ func (u Unit) markPath() string    { return filepath.Join(u.dir, prefix+u.name) 
 func (u Unit) pendingPath() string { return filepath.Join(u.dir, prefix+u.name+".pending") }
 func (u Unit) lockPath() string    { return filepath.Join(u.dir, prefix+u.name+".lock") }
 func (u Unit) savedPath() string   { return filepath.Join(u.dir, prefix+u.name+".saved") }
+
+// queuePath is the lock the background compiles of one build dir take
+// in turn, before Cargo's.
+func (u Unit) queuePath() string { return filepath.Join(u.dir, prefix+"queue.lock") }
 
 // cargoLock is the file Cargo locks while it builds in this build dir.
 func (u Unit) cargoLock() string { return filepath.Join(filepath.Dir(u.dir), ".cargo-lock") }
@@ -171,8 +184,10 @@ func Start(u Unit, self, rustcPath string, args []string, cwd string, env []stri
 
 // Run is the background process Start starts: it waits for the build to
 // end, then compiles the unit as Cargo did, with the outputs Cargo saw
-// kept aside and put back. It always returns 0: nobody reads its status.
-func Run(rustcPath string, args []string) int {
+// kept aside and put back. A build of this tree that starts meanwhile
+// goes first (see yield). logf reports what it did (GROVE_LOG). It always
+// returns 0: nobody reads its status.
+func Run(rustcPath string, args []string, logf func(format string, args ...any)) int {
 	os.Unsetenv(Env)
 	inv := rustc.Parse(rustcPath, args)
 	cwd, err := os.Getwd()
@@ -183,47 +198,112 @@ func Run(rustcPath string, args []string) int {
 	if !ok || inv.OutDir == "" {
 		return 0
 	}
-	// Cargo's lock first: held while any build of this dir runs.
-	cl, err := os.OpenFile(u.cargoLock(), os.O_RDWR, 0)
-	if err != nil {
-		return 0
-	}
-	defer cl.Close()
-	if syscall.Flock(int(cl.Fd()), syscall.LOCK_EX) != nil {
-		return 0
-	}
 	ul, err := os.OpenFile(u.lockPath(), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return 0
 	}
 	defer ul.Close()
-	if syscall.Flock(int(ul.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+	if unix.Flock(int(ul.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return 0 // another one compiles this unit
 	}
-	if _, err := os.Stat(u.pendingPath()); err != nil {
-		return 0 // a compile made the state meanwhile
+	// One background compile of this build dir at a time, and only it
+	// waits on Cargo's lock: any other process waiting there is a build.
+	ql, err := os.OpenFile(u.queuePath(), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return 0
 	}
-	defer os.Remove(u.pendingPath())
-	compileKeeping(u, inv, cwd)
-	return 0
+	defer ql.Close()
+	if unix.Flock(int(ql.Fd()), unix.LOCK_EX) != nil {
+		return 0
+	}
+	cl, err := os.OpenFile(u.cargoLock(), os.O_RDWR, 0)
+	if err != nil {
+		return 0
+	}
+	defer cl.Close()
+	for {
+		// Cargo's lock: held while any build of this dir runs.
+		if unix.Flock(int(cl.Fd()), unix.LOCK_EX) != nil {
+			return 0
+		}
+		if _, err := os.Stat(u.pendingPath()); err != nil {
+			return 0 // a compile made the state meanwhile; unlocked by Close
+		}
+		start := time.Now()
+		done, cpu := false, time.Duration(0)
+		if !buildWaiting(cl) {
+			done, cpu = compileKeeping(u, inv, cwd, func() bool { return buildWaiting(cl) })
+		}
+		if done {
+			os.Remove(u.pendingPath())
+			logf("warm %s: incremental state made in %.1f s (CPU %.1f s)", u.name, time.Since(start).Seconds(), cpu.Seconds())
+			return 0
+		}
+		logf("warm %s: a build is waiting; it goes first (stopped after %.1f s, CPU %.1f s), warming resumes after it", u.name, time.Since(start).Seconds(), cpu.Seconds())
+		_ = unix.Flock(int(cl.Fd()), unix.LOCK_UN)
+		// Let the waiting build take the lock before asking again.
+		time.Sleep(yieldPause)
+	}
+}
+
+// yieldPause is how long a background compile that gave way to a build
+// lets it take Cargo's lock before it waits for the lock again.
+const yieldPause = time.Second
+
+// pollEvery is how often a running background compile asks whether a
+// build waits for Cargo's lock: the most a build waits for it.
+const pollEvery = 50 * time.Millisecond
+
+// buildWaiting reports whether a process is blocked on lock's flock: a
+// cargo of this build dir waiting for the background compile (other
+// background compiles wait on the queue lock instead). Linux lists
+// blocked flock requests in /proc/locks ("->" lines); elsewhere it is
+// false and a build waits until the background compile ends.
+func buildWaiting(lock *os.File) bool {
+	var st unix.Stat_t
+	if unix.Fstat(int(lock.Fd()), &st) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return false
+	}
+	return waiterIn(string(b), uint64(unix.Major(uint64(st.Dev))), uint64(unix.Minor(uint64(st.Dev))), st.Ino)
+}
+
+// waiterIn reports whether the /proc/locks text locks holds a blocked
+// flock request on the inode ino of device major:minor. A line is
+// "N: -> FLOCK ADVISORY WRITE PID MAJ:MIN:INODE START END", the device
+// numbers in hex.
+func waiterIn(locks string, major, minor, ino uint64) bool {
+	want := fmt.Sprintf("%02x:%02x:%d", major, minor, ino)
+	for _, line := range strings.Split(locks, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 7 && f[1] == "->" && f[2] == "FLOCK" && f[6] == want {
+			return true
+		}
+	}
+	return false
 }
 
 // compileKeeping runs the compile with the unit's outputs kept aside as
 // hard links in the saved dir and put back afterwards: rustc replaces
 // them, and the ones Cargo saw come back with their inodes and mtimes.
-func compileKeeping(u Unit, inv *rustc.Invocation, cwd string) {
+// It stops the compile (rustc and the linker it runs) when cancel
+// reports true, and then returns false.
+func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() bool) (finished bool, cpu time.Duration) {
 	outDir := inv.OutDir
 	if !filepath.IsAbs(outDir) {
 		outDir = filepath.Join(cwd, outDir)
 	}
 	names, err := inv.OutputNames()
 	if err != nil {
-		return
+		return true, 0 // nothing to do for this unit, ever
 	}
 	names = append(names, inv.DepInfoName())
 	saved := u.savedPath()
 	if os.RemoveAll(saved) != nil || os.Mkdir(saved, 0o755) != nil {
-		return
+		return true, 0
 	}
 	defer os.RemoveAll(saved)
 	kept := map[string]bool{}
@@ -234,29 +314,70 @@ func compileKeeping(u Unit, inv *rustc.Invocation, cwd string) {
 		}
 		if err := os.Link(out, filepath.Join(saved, n)); err != nil {
 			putBack(outDir, saved, kept)
-			return
+			return true, 0
 		}
 		kept[n] = true
 	}
 	// Unlinked, so that no write of rustc's can reach the kept inode,
 	// which may be a store blob.
 	for n := range kept {
-		if err := syscall.Unlink(filepath.Join(outDir, n)); err != nil && !errors.Is(err, syscall.ENOENT) {
+		if err := unix.Unlink(filepath.Join(outDir, n)); err != nil && !errors.Is(err, unix.ENOENT) {
 			putBack(outDir, saved, kept)
-			return
+			return true, 0
 		}
 	}
-	// Nice is per thread on Linux, and a child inherits the forking
-	// thread's: lower it on the thread that starts rustc.
-	runtime.LockOSThread()
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, 0, 19)
-	_ = exec.Command(inv.Rustc, inv.Args...).Run()
+	finished, cpu = run(exec.Command(inv.Rustc, inv.Args...), cancel)
 	for _, n := range names {
 		if !kept[n] {
 			os.Remove(filepath.Join(outDir, n)) // not there before: not there after
 		}
 	}
 	putBack(outDir, saved, kept)
+	if !finished {
+		// What a stopped rustc leaves of its codegen units; its
+		// incremental session dir rustc itself removes next time (its
+		// lock is free).
+		leftovers, _ := filepath.Glob(filepath.Join(outDir, u.name+".*.rcgu.o"))
+		for _, l := range leftovers {
+			os.Remove(l)
+		}
+	}
+	return finished, cpu
+}
+
+// run runs cmd at the lowest CPU priority in a process group of its own,
+// and kills the group (a linker rustc started included: it must not
+// write an output after the kept one is back) once cancel reports true.
+// It reports whether cmd ran to its end, and the CPU time it took.
+func run(cmd *exec.Cmd, cancel func() bool) (bool, time.Duration) {
+	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
+	// Nice is per thread on Linux, and a child inherits the forking
+	// thread's: lower it on the thread that starts rustc.
+	runtime.LockOSThread()
+	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, 19)
+	if cmd.Start() != nil {
+		return true, 0
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	cpu := func() time.Duration { return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() }
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			return true, cpu()
+		case <-tick.C:
+			if cancel() {
+				_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+				<-exited
+				return false, cpu()
+			}
+		}
+	}
 }
 
 // putBack renames the kept outputs over whatever is at their names.
@@ -264,4 +385,16 @@ func putBack(outDir, saved string, kept map[string]bool) {
 	for n := range kept {
 		_ = os.Rename(filepath.Join(saved, n), filepath.Join(outDir, n))
 	}
+}
+
+// Pending reports whether a background compile is still to run or
+// running in the target dir targetDir (any profile, any --target).
+func Pending(targetDir string) bool {
+	for _, pat := range []string{"*/incremental", "*/*/incremental"} {
+		m, _ := filepath.Glob(filepath.Join(targetDir, pat, prefix+"*.pending"))
+		if len(m) > 0 {
+			return true
+		}
+	}
+	return false
 }

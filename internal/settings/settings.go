@@ -29,7 +29,10 @@ type Settings struct {
 	MaxAge            string // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
 	AutoTrim          bool   // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
 	CPUProfile        string // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
-	Warm              bool   // GROVE_WARM_INCREMENTAL=1: give a restored workspace member incremental state in the background (package incr)
+	// Warm (GROVE_WARM_INCREMENTAL=1, off by default: it costs a
+	// compile of every restored member, edited or not): give a restored
+	// workspace member incremental state in the background (package incr).
+	Warm bool
 }
 
 // Var is one setting: its variable and what it does, for `grove config`.
@@ -73,7 +76,7 @@ var Vars = []Var{
 	{Name: "GROVE_MAX_AGE", Doc: "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
 	{Name: "GROVE_AUTO_TRIM", Doc: "0: never trim in the background (run grove clean yourself)"},
 	{Name: "GROVE_CPUPROFILE", Doc: "dir: write a CPU profile (pprof) of each wrapper invocation there"},
-	{Name: "GROVE_WARM_INCREMENTAL", Doc: "1: after restoring a workspace member, compile it in the background at low priority so the first edit is incremental"},
+	{Name: "GROVE_WARM_INCREMENTAL", Doc: "1: after restoring a workspace member, compile it in the background at low priority, giving way to any build, so the first edit is incremental"},
 	{Name: "GROVE_REMOTE", Doc: "remote cache: s3://BUCKET/PREFIX, redis://HOST:PORT/DB, rediss://…, file:///DIR", URL: true},
 	{Name: "GROVE_REMOTE_ENDPOINT", Doc: "S3 endpoint for R2, GCS or MinIO; unset: AWS S3"},
 	{Name: "GROVE_REMOTE_READONLY", Doc: "1: never write to the remote"},

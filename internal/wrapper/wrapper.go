@@ -34,13 +34,13 @@ import (
 // Main runs one rustc invocation through the cache and returns the exit
 // code for the process.
 func Main(rustcPath string, args []string) int {
-	if os.Getenv(incr.Env) != "" {
-		return incr.Run(rustcPath, args) // a background compile Start began
-	}
 	w := &wrapper{
 		start: time.Now(),
 		cfg:   settings.FromEnv(os.Getenv),
 		inv:   rustc.Parse(rustcPath, args),
+	}
+	if os.Getenv(incr.Env) != "" {
+		return incr.Run(rustcPath, args, w.logf) // a background compile Start began
 	}
 	w.stopProfile = startProfile(w.cfg.CPUProfile)
 	defer w.stopProfile()

@@ -51,6 +51,10 @@ func TestMain(m *testing.M) {
 		// outlives its test would race with the test's own checks of the
 		// store and its cleanup. TestTrimKeepsStoreBounded turns it on.
 		os.Setenv("GROVE_AUTO_TRIM", "0")
+		// Nor background compiles of restored members (should the
+		// developer's environment turn them on), for the same reason; the
+		// tests of incr_test.go turn them on.
+		os.Setenv("GROVE_WARM_INCREMENTAL", "0")
 		return m.Run()
 	}()
 	os.Exit(code)

@@ -103,3 +103,76 @@ func reusedObjects(t *testing.T, wt, crate string, since time.Time) (reused, tot
 	}
 	return reused, total
 }
+
+// A build started while grove's background compile runs goes first: the
+// background compile stops (rustc and its linker), puts back the outputs
+// Cargo saw, and yields Cargo's lock, so the build waits a moment, not a
+// whole compile; it gives plain cargo's result, and what it compiled is
+// what it would have compiled with no background compile at all. The
+// incremental dir is rustc's to lock: the stopped session is left for
+// rustc to clean up, and the next edit is incremental.
+func TestBuildDuringWarmGoesFirst(t *testing.T) {
+	t.Parallel()
+	// Big enough that the background compile is still running when the
+	// build starts (seconds, not milliseconds).
+	mod := func(k int) string {
+		var b strings.Builder
+		for i := 0; i < 150; i++ {
+			fmt.Fprintf(&b, "pub fn f%d(x: u64) -> Vec<String> { (0..x).map(|i| format!(\"{}-{}\", i * %d, %d)).collect() }\n", i, k, i)
+		}
+		return b.String()
+	}
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"core\", \"app\"]\n",
+		"core/Cargo.toml": "[package]\nname = \"core2\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"core/src/lib.rs": "pub mod m1;\npub mod m2;\npub mod m3;\n",
+		"core/src/m1.rs":  mod(3),
+		"core/src/m2.rs":  mod(5),
+		"core/src/m3.rs":  mod(7),
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncore2 = { path = \"../core\" }\n",
+		"app/src/main.rs": "fn main() { println!(\"{:?}\", core2::m1::f0(3)); }\n",
+	})
+	log := filepath.Join(t.TempDir(), "grove.log")
+	warm := []string{"GROVE_WARM_INCREMENTAL=1", "GROVE_LOG=" + log}
+	for _, wt := range []string{"a", "b"} {
+		tw.step(wt+": build", func(s *side) string {
+			return s.cargoEnv(wt, warm, "build") + "\n" + s.run(wt, "target/debug/app")
+		})
+	}
+	// Wait for a background compile of b to be running: its outputs are
+	// kept aside meanwhile.
+	incrDir := filepath.Join(tw.grove.wt("b"), "target/debug/incremental")
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		if running, _ := filepath.Glob(filepath.Join(incrDir, ".grove-warm-*.saved")); len(running) > 0 {
+			break
+		}
+		if pending, _ := filepath.Glob(filepath.Join(incrDir, ".grove-warm-*.pending")); len(pending) == 0 {
+			t.Fatal("the background compiles ended before one was seen running")
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no background compile started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tw.both(func(s *side) { s.write("b", map[string]string{"core/src/m1.rs": mod(11)}) })
+	tw.step("b: edit while the background compile runs", func(s *side) string {
+		return s.cargoEnv("b", warm, "build") + "\n" + s.run("b", "target/debug/app")
+	})
+	b, _ := os.ReadFile(log)
+	if !strings.Contains(string(b), "a build is waiting; it goes first") {
+		t.Errorf("the background compile did not give way to the build; log:\n%s", b)
+	}
+	tw.both(func(s *side) { waitWarm(t, s.wt("b")) })
+	tw.step("b: build again", func(s *side) string { return compiledUnits(s, "b") })
+	if left, _ := filepath.Glob(filepath.Join(tw.grove.wt("b"), "target/debug/deps/*.rcgu.o")); len(left) > 0 {
+		t.Errorf("a stopped compile left object files: %v", left)
+	}
+	tw.both(func(s *side) { s.write("b", map[string]string{"core/src/m2.rs": mod(13)}) })
+	tw.step("b: next edit", func(s *side) string {
+		start := time.Now()
+		out := s.cargoEnv("b", warm, "build") + "\n" + s.run("b", "target/debug/app")
+		reused, total := reusedObjects(t, s.wt("b"), "core2", start)
+		return fmt.Sprintf("%s\nsome codegen units reused: %v", out, reused > 0 && total > 0)
+	})
+}

@@ -70,6 +70,10 @@ type Sample struct {
 	UnitsFresh    int `json:"units_fresh"`
 	// Cache holds the strategy's own counters for this step, if it has any.
 	Cache *Cache `json:"cache,omitempty"`
+	// IdleSeconds is how long the step waited, before it started, for the
+	// strategy's own background work on the tree to end (grove's
+	// incremental warm-up after a restore); not part of WallSeconds.
+	IdleSeconds float64 `json:"idle_s,omitempty"`
 	// DiskBytes is the space all build outputs of the strategy take after
 	// the step (target dirs and store), each inode counted once.
 	DiskBytes int64  `json:"disk_bytes"`
