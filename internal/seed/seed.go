@@ -7,17 +7,16 @@
 // rustc outputs are hardlinked (they are usually store blobs already).
 // Cargo then finds the dependencies fresh by its own rules.
 //
-// Only units whose sources cannot differ between the two trees are copied:
-// those of registry and git packages, whose sources at one version are the
-// same everywhere. Every unit of a path package — the workspace's members,
-// and path dependencies outside the workspace (`exclude`d, vendored, or a
-// member only in the donor's commit) — is left to Cargo. Cargo judges a
-// path package by its sources' mtimes against the fingerprint; a copied
-// fingerprint carries the donor's build time, so older sources in the new
-// worktree would look fresh and it would run the donor's code (the bug of
-// a shared target dir). Nor is a unit whose outputs name the donor's
-// worktree, target or build dir (namesDonor): the new worktree would read
-// the donor's files at run time.
+// Units of registry and git packages are copied as they are: their
+// sources at one version are the same everywhere. A unit of a path
+// package — the workspace's members, and path dependencies outside the
+// workspace — is copied only when its inputs have the same bytes in both
+// trees and it is fresh in the donor (path.go); Cargo judges those by
+// their sources' mtimes, so what it compares is stamped by restore's rule
+// 4, never with the donor's build time, which would make older sources in
+// the new worktree look fresh (the bug of a shared target dir). Nor is a
+// unit whose outputs name the donor's worktree, target or build dir
+// (namesDonor): the new worktree would read the donor's files at run time.
 //
 // Where the units are is Cargo's to say: the target and build dirs come
 // from `cargo metadata` (so `build.build-dir` and its templates are
@@ -33,6 +32,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/grove-rs/grove/internal/atomicfile"
@@ -305,7 +305,14 @@ type copier struct {
 	clock    time.Time
 	sameHead bool
 	donorWS  string
+	// copies maps a donor file with several names (Cargo hardlinks a
+	// build script's build-script-build to build_script_build-<hash>) to
+	// its first copy here, so the other names link to that copy as they
+	// do in the donor instead of being copied again.
+	copies map[fileID]string
 }
+
+type fileID struct{ dev, ino uint64 }
 
 // copyable reports whether a unit of package pkg may be copied: the
 // package comes from a registry or git source in the new worktree and no
@@ -534,6 +541,15 @@ func (c *copier) copyFile(src, dst string, transform func([]byte) []byte) error 
 	if err != nil {
 		return err
 	}
+	var id fileID
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 && transform == nil {
+		id = fileID{uint64(st.Dev), uint64(st.Ino)}
+		if first, ok := c.copies[id]; ok && !c.dry {
+			if err := os.Link(first, dst); err == nil {
+				return nil
+			}
+		}
+	}
 	c.res.Copied++
 	c.res.CopiedBytes += fi.Size()
 	if c.dry {
@@ -541,6 +557,12 @@ func (c *copier) copyFile(src, dst string, transform func([]byte) []byte) error 
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
+	}
+	if id != (fileID{}) {
+		if c.copies == nil {
+			c.copies = map[fileID]string{}
+		}
+		c.copies[id] = dst
 	}
 	if transform != nil {
 		b, err := os.ReadFile(src)
