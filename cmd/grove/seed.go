@@ -62,8 +62,8 @@ cannot be seeded (its donor is building, say) is built from the cache.`,
 				verb = "would seed"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.BuildDir, res.Donor, strings.Join(res.Profiles, ", "))
-			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units; %d files linked (%s), %d copied (%s); %d units of path packages left to cargo\n",
-				res.Units, res.Linked, cli.HumanBytes(res.LinkedBytes), res.Copied, cli.HumanBytes(res.CopiedBytes), res.SkippedUnits)
+			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units, %d units of path packages (same inputs here); %d files linked (%s), %d copied (%s); %d units of path packages left to cargo\n",
+				res.Units, res.PathUnits, res.Linked, cli.HumanBytes(res.LinkedBytes), res.Copied, cli.HumanBytes(res.CopiedBytes), res.SkippedUnits)
 			if res.NamingDonor > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d units whose outputs name the donor's dirs left to cargo\n", res.NamingDonor)
 			}

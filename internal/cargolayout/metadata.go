@@ -27,6 +27,8 @@ type Package struct {
 	// Source is nil for a package on disk (members, path dependencies),
 	// else its registry or git source.
 	Source       *string      `json:"source"`
+	ManifestPath string       `json:"manifest_path"`
+	Links        *string      `json:"links"` // the native library a build script links, if declared
 	Dependencies []Dependency `json:"dependencies"`
 	Targets      []Target     `json:"targets"`
 }
@@ -35,6 +37,7 @@ type Package struct {
 type Dependency struct {
 	Name string  `json:"name"`
 	Path *string `json:"path"` // set for a path dependency
+	Kind *string `json:"kind"` // nil for a normal dependency, else "dev" or "build"
 }
 
 // Target is one target (lib, bin, build script, ...) of a package.

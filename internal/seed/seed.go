@@ -7,17 +7,16 @@
 // rustc outputs are hardlinked (they are usually store blobs already).
 // Cargo then finds the dependencies fresh by its own rules.
 //
-// Only units whose sources cannot differ between the two trees are copied:
-// those of registry and git packages, whose sources at one version are the
-// same everywhere. Every unit of a path package — the workspace's members,
-// and path dependencies outside the workspace (`exclude`d, vendored, or a
-// member only in the donor's commit) — is left to Cargo. Cargo judges a
-// path package by its sources' mtimes against the fingerprint; a copied
-// fingerprint carries the donor's build time, so older sources in the new
-// worktree would look fresh and it would run the donor's code (the bug of
-// a shared target dir). Nor is a unit whose outputs name the donor's
-// worktree, target or build dir (namesDonor): the new worktree would read
-// the donor's files at run time.
+// Units of registry and git packages are copied as they are: their
+// sources at one version are the same everywhere. A unit of a path
+// package — the workspace's members, and path dependencies outside the
+// workspace — is copied only when its inputs have the same bytes in both
+// trees and it is fresh in the donor (path.go); Cargo judges those by
+// their sources' mtimes, so what it compares is stamped by restore's rule
+// 4, never with the donor's build time, which would make older sources in
+// the new worktree look fresh (the bug of a shared target dir). Nor is a
+// unit whose outputs name the donor's worktree, target or build dir
+// (namesDonor): the new worktree would read the donor's files at run time.
 //
 // Where the units are is Cargo's to say: the target and build dirs come
 // from `cargo metadata` (so `build.build-dir` and its templates are
@@ -33,6 +32,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/grove-rs/grove/internal/atomicfile"
@@ -64,7 +64,8 @@ type Result struct {
 	Profiles        []string `json:"profiles"`           // relative to the build dir
 	Layouts         []string `json:"layouts"`            // of each profile: legacy or per-unit
 	Units           int      `json:"units"`              // units copied
-	SkippedUnits    int      `json:"skipped_units"`      // units of path packages, left to Cargo
+	PathUnits       int      `json:"path_units"`         // units of path packages copied: same inputs in both trees
+	SkippedUnits    int      `json:"skipped_units"`      // units of path packages left to Cargo
 	NamingDonor     int      `json:"units_naming_donor"` // units whose outputs name the donor's dirs, left to Cargo
 	Linked          int      `json:"files_linked"`
 	LinkedBytes     int64    `json:"bytes_linked"`
@@ -118,7 +119,22 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.DryRun = opts.DryRun
-	c := &copier{res: res, dry: opts.DryRun, sources: sources}
+	c := &copier{res: res, dry: opts.DryRun, sources: sources, donorWS: filepath.Join(res.Donor, wsRel)}
+	for _, a := range wts {
+		for _, b := range wts {
+			if sameDir(a.Path, res.Worktree) && sameDir(b.Path, res.Donor) && a.Head != "" && a.Head == b.Head {
+				c.sameHead = true
+			}
+		}
+	}
+	// Read before any content of the two trees is compared: see
+	// restore.SeedClock.
+	c.clock = time.Now()
+	if !opts.DryRun {
+		if c.clock, err = restore.SeedClock(res.Worktree); err != nil {
+			return nil, err
+		}
+	}
 	c.rewriter = pathRewriter(res.donorDirs, res.dirs)
 	for _, p := range profiles {
 		res.Profiles = append(res.Profiles, p.Rel)
@@ -210,8 +226,15 @@ func sameDir(a, b string) bool {
 }
 
 // source says where the packages of one name come from in the worktree
-// being seeded.
-type source struct{ path, other bool }
+// being seeded: roots are the dirs of the path packages of that name, deps
+// the names the packages of that name declare as dependencies, by kind
+// ("" normal, "build", "dev").
+type source struct {
+	path, other bool
+	links       bool // some package of that name declares links
+	roots       []string
+	deps        map[string][]string
+}
 
 // workspaceIn returns the Cargo workspace of the worktree top that grove
 // works on from dir (see cargoconfig.FindWorkspace), relative to top.
@@ -241,8 +264,22 @@ func packageSources(ctx context.Context, cargo, dir string) (map[string]source, 
 		s := m[p.Name]
 		if p.Source == nil {
 			s.path = true
+			s.roots = append(s.roots, filepath.Dir(p.ManifestPath))
 		} else {
 			s.other = true
+		}
+		if p.Links != nil {
+			s.links = true
+		}
+		for _, d := range p.Dependencies {
+			kind := ""
+			if d.Kind != nil {
+				kind = *d.Kind
+			}
+			if s.deps == nil {
+				s.deps = map[string][]string{}
+			}
+			s.deps[kind] = append(s.deps[kind], d.Name)
 		}
 		m[p.Name] = s
 	}
@@ -262,7 +299,20 @@ type copier struct {
 	dry      bool
 	sources  map[string]source
 	rewriter *strings.Replacer
+	// For units of path packages (path.go): the seed clock (restore rule
+	// 4), whether both trees have the same commit checked out, and the
+	// donor's workspace root, rustc's working dir there.
+	clock    time.Time
+	sameHead bool
+	donorWS  string
+	// copies maps a donor file with several names (Cargo hardlinks a
+	// build script's build-script-build to build_script_build-<hash>) to
+	// its first copy here, so the other names link to that copy as they
+	// do in the donor instead of being copied again.
+	copies map[fileID]string
 }
+
+type fileID struct{ dev, ino uint64 }
 
 // copyable reports whether a unit of package pkg may be copied: the
 // package comes from a registry or git source in the new worktree and no
@@ -298,9 +348,14 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 			}
 		}
 	}
+	var pathUnits []cargolayout.Unit
 	for _, u := range units {
 		if !c.copyable(u.Pkg) {
-			c.res.SkippedUnits++
+			if c.sources[u.Pkg].path && p.Layout == cargolayout.Legacy {
+				pathUnits = append(pathUnits, u)
+			} else {
+				c.res.SkippedUnits++
+			}
 			continue
 		}
 		names, err := c.namesDonor(u, byHash[u.Hash])
@@ -341,7 +396,7 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 			}
 		}
 	}
-	return nil
+	return c.pathUnits(p, dst, units, pathUnits, byHash)
 }
 
 // namesDonor reports whether a unit's rustc outputs name the donor's
@@ -486,6 +541,15 @@ func (c *copier) copyFile(src, dst string, transform func([]byte) []byte) error 
 	if err != nil {
 		return err
 	}
+	var id fileID
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 && transform == nil {
+		id = fileID{uint64(st.Dev), uint64(st.Ino)}
+		if first, ok := c.copies[id]; ok && !c.dry {
+			if err := os.Link(first, dst); err == nil {
+				return nil
+			}
+		}
+	}
 	c.res.Copied++
 	c.res.CopiedBytes += fi.Size()
 	if c.dry {
@@ -493,6 +557,12 @@ func (c *copier) copyFile(src, dst string, transform func([]byte) []byte) error 
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
+	}
+	if id != (fileID{}) {
+		if c.copies == nil {
+			c.copies = map[fileID]string{}
+		}
+		c.copies[id] = dst
 	}
 	if transform != nil {
 		b, err := os.ReadFile(src)
