@@ -41,8 +41,40 @@ func WriteTable(w io.Writer, sums []Summary, titles map[string]string) error {
 		}
 		i = j
 	}
+	writeRemote(&b, sums)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRemote adds a block for the steps of strategies with a remote
+// cache: bytes moved each way (medians), the local misses the remote
+// served and those it failed, and grove's median wrapper time of a hit,
+// which on the second machine is a remote hit's cost.
+func writeRemote(b *strings.Builder, sums []Summary) {
+	rows := [][]string{{"scenario", "strategy", "up", "down", "remote hits", "remote failed", "median hit"}}
+	for _, s := range sums {
+		if s.Runs == 0 || (s.RemoteUpMedian == nil && s.RemoteHitsMedian == nil) {
+			continue
+		}
+		row := []string{s.Scenario, s.Strategy, "-", "-", "-", "-", "-"}
+		if s.RemoteUpMedian != nil {
+			row[2], row[3] = cli.HumanBytes(*s.RemoteUpMedian), cli.HumanBytes(*s.RemoteDownMedian)
+		}
+		if s.RemoteHitsMedian != nil {
+			row[4], row[5] = count(*s.RemoteHitsMedian), count(*s.RemoteFailMedian)
+		}
+		if s.HitMsMedian != nil {
+			row[6] = fmt.Sprintf("%.1f ms", *s.HitMsMedian)
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 1 {
+		return
+	}
+	b.WriteString("\nremote — bytes moved (on the wire, medians), local misses the remote served or failed\n")
+	for _, line := range align(rows) {
+		b.WriteString("  " + line + "\n")
+	}
 }
 
 func tableRow(s Summary) []string {
