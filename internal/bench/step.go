@@ -161,7 +161,7 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 				}
 			}
 		}
-		c.HitMedianMs = after.HitMedianMs
+		c.HitMedianMs, c.RemoteHitMedianMs = after.HitMedianMs, after.RemoteHitMedianMs
 		smp.Cache = &c
 		smp.Rustc = max(0, units.Compiled-c.Hits)
 	}

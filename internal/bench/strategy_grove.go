@@ -77,12 +77,13 @@ func (g *groveStrategy) counters(ctx context.Context) *report.Cache {
 		Uncacheable *int           `json:"uncacheable"`
 		Remote      map[string]int `json:"remote"`
 		HitMs       float64        `json:"median_hit_ms"`
+		RemoteHitMs float64        `json:"median_remote_hit_ms"`
 	}
 	if json.NewDecoder(bytes.NewReader(out)).Decode(&st) != nil || st.Hits == nil || st.Misses == nil {
 		g.noStats = true
 		return nil
 	}
-	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses, Remote: st.Remote, HitMedianMs: st.HitMs}
+	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses, Remote: st.Remote, HitMedianMs: st.HitMs, RemoteHitMedianMs: st.RemoteHitMs}
 	if st.Uncacheable != nil {
 		c.Uncacheable = *st.Uncacheable
 	}

@@ -91,6 +91,9 @@ type Cache struct {
 	// life (not just this step): on the second machine of other-machine,
 	// whose store starts empty, it is that step's, remote hits included.
 	HitMedianMs float64 `json:"median_hit_ms,omitempty"`
+	// RemoteHitMedianMs is, likewise, the median time a hit the remote
+	// served spent asking it: a remote hit's cost over a local hit.
+	RemoteHitMedianMs float64 `json:"median_remote_hit_ms,omitempty"`
 }
 
 // Remote is the traffic of one step with the bench's S3 server, counted
@@ -121,11 +124,12 @@ type Summary struct {
 	Worktrees     int     `json:"worktrees"`
 
 	// With a remote (nil without): medians over the runs.
-	RemoteUpMedian   *int64   `json:"remote_up_median_bytes,omitempty"`
-	RemoteDownMedian *int64   `json:"remote_down_median_bytes,omitempty"`
-	RemoteHitsMedian *float64 `json:"remote_hits_median,omitempty"`
-	RemoteFailMedian *float64 `json:"remote_failures_median,omitempty"` // unavailable, skipped, refused, no agent
-	HitMsMedian      *float64 `json:"median_hit_ms_median,omitempty"`
+	RemoteUpMedian    *int64   `json:"remote_up_median_bytes,omitempty"`
+	RemoteDownMedian  *int64   `json:"remote_down_median_bytes,omitempty"`
+	RemoteHitsMedian  *float64 `json:"remote_hits_median,omitempty"`
+	RemoteFailMedian  *float64 `json:"remote_failures_median,omitempty"` // unavailable, skipped, refused, no agent
+	HitMsMedian       *float64 `json:"median_hit_ms_median,omitempty"`
+	RemoteHitMsMedian *float64 `json:"median_remote_hit_ms_median,omitempty"`
 
 	// VsPlain and VsShared divide this strategy's headline figure (median
 	// wall time; disk bytes for the disk scenario) by plain's and shared's

@@ -64,7 +64,7 @@ func Summarize(samples []Sample, scenarios, strategies []string) []Summary {
 func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 	sum := Summary{Scenario: scenario, Strategy: strategy}
 	var wall, cpu, rss, rustc, comp, fresh, disk []float64
-	var up, down, rhits, rfail, hitms []float64
+	var up, down, rhits, rfail, hitms, rhitms []float64
 	found := false
 	for _, s := range samples {
 		if s.Scenario != scenario || s.Strategy != strategy {
@@ -98,6 +98,9 @@ func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 		if c := s.Cache; c != nil && c.HitMedianMs > 0 {
 			hitms = append(hitms, c.HitMedianMs)
 		}
+		if c := s.Cache; c != nil && c.RemoteHitMedianMs > 0 {
+			rhitms = append(rhitms, c.RemoteHitMedianMs)
+		}
 	}
 	if !found {
 		return sum, false
@@ -114,6 +117,7 @@ func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 		sum.DiskMedian = int64(Median(disk))
 		sum.RemoteUpMedian, sum.RemoteDownMedian = medianInt(up), medianInt(down)
 		sum.RemoteHitsMedian, sum.RemoteFailMedian, sum.HitMsMedian = medianOf(rhits), medianOf(rfail), medianOf(hitms)
+		sum.RemoteHitMsMedian = medianOf(rhitms)
 	}
 	return sum, true
 }
