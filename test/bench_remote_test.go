@@ -117,6 +117,9 @@ func TestBenchRemoteOtherMachine(t *testing.T) {
 	if m2.Remote == nil || m2.Remote.DownBytes < 100_000 || m2.Remote.UpBytes > m2.Remote.DownBytes/10 {
 		t.Errorf("second machine moved %+v: want the outputs down and only requests up (it is read-only)", m2.Remote)
 	}
+	if m2.Remote != nil && m2.Remote.FilledBytes != ci.Remote.UpBytes {
+		t.Errorf("second machine: filled %d bytes, CI's build uploaded %d", m2.Remote.FilledBytes, ci.Remote.UpBytes)
+	}
 	if m2.Cache.HitMedianMs <= 0 || m2.Cache.RemoteHitMedianMs <= 0 || m2.Cache.RemoteHitMedianMs > m2.Cache.HitMedianMs {
 		t.Errorf("second machine: median hit %v ms, of which remote %v ms", m2.Cache.HitMedianMs, m2.Cache.RemoteHitMedianMs)
 	}

@@ -41,6 +41,7 @@ type session struct {
 	editFile string   // relative to the workspace dir
 	env      []string // base environment of every build
 
+	filled  int64    // bytes the first machine's build uploaded (remote strategies)
 	seq     int      // worktrees added, for unique names
 	trees   []string // workspace dirs of added worktrees
 	built   []string // the ones built at least once

@@ -29,6 +29,14 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 	}
 	smp := s.measureBuilds(ctx, trees, fresh)
 	smp.Scenario, smp.Strategy, smp.Run = scenario, s.name, s.run
+	if smp.Remote != nil {
+		switch scenario {
+		case Cold:
+			s.filled = smp.Remote.UpBytes
+		case OtherMachine:
+			smp.Remote.FilledBytes = s.filled
+		}
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -102,6 +102,9 @@ type Cache struct {
 type Remote struct {
 	UpBytes   int64 `json:"up_bytes"`
 	DownBytes int64 `json:"down_bytes"`
+	// FilledBytes, in other-machine, is what the first machine's build
+	// (CI's) uploaded before it, measured or not.
+	FilledBytes int64 `json:"filled_bytes,omitempty"`
 }
 
 // Summary condenses the samples of one scenario and strategy.
@@ -126,6 +129,7 @@ type Summary struct {
 	// With a remote (nil without): medians over the runs.
 	RemoteUpMedian    *int64   `json:"remote_up_median_bytes,omitempty"`
 	RemoteDownMedian  *int64   `json:"remote_down_median_bytes,omitempty"`
+	RemoteFillMedian  *int64   `json:"remote_filled_median_bytes,omitempty"`
 	RemoteHitsMedian  *float64 `json:"remote_hits_median,omitempty"`
 	RemoteFailMedian  *float64 `json:"remote_failures_median,omitempty"` // unavailable, skipped, refused, no agent
 	HitMsMedian       *float64 `json:"median_hit_ms_median,omitempty"`

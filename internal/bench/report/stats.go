@@ -64,7 +64,7 @@ func Summarize(samples []Sample, scenarios, strategies []string) []Summary {
 func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 	sum := Summary{Scenario: scenario, Strategy: strategy}
 	var wall, cpu, rss, rustc, comp, fresh, disk []float64
-	var up, down, rhits, rfail, hitms, rhitms []float64
+	var up, down, fill, rhits, rfail, hitms, rhitms []float64
 	found := false
 	for _, s := range samples {
 		if s.Scenario != scenario || s.Strategy != strategy {
@@ -90,6 +90,9 @@ func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 		if s.Remote != nil {
 			up = append(up, float64(s.Remote.UpBytes))
 			down = append(down, float64(s.Remote.DownBytes))
+			if s.Remote.FilledBytes > 0 {
+				fill = append(fill, float64(s.Remote.FilledBytes))
+			}
 		}
 		if c := s.Cache; c != nil && c.Remote != nil {
 			rhits = append(rhits, float64(c.Remote["hit"]))
@@ -118,6 +121,7 @@ func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 		sum.RemoteUpMedian, sum.RemoteDownMedian = medianInt(up), medianInt(down)
 		sum.RemoteHitsMedian, sum.RemoteFailMedian, sum.HitMsMedian = medianOf(rhits), medianOf(rfail), medianOf(hitms)
 		sum.RemoteHitMsMedian = medianOf(rhitms)
+		sum.RemoteFillMedian = medianInt(fill)
 	}
 	return sum, true
 }

@@ -47,28 +47,32 @@ func WriteTable(w io.Writer, sums []Summary, titles map[string]string) error {
 }
 
 // writeRemote adds a block for the steps of strategies with a remote
-// cache: bytes moved each way (medians), the local misses the remote
+// cache: bytes moved each way (medians; for other-machine also what the
+// first machine's build uploaded before it, "CI up"), the local misses the remote
 // served and those it failed, grove's median wrapper time of a hit (on
 // the second machine, whose store starts empty: a remote hit) and of
 // that the part asking the remote: a remote hit's cost over a local hit.
 func writeRemote(b *strings.Builder, sums []Summary) {
-	rows := [][]string{{"scenario", "strategy", "up", "down", "remote hits", "remote failed", "median hit", "of which remote"}}
+	rows := [][]string{{"scenario", "strategy", "CI up", "up", "down", "remote hits", "remote failed", "median hit", "of which remote"}}
 	for _, s := range sums {
 		if s.Runs == 0 || (s.RemoteUpMedian == nil && s.RemoteHitsMedian == nil) {
 			continue
 		}
-		row := []string{s.Scenario, s.Strategy, "-", "-", "-", "-", "-", "-"}
+		row := []string{s.Scenario, s.Strategy, "-", "-", "-", "-", "-", "-", "-"}
+		if s.RemoteFillMedian != nil {
+			row[2] = cli.HumanBytes(*s.RemoteFillMedian)
+		}
 		if s.RemoteUpMedian != nil {
-			row[2], row[3] = cli.HumanBytes(*s.RemoteUpMedian), cli.HumanBytes(*s.RemoteDownMedian)
+			row[3], row[4] = cli.HumanBytes(*s.RemoteUpMedian), cli.HumanBytes(*s.RemoteDownMedian)
 		}
 		if s.RemoteHitsMedian != nil {
-			row[4], row[5] = count(*s.RemoteHitsMedian), count(*s.RemoteFailMedian)
+			row[5], row[6] = count(*s.RemoteHitsMedian), count(*s.RemoteFailMedian)
 		}
 		if s.HitMsMedian != nil {
-			row[6] = fmt.Sprintf("%.1f ms", *s.HitMsMedian)
+			row[7] = fmt.Sprintf("%.1f ms", *s.HitMsMedian)
 		}
 		if s.RemoteHitMsMedian != nil {
-			row[7] = fmt.Sprintf("%.1f ms", *s.RemoteHitMsMedian)
+			row[8] = fmt.Sprintf("%.1f ms", *s.RemoteHitMsMedian)
 		}
 		rows = append(rows, row)
 	}
