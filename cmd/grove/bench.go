@@ -39,16 +39,16 @@ your worktrees, target dirs, grove store and caches are never touched.
 Everything temporary is removed at the end, also on Ctrl-C.
 
 Strategies: ` + strings.Join(bench.StrategyNames(), ", ") + `
-  plain         every worktree has its own target/
-  shared        one shared target dir (grove init --shared)
-  sccache       sccache as rustc wrapper, private cache (skipped if not installed)
-  grove         grove's cache mode, private store
-  grove-seeded  grove plus 'grove seed' in each new worktree (once seeding exists)
+  plain              every worktree has its own target/
+  shared             one shared target dir (grove init --shared)
+  sccache            sccache as rustc wrapper, private cache (skipped if not installed)
+  grove              grove's cache mode, private store
+  grove-seeded       grove plus 'grove seed' in each new worktree (once seeding exists)
   sccache-remote     sccache with its S3 backend (skipped if this sccache lacks S3)
   grove-remote       grove with GROVE_REMOTE: CI writes, the second machine reads
   grove-remote-down  grove with GROVE_REMOTE at an endpoint that refuses connections
-  The remote strategies use the bench's own MinIO (--minio, or minio on PATH)
-  on a loopback port, data in the work dir, one fresh prefix per session.
+The remote strategies use the bench's own MinIO (--minio, or minio on PATH) on
+a loopback port, its data in the work dir, a fresh prefix per session.
 
 Scenarios (run in this order, each from the state the previous left):
 ` + scenarioHelp() + `

@@ -58,7 +58,7 @@ func ScenarioTitle(name string) string {
 	case Disk:
 		return "build outputs after N built worktrees (each inode once)"
 	case OtherMachine:
-		return "fresh clone on a second machine (other path, CARGO_HOME, empty store) after CI built the commit"
+		return "fresh clone on a second machine (own path, CARGO_HOME, empty store) after CI's build"
 	}
 	return ""
 }
