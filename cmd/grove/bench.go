@@ -22,9 +22,9 @@ func benchCmds() []*cobra.Command { return []*cobra.Command{newBenchCmd()} }
 
 func newBenchCmd() *cobra.Command {
 	var (
-		repo, scenarios, strategies, out, from, to string
-		runs, parallel                             int
-		nextEdit, asJSON                           bool
+		repo, scenarios, strategies, out, from, to, minioBin string
+		runs, parallel                                       int
+		nextEdit, asJSON                                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -39,11 +39,16 @@ your worktrees, target dirs, grove store and caches are never touched.
 Everything temporary is removed at the end, also on Ctrl-C.
 
 Strategies: ` + strings.Join(bench.StrategyNames(), ", ") + `
-  plain         every worktree has its own target/
-  shared        one shared target dir (grove init --shared)
-  sccache       sccache as rustc wrapper, private cache (skipped if not installed)
-  grove         grove's cache mode, private store
-  grove-seeded  grove plus 'grove seed' in each new worktree (once seeding exists)
+  plain              every worktree has its own target/
+  shared             one shared target dir (grove init --shared)
+  sccache            sccache as rustc wrapper, private cache (skipped if not installed)
+  grove              grove's cache mode, private store
+  grove-seeded       grove plus 'grove seed' in each new worktree (once seeding exists)
+  sccache-remote     sccache with its S3 backend (skipped if this sccache lacks S3)
+  grove-remote       grove with GROVE_REMOTE: CI writes, the second machine reads
+  grove-remote-down  grove with GROVE_REMOTE at an endpoint that refuses connections
+The remote strategies use the bench's own MinIO (--minio, or minio on PATH) on
+a loopback port, its data in the work dir, a fresh prefix per session.
 
 Scenarios (run in this order, each from the state the previous left):
 ` + scenarioHelp() + `
@@ -99,7 +104,7 @@ few scenarios. See bench/README.md.`,
 			}()
 			rep, runErr := bench.Run(ctx, bench.Options{
 				Repo: repo, Runs: runs, Scenarios: scs, Strategies: sts, Out: out,
-				Parallel: parallel, From: from, To: to, NextEdit: nextEdit,
+				Parallel: parallel, From: from, To: to, NextEdit: nextEdit, MinIO: minioBin,
 				Grove: self, GroveVersion: version, Progress: line, Log: cmd.ErrOrStderr(),
 			})
 			line.Close()
@@ -144,6 +149,7 @@ few scenarios. See bench/README.md.`,
 	f.StringVar(&from, "from", "", "start commit of next-commit (default: HEAD~1 of --to)")
 	f.StringVar(&to, "to", "", "commit every scenario builds (default: HEAD)")
 	f.BoolVar(&nextEdit, "next-edit", false, "next-commit goes to a synthetic commit that edits one source file (made in the throwaway clone)")
+	f.StringVar(&minioBin, "minio", "", "MinIO server binary for the remote strategies (default: minio on PATH)")
 	f.BoolVar(&asJSON, "json", false, "print the raw results as JSON instead of the table")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,7 +115,16 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		}
 	}
 
-	makers, infos := availableStrategies(ctx, o)
+	var s3 *s3Server
+	if slices.Contains(o.Strategies, GroveRemote) || slices.Contains(o.Strategies, SccacheRemote) {
+		var why string
+		if s3, why = startRemote(ctx, o.MinIO, filepath.Join(ws.root, "s3")); s3 != nil {
+			defer s3.stop()
+		} else {
+			note("no remote for grove-remote and sccache-remote: %s", why)
+		}
+	}
+	makers, infos := availableStrategies(ctx, o, ws, s3)
 	rep.Strategies = infos
 	for _, in := range infos {
 		if in.Skipped {
@@ -132,7 +142,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		for k := range makers {
 			m := makers[(k+run-1)%len(makers)]
 			s := &session{
-				ws: ws, st: m.make(), name: m.name, run: run, opts: &o,
+				ws: ws, st: m.make(run), name: m.name, run: run, opts: &o,
 				from: src.from, to: src.to, editFile: editFile, env: env,
 			}
 			samples, err := s.runAll(ctx, want)
@@ -160,40 +170,90 @@ func finish(rep *report.Report, o Options) *report.Report {
 	return rep
 }
 
-// maker creates a fresh strategy value for a session.
+// maker creates a fresh strategy value for a session of round run.
 type maker struct {
 	name string
-	make func() strategy
+	make func(run int) strategy
+}
+
+// startRemote starts the bench's S3 server (MinIO: bin, else minio on
+// PATH) under dir, or says why not.
+func startRemote(ctx context.Context, bin, dir string) (*s3Server, string) {
+	if bin == "" {
+		p, err := exec.LookPath("minio")
+		if err != nil {
+			return nil, "minio is not on PATH (pass --minio BIN)"
+		}
+		bin = p
+	}
+	srv, err := startS3(ctx, bin, dir)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return srv, ""
 }
 
 // availableStrategies returns makers for the requested strategies that can
-// run here, and for every requested one whether it runs and why not.
-func availableStrategies(ctx context.Context, o Options) ([]maker, []report.Strategy) {
+// run here, and for every requested one whether it runs and why not. s3 is
+// the bench's remote, nil if it could not start.
+func availableStrategies(ctx context.Context, o Options, ws *workspace, s3 *s3Server) ([]maker, []report.Strategy) {
 	var makers []maker
 	var infos []report.Strategy
 	for _, name := range o.Strategies {
 		info := report.Strategy{Name: name}
-		var mk func() strategy
+		var mk func(int) strategy
+		link := func(run int) remoteLink { return remoteLink{srv: s3, prefix: sessionPrefix(name, run)} }
 		switch name {
 		case Plain:
-			mk = func() strategy { return &plainStrategy{} }
+			mk = func(int) strategy { return &plainStrategy{} }
 		case Shared:
-			mk = func() strategy { return &sharedStrategy{} }
-		case Sccache:
-			if bin, err := exec.LookPath("sccache"); err != nil {
+			mk = func(int) strategy { return &sharedStrategy{} }
+		case Sccache, SccacheRemote:
+			bin, err := exec.LookPath("sccache")
+			switch {
+			case err != nil:
 				info.Note = "sccache is not installed (not on PATH)"
-			} else {
-				mk = func() strategy { return &sccacheStrategy{bin: bin} }
+			case name == Sccache:
+				mk = func(int) strategy { return &sccacheStrategy{bin: bin} }
+			case s3 == nil:
+				info.Note = "no remote (see the note above)"
+			default:
+				if why := sccacheS3Probe(ctx, bin, s3, filepath.Join(ws.root, "sccache-probe")); why != "" {
+					info.Note = why
+					break
+				}
+				mk = func(run int) strategy {
+					l := link(run)
+					return &sccacheRemoteStrategy{sccacheStrategy: sccacheStrategy{bin: bin, remote: sccacheRemoteVars(l)}, link: l}
+				}
 			}
-		case Grove, GroveSeeded:
+		case Grove, GroveSeeded, GroveRemote, GroveRemoteDown:
 			switch {
 			case o.Grove == "":
 				info.Note = "path of the grove binary unknown"
 			case name == GroveSeeded && !groveHasSeed(ctx, o.Grove):
 				info.Note = "this grove has no `seed` command yet"
+			case name == GroveRemote && s3 == nil:
+				info.Note = "no remote (see the note above)"
+			case name == GroveRemote || name == GroveRemoteDown:
+				var down string
+				if name == GroveRemoteDown {
+					var err error
+					if down, err = deadEndpoint(); err != nil {
+						info.Note = err.Error()
+						break
+					}
+				}
+				mk = func(run int) strategy {
+					g := &groveRemoteStrategy{groveStrategy: groveStrategy{bin: o.Grove}, down: down, shortDir: ws.shortDir}
+					if down == "" {
+						g.link = link(run)
+					}
+					return g
+				}
 			default:
 				seed := name == GroveSeeded
-				mk = func() strategy { return &groveStrategy{bin: o.Grove, seed: seed} }
+				mk = func(int) strategy { return &groveStrategy{bin: o.Grove, seed: seed} }
 			}
 		default:
 			info.Note = "unknown strategy"

@@ -32,11 +32,12 @@ const (
 	EditLoop      = "edit-loop"
 	Parallel      = "parallel"
 	Disk          = "disk"
+	OtherMachine  = "other-machine"
 )
 
 // ScenarioNames returns every scenario name in run order.
 func ScenarioNames() []string {
-	return []string{Cold, Noop, NextCommit, FreshWorktree, Edit, EditLoop, Parallel, Disk}
+	return []string{Cold, Noop, NextCommit, FreshWorktree, Edit, EditLoop, Parallel, Disk, OtherMachine}
 }
 
 // The report rows of the edit-loop scenario: it measures two builds.
@@ -78,6 +79,8 @@ func ScenarioTitle(name string) string {
 		return "N new worktrees, each with its own edit, build at once"
 	case Disk:
 		return "build outputs after N built worktrees (each inode once)"
+	case OtherMachine:
+		return "fresh clone on a second machine (own path, CARGO_HOME, empty store) after CI's build"
 	}
 	return ""
 }
@@ -100,10 +103,16 @@ const (
 	Sccache     = "sccache"
 	Grove       = "grove"
 	GroveSeeded = "grove-seeded"
+	// With a remote cache (the bench's own MinIO; see remote.go).
+	SccacheRemote   = "sccache-remote"
+	GroveRemote     = "grove-remote"
+	GroveRemoteDown = "grove-remote-down" // the remote's endpoint refuses every connection
 )
 
 // StrategyNames returns every strategy name in report order.
-func StrategyNames() []string { return []string{Plain, Shared, Sccache, Grove, GroveSeeded} }
+func StrategyNames() []string {
+	return []string{Plain, Shared, Sccache, Grove, GroveSeeded, SccacheRemote, GroveRemote, GroveRemoteDown}
+}
 
 // Options configure one benchmark.
 type Options struct {
@@ -115,6 +124,7 @@ type Options struct {
 	Parallel   int    // worktrees of the parallel and disk scenarios
 	From, To   string // commits of next-commit; "" = HEAD~1 and HEAD
 	NextEdit   bool   // make To a synthetic commit on top of the repository's commit
+	MinIO      string // the minio binary of the remote strategies; "" = minio on PATH
 
 	Grove        string // absolute path of the grove binary (the RUSTC_WRAPPER of the grove strategies)
 	GroveVersion string

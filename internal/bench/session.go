@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/grove-rs/grove/internal/bench/measure"
 	"github.com/grove-rs/grove/internal/bench/report"
 )
 
@@ -25,6 +26,10 @@ import (
 //	                twice, new code each time, and rebuilt after each edit
 //	parallel        N new worktrees at To, each with its own edit, at once
 //	disk            more worktrees at To until N are built; bytes counted
+//	other-machine   the strategy moves to a second machine (empty local
+//	                state, own CARGO_HOME, trees at another path) and
+//	                builds a new worktree at To: with a remote cache, from
+//	                what the first machine's build (A, CI) stored
 //
 // A scenario that was not asked for but is needed by a later one runs
 // unmeasured ("setup").
@@ -34,10 +39,12 @@ type session struct {
 	name     string // strategy name
 	run      int    // 1-based round
 	opts     *Options
+	dir      string // the session's private state dir
 	from, to string
 	editFile string   // relative to the workspace dir
 	env      []string // base environment of every build
 
+	filled  int64    // bytes the first machine's build uploaded (remote strategies)
 	seq     int      // worktrees added, for unique names
 	trees   []string // workspace dirs of added worktrees
 	built   []string // the ones built at least once
@@ -53,6 +60,7 @@ var errStepFailed = errors.New("step failed")
 // for the scenarios left; only cancellation is returned as an error.
 func (s *session) runAll(ctx context.Context, want map[string]bool) ([]report.Sample, error) {
 	dir := filepath.Join(s.ws.root, "state", fmt.Sprintf("%s-r%d", s.name, s.run))
+	s.dir = dir
 	err := os.MkdirAll(dir, 0o755)
 	if err == nil {
 		err = s.st.setup(ctx, dir)
@@ -100,6 +108,9 @@ func (s *session) chain(ctx context.Context, want map[string]bool) error {
 	start := s.to
 	if next {
 		start = s.from
+	}
+	if !s.needsFirstTree(want) {
+		return s.otherMachine(ctx)
 	}
 	a, err := s.newTree(ctx, start)
 	if err != nil {
@@ -171,7 +182,12 @@ func (s *session) chain(ctx context.Context, want map[string]bool) error {
 				return err
 			}
 		}
-		return s.diskSample(ctx)
+		if err := s.diskSample(ctx); err != nil {
+			return err
+		}
+	}
+	if want[OtherMachine] {
+		return s.otherMachine(ctx)
 	}
 	return nil
 }
@@ -209,6 +225,50 @@ func (s *session) editLoop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// needsFirstTree says whether the session builds worktree A at all: every
+// scenario but other-machine builds on it, and other-machine needs it
+// only when A's build fills a remote (CI's build). Without a remote the
+// second machine starts from nothing anyway.
+func (s *session) needsFirstTree(want map[string]bool) bool {
+	for sc, w := range want {
+		if w && sc != OtherMachine {
+			return true
+		}
+	}
+	ru, ok := s.st.(remoteUser)
+	return ok && ru.fills()
+}
+
+// otherMachine moves the session to a second machine and builds a new
+// clone at To there: another path (machine2/…, of another length
+// than the first machine's), another CARGO_HOME, an empty target dir and
+// empty local store or cache; a remote cache is all it shares with the
+// first machine.
+func (s *session) otherMachine(ctx context.Context) error {
+	dir := filepath.Join(s.dir, "machine2")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := s.st.otherMachine(ctx, dir); err != nil {
+		return fmt.Errorf("moving to the second machine: %w", err)
+	}
+	vars, err := machineTwoEnv(dir)
+	if err != nil {
+		return err
+	}
+	s.env = measure.Env(s.env, vars)
+	s.built = nil // the disk figure of the second machine is its own
+	s.seq++
+	t, err := s.ws.addClone(ctx, fmt.Sprintf("machine2/home/dev/src/%s-r%d-%d", s.name, s.run, s.seq), s.to)
+	if t != "" {
+		s.trees = append(s.trees, t)
+	}
+	if err != nil {
+		return err
+	}
+	return s.step(ctx, OtherMachine, true, []string{t}, true)
 }
 
 func (s *session) newTree(ctx context.Context, commit string) (string, error) {

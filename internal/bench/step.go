@@ -29,6 +29,14 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 	}
 	smp := s.measureBuilds(ctx, trees, fresh)
 	smp.Scenario, smp.Strategy, smp.Run = scenario, s.name, s.run
+	if smp.Remote != nil {
+		switch scenario {
+		case Cold:
+			s.filled = smp.Remote.UpBytes
+		case OtherMachine:
+			smp.Remote.FilledBytes = s.filled
+		}
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -65,6 +73,17 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 // concurrently and sums what they cost. Wall time is until the last one
 // ends; the peak RSS is the largest single process.
 func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool) report.Sample {
+	hooks, _ := s.st.(stepHooks)
+	if hooks != nil {
+		if err := hooks.begin(ctx); err != nil {
+			return report.Sample{Error: err.Error()}
+		}
+	}
+	ru, _ := s.st.(remoteUser)
+	var up0, down0 int64
+	if ru != nil {
+		up0, down0 = ru.moved()
+	}
 	before := s.st.counters(ctx)
 	cpu0, _ := s.st.outside()
 	busy0, busyErr := measure.MachineBusy()
@@ -102,6 +121,10 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	var hookErr error
+	if hooks != nil {
+		hookErr = hooks.end(ctx) // outside the wall time: the build did not wait for it
+	}
 
 	busy1, busyErr1 := measure.MachineBusy()
 	cpu1, rss := s.st.outside()
@@ -115,6 +138,9 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 		if r.err != nil {
 			errs = append(errs, r.err)
 		}
+	}
+	if hookErr != nil {
+		errs = append(errs, hookErr)
 	}
 	smp := report.Sample{
 		WallSeconds:   wall.Seconds(),
@@ -135,8 +161,21 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 			Misses:      after.Misses - before.Misses,
 			Uncacheable: after.Uncacheable - before.Uncacheable,
 		}
+		if after.Remote != nil {
+			c.Remote = map[string]int{}
+			for k, n := range after.Remote {
+				if d := n - before.Remote[k]; d != 0 {
+					c.Remote[k] = d
+				}
+			}
+		}
+		c.HitMedianMs, c.RemoteHitMedianMs = after.HitMedianMs, after.RemoteHitMedianMs
 		smp.Cache = &c
 		smp.Rustc = max(0, units.Compiled-c.Hits)
+	}
+	if ru != nil {
+		up1, down1 := ru.moved()
+		smp.Remote = &report.Remote{UpBytes: up1 - up0, DownBytes: down1 - down0}
 	}
 	if err := errors.Join(errs...); err != nil {
 		smp.Error = err.Error()

@@ -34,6 +34,11 @@ type strategy interface {
 	idle(ctx context.Context, tree string) error
 	// teardown stops what setup started. It must work after cancellation.
 	teardown() error
+	// otherMachine moves the strategy to a second machine (the
+	// other-machine scenario): empty local state under dir, which exists
+	// and is empty; only a remote cache, if the strategy has one, is the
+	// same.
+	otherMachine(ctx context.Context, dir string) error
 }
 
 // cleanedVars are removed from the user's environment before any build:
@@ -44,6 +49,14 @@ func cleanedVars() []string {
 		"RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER",
 		"RUSTC_WORKSPACE_WRAPPER", "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER",
 		"GROVE_DIR", "SCCACHE_DIR", "SCCACHE_SERVER_PORT", "SCCACHE_IDLE_TIMEOUT",
+		// Remote caches: the user's must never be read or written, and
+		// the remote strategies set their own.
+		"GROVE_REMOTE", "GROVE_REMOTE_ENDPOINT", "GROVE_REMOTE_READONLY", "GROVE_REMOTE_SECRET", "GROVE_REMOTE_IDLE",
+		"SCCACHE_CONF", "SCCACHE_BUCKET", "SCCACHE_ENDPOINT", "SCCACHE_REGION", "SCCACHE_S3_KEY_PREFIX",
+		"SCCACHE_S3_USE_SSL", "SCCACHE_S3_NO_CREDENTIALS", "SCCACHE_REDIS", "SCCACHE_MEMCACHED",
+		"SCCACHE_GCS_BUCKET", "SCCACHE_AZURE_CONNECTION_STRING", "SCCACHE_GHA_ENABLED", "SCCACHE_WEBDAV_ENDPOINT",
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
 	}
 }
 
@@ -86,6 +99,9 @@ func (*plainStrategy) setup(context.Context, string) error { return nil }
 func (*plainStrategy) env(tree string) map[string]string   { return ownTarget(tree) }
 func (*plainStrategy) stores() []string                    { return nil }
 
+// otherMachine has nothing to move: each new worktree has its own target/.
+func (*plainStrategy) otherMachine(context.Context, string) error { return nil }
+
 // sharedStrategy is the seed's setup: one target dir for all worktrees.
 // The env var is equivalent to the seed's build.target-dir config.
 type sharedStrategy struct {
@@ -103,3 +119,7 @@ func (s *sharedStrategy) env(string) map[string]string {
 }
 
 func (s *sharedStrategy) stores() []string { return []string{s.dir} }
+
+func (s *sharedStrategy) otherMachine(ctx context.Context, dir string) error {
+	return s.setup(ctx, dir)
+}

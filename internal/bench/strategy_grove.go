@@ -41,6 +41,10 @@ func (g *groveStrategy) env(tree string) map[string]string {
 
 func (g *groveStrategy) stores() []string { return []string{g.store} }
 
+func (g *groveStrategy) otherMachine(ctx context.Context, dir string) error {
+	return g.setup(ctx, dir)
+}
+
 func (g *groveStrategy) prepare(tree string) *measure.Command {
 	if !g.seed {
 		return nil
@@ -69,15 +73,18 @@ func (g *groveStrategy) counters(ctx context.Context) *report.Cache {
 		return nil
 	}
 	var st struct {
-		Hits        *int `json:"hits"`
-		Misses      *int `json:"misses"`
-		Uncacheable *int `json:"uncacheable"`
+		Hits        *int           `json:"hits"`
+		Misses      *int           `json:"misses"`
+		Uncacheable *int           `json:"uncacheable"`
+		Remote      map[string]int `json:"remote"`
+		HitMs       float64        `json:"median_hit_ms"`
+		RemoteHitMs float64        `json:"median_remote_hit_ms"`
 	}
 	if json.NewDecoder(bytes.NewReader(out)).Decode(&st) != nil || st.Hits == nil || st.Misses == nil {
 		g.noStats = true
 		return nil
 	}
-	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses}
+	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses, Remote: st.Remote, HitMedianMs: st.HitMs, RemoteHitMedianMs: st.RemoteHitMs}
 	if st.Uncacheable != nil {
 		c.Uncacheable = *st.Uncacheable
 	}

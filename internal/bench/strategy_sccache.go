@@ -32,6 +32,8 @@ type sccacheStrategy struct {
 	log  string // server's stdout/stderr
 	port int
 	pid  int // server pid, 0 if not found
+	// remote, if set, configures a remote backend (sccache-remote).
+	remote map[string]string
 }
 
 func (s *sccacheStrategy) setup(ctx context.Context, dir string) error {
@@ -69,11 +71,15 @@ func (s *sccacheStrategy) cmdEnv() []string {
 }
 
 func (s *sccacheStrategy) vars() map[string]string {
-	return map[string]string{
+	v := map[string]string{
 		"SCCACHE_DIR":          s.dir,
 		"SCCACHE_SERVER_PORT":  strconv.Itoa(s.port),
 		"SCCACHE_IDLE_TIMEOUT": sccacheIdleTimeout,
 	}
+	for k, x := range s.remote {
+		v[k] = x
+	}
+	return v
 }
 
 func (s *sccacheStrategy) env(tree string) map[string]string {
@@ -85,7 +91,16 @@ func (s *sccacheStrategy) env(tree string) map[string]string {
 	return e
 }
 
-func (s *sccacheStrategy) stores() []string                { return []string{s.dir} }
+func (s *sccacheStrategy) stores() []string { return []string{s.dir} }
+
+// otherMachine stops this machine's server and starts one with an empty
+// cache dir.
+func (s *sccacheStrategy) otherMachine(ctx context.Context, dir string) error {
+	if err := s.teardown(); err != nil {
+		return err
+	}
+	return s.setup(ctx, dir)
+}
 func (s *sccacheStrategy) prepare(string) *measure.Command { return nil }
 
 // counters reads the server's statistics: hits and misses summed over

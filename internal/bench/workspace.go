@@ -22,6 +22,20 @@ type workspace struct {
 
 	mu    sync.Mutex
 	trees map[string]bool // worktree roots added and not yet removed
+	short []string        // dirs made by shortDir, removed with root
+}
+
+// shortDir makes a new dir with a short path in the system's temp dir,
+// for what needs one (a store holding a Unix socket); remove deletes it.
+func (w *workspace) shortDir() (string, error) {
+	d, err := os.MkdirTemp("", "grove-bench-")
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	w.short = append(w.short, d)
+	w.mu.Unlock()
+	return d, nil
 }
 
 // newWorkspace clones src into a new temp dir under parent. The clone
@@ -82,6 +96,37 @@ func (w *workspace) addTree(ctx context.Context, name, commit string) (string, e
 	return filepath.Join(tree, w.src.sub), nil
 }
 
+// addClone makes a separate clone of the throwaway clone under root/name,
+// checked out (detached) at commit, and returns the Cargo workspace dir in
+// it: the second machine of other-machine, which must not find the first
+// machine's worktrees through git (grove seed looks for donors there).
+// removeTree removes it.
+func (w *workspace) addClone(ctx context.Context, name, commit string) (string, error) {
+	tree := filepath.Join(w.root, name)
+	if err := os.MkdirAll(filepath.Dir(tree), 0o755); err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	w.trees[tree] = true
+	w.mu.Unlock()
+	if _, err := git(ctx, w.root, "clone", "--quiet", "--no-checkout", "--no-hardlinks", w.clone, tree); err != nil {
+		return "", fmt.Errorf("cloning %s: %w", name, err)
+	}
+	hooks := filepath.Join(w.root, "no-hooks")
+	if _, err := git(ctx, tree, "config", "core.hooksPath", hooks); err != nil {
+		return "", err
+	}
+	if _, err := git(ctx, tree, "checkout", "--quiet", "--detach", commit); err != nil {
+		return "", fmt.Errorf("checking out %s in %s: %w", short(commit), name, err)
+	}
+	for _, rel := range w.configs {
+		if err := copyFile(filepath.Join(w.src.top, rel), filepath.Join(tree, rel)); err != nil {
+			return "", fmt.Errorf("copying %s into %s: %w", rel, name, err)
+		}
+	}
+	return filepath.Join(tree, w.src.sub), nil
+}
+
 // removeTree removes a worktree added by addTree, build outputs included.
 // dir may be the worktree root or the workspace directory inside it.
 func (w *workspace) removeTree(ctx context.Context, dir string) error {
@@ -120,6 +165,14 @@ func (w *workspace) remove() error {
 		}
 	}
 	_, _ = git(ctx, w.clone, "worktree", "prune")
+	w.mu.Lock()
+	short := w.short
+	w.mu.Unlock()
+	for _, d := range short {
+		if err := removeAll(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := removeAll(w.root); err != nil {
 		errs = append(errs, err)
 		return errors.Join(errs...)

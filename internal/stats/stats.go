@@ -205,6 +205,10 @@ type Summary struct {
 	BytesRestored  int64          `json:"bytes_restored"`
 	BytesShared    int64          `json:"bytes_deduplicated"` // restored by hardlink or reflink: no new data blocks
 	Remote         map[string]int `json:"remote,omitempty"`   // local misses by what the remote cache did (Event.Remote)
+	// RemoteMsHit is the median time a hit the remote served spent asking
+	// it (Event.RemoteUs: manifest, fetch, verify, import): what a remote
+	// hit costs over a local one.
+	RemoteMsHit float64 `json:"median_remote_hit_ms,omitempty"`
 }
 
 // tempName matches the random part of a temp file's name: the store's
@@ -229,7 +233,7 @@ func GroupReason(r string) string {
 // Summarize adds up events.
 func Summarize(evs []Event) Summary {
 	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
-	var hitUs []int64
+	var hitUs, remoteUs []int64
 	for _, ev := range evs {
 		s.Invocations++
 		if ev.Remote != "" {
@@ -237,6 +241,9 @@ func Summarize(evs []Event) Summary {
 				s.Remote = map[string]int{}
 			}
 			s.Remote[ev.Remote]++
+			if ev.Remote == "hit" && ev.Kind == Hit {
+				remoteUs = append(remoteUs, ev.RemoteUs)
+			}
 		}
 		switch ev.Kind {
 		case Hit:
@@ -263,6 +270,10 @@ func Summarize(evs []Event) Summary {
 	if len(hitUs) > 0 {
 		sort.Slice(hitUs, func(i, j int) bool { return hitUs[i] < hitUs[j] })
 		s.WrapperMsHit = float64(hitUs[len(hitUs)/2]) / 1000
+	}
+	if len(remoteUs) > 0 {
+		sort.Slice(remoteUs, func(i, j int) bool { return remoteUs[i] < remoteUs[j] })
+		s.RemoteMsHit = float64(remoteUs[len(remoteUs)/2]) / 1000
 	}
 	return s
 }

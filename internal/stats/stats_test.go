@@ -108,3 +108,18 @@ func TestSummarizeGroupsReasonsByTempName(t *testing.T) {
 		t.Errorf("uncacheable reason changed: %v", s.ByReason)
 	}
 }
+
+// A remote hit's cost over a local hit is the time it spent asking the
+// remote; only hits the remote served count, not misses it answered.
+func TestSummarizeRemoteHitCost(t *testing.T) {
+	s := Summarize([]Event{
+		{Kind: Hit, Us: 9000, Remote: "hit", RemoteUs: 6000},
+		{Kind: Hit, Us: 5000, Remote: "hit", RemoteUs: 2000},
+		{Kind: Hit, Us: 7000, Remote: "hit", RemoteUs: 4000},
+		{Kind: Miss, Us: 90000, Remote: "miss", RemoteUs: 900},
+		{Kind: Hit, Us: 1000}, // a local hit
+	})
+	if s.RemoteMsHit != 4 || s.Remote["hit"] != 3 || s.Remote["miss"] != 1 {
+		t.Errorf("RemoteMsHit = %v ms, remote %v; want 4 ms", s.RemoteMsHit, s.Remote)
+	}
+}

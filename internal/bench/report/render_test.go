@@ -145,3 +145,41 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Error("ReadJSON accepted an unknown format version")
 	}
 }
+
+// The remote block lists only steps with a remote, with "-" for figures a
+// strategy does not have; without any there is no block.
+func TestWriteTableRemoteBlock(t *testing.T) {
+	i64 := func(v int64) *int64 { return &v }
+	f64 := func(v float64) *float64 { return &v }
+	sums := []Summary{
+		{Scenario: "other-machine", Strategy: "plain", Runs: 1, WallMedian: 200},
+		{Scenario: "other-machine", Strategy: "grove-remote", Runs: 1, WallMedian: 12,
+			RemoteFillMedian: i64(2 << 30), RemoteUpMedian: i64(1 << 20), RemoteDownMedian: i64(1 << 30),
+			RemoteHitsMedian: f64(349), RemoteFailMedian: f64(0), HitMsMedian: f64(21.5), RemoteHitMsMedian: f64(14.25)},
+		{Scenario: "other-machine", Strategy: "grove-remote-down", Runs: 1, WallMedian: 201,
+			RemoteUpMedian: i64(0), RemoteDownMedian: i64(0), RemoteHitsMedian: f64(0), RemoteFailMedian: f64(5)},
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, sums, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(b.String(), "\nremote — ")
+	if !ok {
+		t.Fatalf("no remote block:\n%s", b.String())
+	}
+	for _, want := range []string{"CI up", "2.0 GiB", "1.0 GiB", "349", "21.5 ms", "14.2 ms", "grove-remote-down"} {
+		if !strings.Contains(block, want) {
+			t.Errorf("remote block lacks %q:\n%s", want, block)
+		}
+	}
+	if strings.Contains(block, "plain") {
+		t.Errorf("plain has no remote but is in the block:\n%s", block)
+	}
+	b.Reset()
+	if err := WriteTable(&b, sums[:1], nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "remote —") {
+		t.Errorf("a remote block without remote figures:\n%s", b.String())
+	}
+}

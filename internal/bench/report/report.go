@@ -76,9 +76,11 @@ type Sample struct {
 	IdleSeconds float64 `json:"idle_s,omitempty"`
 	// DiskBytes is the space all build outputs of the strategy take after
 	// the step (target dirs and store), each inode counted once.
-	DiskBytes int64  `json:"disk_bytes"`
-	Worktrees int    `json:"worktrees"` // built worktrees when DiskBytes was taken
-	Error     string `json:"error,omitempty"`
+	DiskBytes int64 `json:"disk_bytes"`
+	Worktrees int   `json:"worktrees"` // built worktrees when DiskBytes was taken
+	// Remote is what a strategy with a remote cache moved in the step.
+	Remote *Remote `json:"remote,omitempty"`
+	Error  string  `json:"error,omitempty"`
 }
 
 // Cache is a compile cache's counters for one step.
@@ -86,6 +88,27 @@ type Cache struct {
 	Hits        int `json:"hits"`
 	Misses      int `json:"misses"`
 	Uncacheable int `json:"uncacheable"`
+	// Remote counts grove's local misses by what its remote did ("hit",
+	// "miss", "unavailable", "skipped", "refused", "no agent").
+	Remote map[string]int `json:"remote,omitempty"`
+	// HitMedianMs is grove's median wrapper time of a hit over the store's
+	// life (not just this step): on the second machine of other-machine,
+	// whose store starts empty, it is that step's, remote hits included.
+	HitMedianMs float64 `json:"median_hit_ms,omitempty"`
+	// RemoteHitMedianMs is, likewise, the median time a hit the remote
+	// served spent asking it: a remote hit's cost over a local hit.
+	RemoteHitMedianMs float64 `json:"median_remote_hit_ms,omitempty"`
+}
+
+// Remote is the traffic of one step with the bench's S3 server, counted
+// on the wire (HTTP included) by its proxy. For grove it includes the
+// write-behind uploads finished after the build.
+type Remote struct {
+	UpBytes   int64 `json:"up_bytes"`
+	DownBytes int64 `json:"down_bytes"`
+	// FilledBytes, in other-machine, is what the first machine's build
+	// (CI's) uploaded before it, measured or not.
+	FilledBytes int64 `json:"filled_bytes,omitempty"`
 }
 
 // Summary condenses the samples of one scenario and strategy.
@@ -106,6 +129,15 @@ type Summary struct {
 	FreshMed      float64 `json:"units_fresh_median"`
 	DiskMedian    int64   `json:"disk_median_bytes"`
 	Worktrees     int     `json:"worktrees"`
+
+	// With a remote (nil without): medians over the runs.
+	RemoteUpMedian    *int64   `json:"remote_up_median_bytes,omitempty"`
+	RemoteDownMedian  *int64   `json:"remote_down_median_bytes,omitempty"`
+	RemoteFillMedian  *int64   `json:"remote_filled_median_bytes,omitempty"`
+	RemoteHitsMedian  *float64 `json:"remote_hits_median,omitempty"`
+	RemoteFailMedian  *float64 `json:"remote_failures_median,omitempty"` // unavailable, skipped, refused, no agent
+	HitMsMedian       *float64 `json:"median_hit_ms_median,omitempty"`
+	RemoteHitMsMedian *float64 `json:"median_remote_hit_ms_median,omitempty"`
 
 	// VsPlain and VsShared divide this strategy's headline figure (median
 	// wall time; disk bytes for the disk scenario) by plain's and shared's

@@ -64,6 +64,7 @@ func Summarize(samples []Sample, scenarios, strategies []string) []Summary {
 func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 	sum := Summary{Scenario: scenario, Strategy: strategy}
 	var wall, cpu, rss, rustc, comp, fresh, disk []float64
+	var up, down, fill, rhits, rfail, hitms, rhitms []float64
 	found := false
 	for _, s := range samples {
 		if s.Scenario != scenario || s.Strategy != strategy {
@@ -86,6 +87,23 @@ func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 		fresh = append(fresh, float64(s.UnitsFresh))
 		disk = append(disk, float64(s.DiskBytes))
 		sum.Worktrees = max(sum.Worktrees, s.Worktrees)
+		if s.Remote != nil {
+			up = append(up, float64(s.Remote.UpBytes))
+			down = append(down, float64(s.Remote.DownBytes))
+			if s.Remote.FilledBytes > 0 {
+				fill = append(fill, float64(s.Remote.FilledBytes))
+			}
+		}
+		if c := s.Cache; c != nil && c.Remote != nil {
+			rhits = append(rhits, float64(c.Remote["hit"]))
+			rfail = append(rfail, float64(c.Remote["unavailable"]+c.Remote["skipped"]+c.Remote["refused"]+c.Remote["no agent"]))
+		}
+		if c := s.Cache; c != nil && c.HitMedianMs > 0 {
+			hitms = append(hitms, c.HitMedianMs)
+		}
+		if c := s.Cache; c != nil && c.RemoteHitMedianMs > 0 {
+			rhitms = append(rhitms, c.RemoteHitMedianMs)
+		}
 	}
 	if !found {
 		return sum, false
@@ -100,6 +118,27 @@ func summarizeOne(samples []Sample, scenario, strategy string) (Summary, bool) {
 		sum.CompiledMed = Median(comp)
 		sum.FreshMed = Median(fresh)
 		sum.DiskMedian = int64(Median(disk))
+		sum.RemoteUpMedian, sum.RemoteDownMedian = medianInt(up), medianInt(down)
+		sum.RemoteHitsMedian, sum.RemoteFailMedian, sum.HitMsMedian = medianOf(rhits), medianOf(rfail), medianOf(hitms)
+		sum.RemoteHitMsMedian = medianOf(rhitms)
+		sum.RemoteFillMedian = medianInt(fill)
 	}
 	return sum, true
+}
+
+// medianOf is Median, or nil for no values (the figure does not apply).
+func medianOf(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	m := Median(xs)
+	return &m
+}
+
+func medianInt(xs []float64) *int64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	m := int64(Median(xs))
+	return &m
 }

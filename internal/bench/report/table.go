@@ -41,8 +41,48 @@ func WriteTable(w io.Writer, sums []Summary, titles map[string]string) error {
 		}
 		i = j
 	}
+	writeRemote(&b, sums)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRemote adds a block for the steps of strategies with a remote
+// cache: bytes moved each way (medians; for other-machine also what the
+// first machine's build uploaded before it, "CI up"), the local misses the remote
+// served and those it failed, grove's median wrapper time of a hit (on
+// the second machine, whose store starts empty: a remote hit) and of
+// that the part asking the remote: a remote hit's cost over a local hit.
+func writeRemote(b *strings.Builder, sums []Summary) {
+	rows := [][]string{{"scenario", "strategy", "CI up", "up", "down", "remote hits", "remote failed", "median hit", "of which remote"}}
+	for _, s := range sums {
+		if s.Runs == 0 || (s.RemoteUpMedian == nil && s.RemoteHitsMedian == nil) {
+			continue
+		}
+		row := []string{s.Scenario, s.Strategy, "-", "-", "-", "-", "-", "-", "-"}
+		if s.RemoteFillMedian != nil {
+			row[2] = cli.HumanBytes(*s.RemoteFillMedian)
+		}
+		if s.RemoteUpMedian != nil {
+			row[3], row[4] = cli.HumanBytes(*s.RemoteUpMedian), cli.HumanBytes(*s.RemoteDownMedian)
+		}
+		if s.RemoteHitsMedian != nil {
+			row[5], row[6] = count(*s.RemoteHitsMedian), count(*s.RemoteFailMedian)
+		}
+		if s.HitMsMedian != nil {
+			row[7] = fmt.Sprintf("%.1f ms", *s.HitMsMedian)
+		}
+		if s.RemoteHitMsMedian != nil {
+			row[8] = fmt.Sprintf("%.1f ms", *s.RemoteHitMsMedian)
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 1 {
+		return
+	}
+	b.WriteString("\nremote — bytes moved (on the wire, medians), local misses the remote served or failed\n")
+	for _, line := range align(rows) {
+		b.WriteString("  " + line + "\n")
+	}
 }
 
 func tableRow(s Summary) []string {
