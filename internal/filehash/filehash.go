@@ -46,9 +46,11 @@ type Hasher struct {
 }
 
 // Known names content digests by file identity (see Hasher.Known). It is
-// asked and taught only about files with more than one link: what it knows
-// is store blobs, which share their inode with the files linked to them,
-// and asking about every single-link source file would cost a stat each.
+// asked about every file hashed byte for byte (package key: store blobs,
+// which share their inode with the files linked to them, and the private
+// copies restore made of blobs), and taught only about files with more
+// than one link (a single-link file it does not know is an ordinary
+// output or source, which the memo covers).
 type Known interface {
 	// Digest returns the content digest of the file path with identity
 	// st, or ok false when it does not know it.
@@ -112,12 +114,12 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 	if err != nil {
 		return "", st, err
 	}
-	known := h.Known != nil && ns == memoNS && st.Nlink > 1
-	if known {
+	if h.Known != nil && ns == memoNS {
 		if d, ok := h.Known.Digest(path, st); ok {
 			return d, st, nil
 		}
 	}
+	known := h.Known != nil && ns == memoNS && st.Nlink > 1
 	memo := h.Memo != nil && st.Size >= MemoThreshold
 	if memo {
 		if v, err := h.Memo.GetObject(ns, st.memoKey()); err == nil && len(v) == 64 {

@@ -36,6 +36,31 @@ import (
 // store.CheckBlob's gap: a write in place that puts back both size and
 // mtime; restore serves such a blob too, and the reasons it cannot happen
 // in an ordinary build are stated there.
+//
+// A library restore wrote as a private copy of blob D (restore's mtime
+// rule writes an rmeta, or a proc-macro's library, fresh) is not the
+// blob's inode, and every dependent's key reads it as an --extern: in a
+// fresh worktree most rmetas are such copies, each re-read by every
+// dependent (an rmeta is up to a few MB). Its digest is known too, by a
+// note restore's caller writes right after the copy (NoteCopied): the
+// file is known to hash to D when
+//
+//   - a copy note for its inode says D, with the size, mtime and ctime the
+//     copy had once renamed into place: restore wrote it whole from blob
+//     D (checked by store.CheckBlob first) into a temp name it created
+//     exclusively, and renamed it, so D is its content by construction,
+//     not by a read of a file someone else may be writing;
+//   - it still has one link, and its size, mtime and ctime are those: any
+//     write moves mtime and ctime, and a chmod, a link or a rename moves
+//     the ctime; a new inode at the same number (the file deleted and
+//     another made) has its own times.
+//
+// What that leaves open is the gap every stamp taken right after a write
+// has (store.CheckBlob's for a blob stamped after rustc wrote it): a
+// write in place by another process within the same clock tick as the
+// copy, keeping the size. Nothing in a build writes a library in place
+// (rustc replaces its outputs, a new inode); the note is never made from
+// a read, where the racy window applies (Learn).
 
 const blobInodeNS = "blobinode"
 
@@ -62,11 +87,22 @@ func blobInodeNote(digest string, st filehash.Stat) []byte {
 	return fmt.Appendf(nil, "%s %d %d", digest, st.Size, st.Mtime)
 }
 
-// Digest returns the blob digest of a file that is a store blob (the rule).
+// Digest returns the blob digest of a file that is a store blob, or a
+// copy restore made of one (the rule).
 func (b blobInodes) Digest(_ string, st filehash.Stat) (string, bool) {
 	note, err := b.st.GetObject(blobInodeNS, blobInodeKey(st))
 	if err != nil {
 		return "", false
+	}
+	if rest, ok := strings.CutPrefix(string(note), copyNotePrefix); ok {
+		d, stamp, ok := strings.Cut(rest, " ")
+		if !ok || len(d) != 64 || st.Nlink != 1 || stamp != copyStamp(st) {
+			return "", false
+		}
+		return d, true
+	}
+	if st.Nlink < 2 {
+		return "", false // a blob's inode has the blob's name too
 	}
 	d, rest, ok := strings.Cut(string(note), " ")
 	if !ok || len(d) != 64 || rest != fmt.Sprintf("%d %d", st.Size, st.Mtime) {
@@ -99,6 +135,30 @@ func (u *Unit) NoteStored(path, digest string) {
 	if st, err := filehash.StatFile(path); err == nil {
 		noteBlobInode(s, st, digest)
 	}
+}
+
+// copyNotePrefix starts a note for a copy restore made; a blob note starts
+// with its 64-digit digest, so neither reads as the other.
+const copyNotePrefix = "copy "
+
+// copyStamp is what a copy note requires of the file: size, mtime, ctime.
+func copyStamp(st filehash.Stat) string {
+	return fmt.Sprintf("%d %d %d", st.Size, st.Mtime, st.Ctime)
+}
+
+// NoteCopied notes the output path, which restore has just written as a
+// private copy of blob digest (the rule). Called right after the restore,
+// so the stamp is the copy's own.
+func (u *Unit) NoteCopied(path, digest string) {
+	s, ok := u.records.(blobStore)
+	if !ok || len(digest) != 64 {
+		return
+	}
+	st, err := filehash.StatFile(path)
+	if err != nil || st.Nlink != 1 || st.Mode&0o170000 != 0o100000 {
+		return
+	}
+	_ = s.PutObject(blobInodeNS, blobInodeKey(st), []byte(copyNotePrefix+digest+" "+copyStamp(st))) // a lost note costs a read
 }
 
 // noteBlobInode writes the note when the store's blob digest is st's inode.

@@ -127,3 +127,74 @@ func TestBlobInodeLearnRacy(t *testing.T) {
 		}
 	}
 }
+
+// A private copy restore made of a blob is known by its copy note, with no
+// read, until anything could have changed it: a write (even one that puts
+// the size and mtime back), a chmod, another link, or another file in its
+// place.
+func TestCopyNoteRule(t *testing.T) {
+	old := time.Now().Add(-time.Hour)
+	cases := []struct {
+		name  string
+		after func(t *testing.T, file string)
+		known bool
+	}{
+		{"untouched", func(t *testing.T, file string) {}, true},
+		{"written in place, size and mtime put back", func(t *testing.T, file string) {
+			fi, _ := os.Stat(file)
+			if err := os.WriteFile(file, []byte("libB"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(file, fi.ModTime(), fi.ModTime())
+		}, false},
+		{"chmod", func(t *testing.T, file string) { os.Chmod(file, 0o600) }, false},
+		{"linked elsewhere", func(t *testing.T, file string) {
+			if err := os.Link(file, file+".2"); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"replaced by another file with its times", func(t *testing.T, file string) {
+			fi, _ := os.Stat(file)
+			os.Remove(file)
+			if err := os.WriteFile(file, []byte("libB"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(file, fi.ModTime(), fi.ModTime())
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := store.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(t.TempDir(), "libx.rmeta")
+			os.WriteFile(src, []byte("libA"), 0o644)
+			os.Chtimes(src, old, old)
+			d := filehash.Bytes([]byte("libA"))
+			if err := s.PutBlob(src, d, false); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "libx.rmeta")
+			if m, err := s.Materialize(d, out, false); err != nil || m == store.MethodHardlink {
+				t.Fatalf("materialize: %v %v", m, err)
+			}
+			u := &Unit{records: s}
+			u.NoteCopied(out, d) // the wrapper's note after a restore
+			c.after(t, out)
+			var r readCounter
+			h := &filehash.Hasher{Known: blobInodes{st: s, now: time.Now}}
+			got, _, err := h.FileWith(out, "filehash", r.digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if known := r.n == 0; known != c.known {
+				t.Errorf("known without a read: %v, want %v", known, c.known)
+			}
+			b, _ := os.ReadFile(out)
+			if got != filehash.Bytes(b) {
+				t.Errorf("digest %s, content hashes to %s", got, filehash.Bytes(b))
+			}
+		})
+	}
+}

@@ -2,7 +2,7 @@ package key
 
 import (
 	"encoding/hex"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,13 +47,21 @@ func (u *Unit) statInputs(paths []string) (s inputSet, ok bool) {
 	h := blake3.New()
 	h.WriteString(inputSetVersion)
 	s = inputSet{paths: paths, sts: make([]filehash.Stat, len(paths)), still: true}
+	var line []byte
 	for i, p := range paths {
 		st, err := filehash.StatFile(p)
 		if err != nil {
 			return s, false
 		}
 		s.sts[i] = st
-		fmt.Fprintf(h, "%s\x00%d %d %d %d %d\n", p, st.Dev, st.Ino, st.Size, st.Mtime, st.Ctime)
+		// "%s\x00%d %d %d %d %d\n", without fmt's cost per file.
+		line = append(append(line[:0], p...), 0)
+		line = strconv.AppendUint(line, st.Dev, 10)
+		line = strconv.AppendUint(append(line, ' '), st.Ino, 10)
+		line = strconv.AppendInt(append(line, ' '), st.Size, 10)
+		line = strconv.AppendInt(append(line, ' '), st.Mtime, 10)
+		line = strconv.AppendInt(append(line, ' '), st.Ctime, 10)
+		h.Write(append(line, '\n'))
 		if now.Sub(st.Newest()) <= filehash.RacyWindow {
 			s.still = false
 		}

@@ -1,6 +1,8 @@
 package key
 
 import (
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/zeebo/blake3"
 )
 
 // TestInputSetMemo: a candidate's sources are memoized as one set once
@@ -92,5 +95,31 @@ func TestInputSetMemo(t *testing.T) {
 	}
 	if !unit(later).Matches(cand) || countNS(memo, inputSetNS) != 1 {
 		t.Fatalf("still again: memoized %d sets, want 1", countNS(memo, inputSetNS))
+	}
+}
+
+// The set's memo key is the same bytes fmt wrote before (memos made by an
+// earlier grove stay valid): "path\x00dev ino size mtime ctime\n" per file.
+func TestInputSetKeyBytes(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range []string{"a.rs", "b.rs"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, []byte(n), 0o644)
+		paths = append(paths, p)
+	}
+	u := &Unit{Hasher: &filehash.Hasher{}}
+	s, ok := u.statInputs(paths)
+	if !ok {
+		t.Fatal("stat")
+	}
+	h := blake3.New()
+	h.WriteString(inputSetVersion)
+	for i, p := range paths {
+		st := s.sts[i]
+		fmt.Fprintf(h, "%s\x00%d %d %d %d %d\n", p, st.Dev, st.Ino, st.Size, st.Mtime, st.Ctime)
+	}
+	if want := hex.EncodeToString(h.Sum(nil)); s.key != want {
+		t.Errorf("key %s, want %s", s.key, want)
 	}
 }

@@ -75,7 +75,14 @@ func (e ErrCorrupt) Error() string { return "blob " + e.Digest + " changed in pl
 type Result struct {
 	Bytes       int64 // output bytes restored
 	SharedBytes int64 // of which restored by hardlink or reflink
+	// Copied lists the libraries (SharedOutput) written as private copies
+	// of their blobs, by path, with their digests: the wrapper notes them
+	// (key.Unit.NoteCopied) so that dependents know them without a read.
+	Copied []Copied
 }
+
+// Copied is one library a restore wrote as a private copy of a blob.
+type Copied struct{ Path, Digest string }
 
 // Target is where, and for which invocation, a unit is restored.
 type Target struct {
@@ -122,6 +129,9 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 		res.Bytes += o.Size
 		if m == store.MethodHardlink || m == store.MethodReflink {
 			res.SharedBytes += o.Size
+		}
+		if m != store.MethodHardlink && shared[i] {
+			res.Copied = append(res.Copied, Copied{dst, string(o.Digest)})
 		}
 	}
 	if e.DepName != "" {

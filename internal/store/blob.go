@@ -250,9 +250,11 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 
 	dir := filepath.Dir(dst)
 	tmp := filepath.Join(dir, ".grove-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
-	if allowHardlink && !mayReflink(dir) {
-		// Skip the reflink probe, which costs creating and deleting an
-		// inode, on file systems known to have no clones (ext4, tmpfs).
+	// Skip the reflink probe, which costs creating and deleting an inode,
+	// on file systems known to have no clones (ext4, tmpfs): for a link
+	// and for a private copy alike.
+	reflink := mayReflink(dir)
+	if allowHardlink && !reflink {
 		if os.Link(blob, tmp) == nil {
 			if err := os.Rename(tmp, dst); err != nil {
 				os.Remove(tmp)
@@ -262,11 +264,13 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 		}
 		allowHardlink = false // tried; go on to copy
 	}
-	if f, cerr := cloneNew(in, tmp, mode); cerr == nil {
-		if err := finishTemp(f, tmp, dst, mode); err != nil {
-			return "", err
+	if reflink {
+		if f, cerr := cloneNew(in, tmp, mode); cerr == nil {
+			if err := finishTemp(f, tmp, dst, mode); err != nil {
+				return "", err
+			}
+			return MethodReflink, nil
 		}
-		return MethodReflink, nil
 	}
 	if allowHardlink {
 		if lerr := os.Link(blob, tmp); lerr == nil {

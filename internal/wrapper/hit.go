@@ -20,6 +20,9 @@ func (w *wrapper) restore(u *key.Unit, e *record.Entry) (restore.Result, error) 
 	if err != nil {
 		return res, err
 	}
+	for _, c := range res.Copied {
+		u.NoteCopied(c.Path, c.Digest) // key/blobinode.go
+	}
 	w.installTrampoline(u)
 	// From here the outputs are in place: a failed write to Cargo's pipe
 	// is Cargo's problem, not a reason to compile again.
