@@ -440,3 +440,43 @@ func TestBuildScriptRunWithoutGrove(t *testing.T) {
 	log.expect(t, "b uninstalled", "", "")
 	trampoline("b uninstalled")
 }
+
+// Links metadata naming a path dependency's sources: z (links = "z")
+// passes its include dir in DEP_Z_INCLUDE, and g's script reads the
+// header there without declaring it. An uncommitted edit of the header
+// in a fresh worktree makes plain cargo run g's script with it (Cargo
+// reruns a script whenever a links dependency's run changed); grove must
+// not replay a's run of g, whose DEP_ value is the same text.
+func TestBuildScriptRunLinksSources(t *testing.T) {
+	t.Parallel()
+	build := `fn main() {
+    let inc = std::env::var("DEP_Z_INCLUDE").unwrap();
+    let h = std::fs::read_to_string(format!("{inc}/z.h")).unwrap();
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=G_H={}", h.trim());
+}
+`
+	lib := `pub fn show() -> String { env!("G_H").to_string() }
+`
+	tw := newTwin(t, scriptCrate(build, lib, map[string]string{
+		"Cargo.toml":    "[workspace]\nmembers = [\"g\", \"z\", \"app\"]\nresolver = \"2\"\n",
+		"g/Cargo.toml":  "[package]\nname = \"g\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n\n[dependencies]\nz = { path = \"../z\" }\n",
+		"z/Cargo.toml":  "[package]\nname = \"z\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlinks = \"z\"\nbuild = \"build.rs\"\n",
+		"z/build.rs":    "fn main() {\n    println!(\"cargo:include={}/include\", std::env::var(\"CARGO_MANIFEST_DIR\").unwrap());\n    println!(\"cargo:rerun-if-changed=include\");\n}\n",
+		"z/src/lib.rs":  "",
+		"z/include/z.h": "#define Z 1\n",
+	}))
+	cacheRuns(tw)
+	log := &runLog{s: tw.grove}
+	run := func(wt string) func(s *side) string {
+		return func(s *side) string { return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") }
+	}
+	tw.step("a: build", run("a"))
+	log.expect(t, "a", "", "g,z")
+	tw.both(func(s *side) { s.addWorktree("c") })
+	tw.step("c: build, same sources", run("c"))
+	log.expect(t, "c", "g,z", "")
+	tw.both(func(s *side) { s.write("b", map[string]string{"z/include/z.h": "#define Z 2\n"}) })
+	tw.step("b: header edited, not committed", run("b"))
+	log.expect(t, "b", "", "g,z")
+}
