@@ -5,7 +5,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 // Build-script runs (issue 11 item 5, GROVE_CACHE_BUILD_SCRIPTS=1): grove
@@ -479,4 +482,52 @@ func TestBuildScriptRunLinksSources(t *testing.T) {
 	tw.both(func(s *side) { s.write("b", map[string]string{"z/include/z.h": "#define Z 2\n"}) })
 	tw.step("b: header edited, not committed", run("b"))
 	log.expect(t, "b", "", "g,z")
+}
+
+// Two builds that run one script on the same inputs at once: one runs it,
+// the other waits and replays that run (single flight), and both give what
+// plain cargo gives. `grove stats` counts the runs apart from compiles.
+func TestBuildScriptRunSingleFlight(t *testing.T) {
+	t.Parallel()
+	build := `fn main() {
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=G_V=slow");
+}
+`
+	lib := `pub fn show() -> String { env!("G_V").to_string() }
+`
+	tw := newTwin(t, scriptCrate(build, lib, nil))
+	cacheRuns(tw)
+	tw.both(func(s *side) { s.addWorktree("c") })
+	tw.step("b and c at once", func(s *side) string {
+		var wg sync.WaitGroup
+		out := make([]string, 2)
+		for i, wt := range []string{"b", "c"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app")
+			}()
+		}
+		wg.Wait()
+		return strings.Join(out, "\n")
+	})
+	var hits, stored int
+	for _, ev := range tw.grove.events() {
+		if ev.Run && ev.Crate == "g" {
+			switch ev.Kind {
+			case stats.Hit:
+				hits++
+			case stats.Miss:
+				stored++
+			}
+		}
+	}
+	if hits != 1 || stored != 1 {
+		t.Errorf("g's runs: %d replayed, %d stored; want one run, replayed by the other build", hits, stored)
+	}
+	if sum := stats.Summarize(tw.grove.events()); sum.Runs.Replayed != 1 || sum.Runs.Stored != 1 || sum.Invocations == 0 {
+		t.Errorf("summary: %+v", sum.Runs)
+	}
 }
