@@ -42,7 +42,8 @@ import (
 //     libraries (its ELF needs nothing else): Cargo's per-unit layout puts
 //     some unrelated unit's dir there, differently from build to build;
 //   - every file of its package (CARGO_MANIFEST_DIR, without .git,
-//     nested repositories or worktrees, and target dirs), whether or not
+//     nested repositories or worktrees, and target dirs; with the files
+//     of git submodules, as Cargo lists them), whether or not
 //     it declares rerun-if-changed: a script that declares only
 //     build.rs may still read its other files;
 //   - the files and dirs its `rerun-if-changed` lines name, known only
@@ -326,14 +327,31 @@ func (r *BuildRun) digestTree(root string, skip func(p string, d fs.DirEntry) bo
 }
 
 // skipPackageDir: another repository or worktree nested in the package,
-// or a Cargo target dir.
+// or a Cargo target dir. A git submodule is part of the package (Cargo
+// lists its files as the package's; a -sys crate's vendored C sources
+// often are one, and a fresh `git worktree add` leaves it empty until
+// `git submodule update`): only its .git is left out.
 func skipPackageDir(p string) bool {
-	for _, m := range append([]string{".git"}, targetMarkers...) {
+	if b, err := os.ReadFile(filepath.Join(p, ".git")); err == nil {
+		return !isSubmoduleLink(string(b))
+	} else if _, err := os.Lstat(filepath.Join(p, ".git")); err == nil {
+		return true // a .git dir: a repository of its own
+	}
+	for _, m := range targetMarkers {
 		if _, err := os.Lstat(filepath.Join(p, m)); err == nil {
 			return true
 		}
 	}
 	return false
+}
+
+// isSubmoduleLink reports whether a .git file's content points into a
+// superproject's modules dir ("gitdir: ../.git/modules/x"), as a
+// submodule's does; a linked worktree's points into .git/worktrees/.
+func isSubmoduleLink(dotgit string) bool {
+	dir, ok := strings.CutPrefix(strings.TrimSpace(dotgit), "gitdir:")
+	dir = filepath.ToSlash(strings.TrimSpace(dir))
+	return ok && strings.Contains("/"+dir, "/modules/")
 }
 
 // PackageChanged reports whether the package's files differ from when

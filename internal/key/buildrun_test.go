@@ -241,3 +241,31 @@ func TestBuildRunKeyHandedInputs(t *testing.T) {
 		})
 	}
 }
+
+// A git submodule in the package is part of it (vendored C sources); a
+// worktree or repository nested in it is not.
+func TestBuildRunKeySubmodule(t *testing.T) {
+	base := t.TempDir()
+	key := func(name string, files map[string]string) string {
+		t.Helper()
+		root := filepath.Join(base, name)
+		files["p/build.rs"] = "fn main(){}"
+		r, err := runKey(t, root, runTree(t, root, files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ArgKey
+	}
+	sub := func(v string) map[string]string {
+		return map[string]string{"p/vendor/.git": "gitdir: ../../.git/modules/vendor\n", "p/vendor/lib.c": v}
+	}
+	if key("a", sub("int x;")) == key("b", sub("long x;")) {
+		t.Error("a submodule's files are not in the key")
+	}
+	nested := func(v string) map[string]string {
+		return map[string]string{"p/wt2/.git": "gitdir: /repo/.git/worktrees/wt2\n", "p/wt2/f": v}
+	}
+	if key("c", nested("1")) != key("d", nested("2")) {
+		t.Error("a worktree nested in the package is in the key")
+	}
+}
