@@ -53,7 +53,9 @@ import (
 //     declared path outside the tree, target dir, CARGO_HOME and
 //     RUSTUP_HOME pins the run to its tree: another tree's script would
 //     have declared its own (a worktree's .git/worktrees/<name>/HEAD), and
-//     checking the first tree's file says nothing about it;
+//     checking the first tree's file says nothing about it. A package
+//     outside the tree (a directory source's registry crate) declaring
+//     its own files is not pinned: every tree's run reads that one dir;
 //   - what another unit passes in a variable, by content, where the
 //     path lies in the target dir or the tree: `links` metadata of a
 //     dependency's run (DEP_<LINKS>_<KEY>: an include dir in its OUT_DIR,
@@ -447,10 +449,14 @@ func (r *BuildRun) Matches(c record.Candidate) bool {
 }
 
 // InputPins returns the pins a run's declared inputs call for: all of the
-// tree's paths when one of them lies outside every normalized root.
+// tree's paths when one of them lies outside every normalized root and
+// outside the package. A package outside the tree (a registry crate in a
+// directory source such as /usr/share/cargo/registry, a path dependency
+// beside the repository) is the same dir for every tree (its path is in
+// the key), so its own declared files say the same for all of them.
 func (r *BuildRun) InputPins(in []record.Input) map[string]string {
 	for _, i := range in {
-		if !strings.HasPrefix(i.Path, placeholderPrefix) {
+		if !strings.HasPrefix(i.Path, placeholderPrefix) && !within(i.Path, r.ManifestDir) {
 			pins := map[string]string{}
 			for _, ph := range []string{Target, Cwd} {
 				if p := r.Norm.Paths()[ph]; p != "" {

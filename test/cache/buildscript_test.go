@@ -531,3 +531,62 @@ func TestBuildScriptRunSingleFlight(t *testing.T) {
 		t.Errorf("summary: %+v", sum.Runs)
 	}
 }
+
+// With GROVE_CACHE_BUILD_SCRIPTS unset, runs are cached: the example's
+// scripts run in a and are replayed in b, with plain cargo's results.
+func TestBuildScriptRunByDefault(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, fixture())
+	tw.both(func(s *side) {
+		// TestMain turns runs off for the other tests; empty is unset.
+		s.e.extra = append(s.e.extra, "GROVE_CACHE_BUILD_SCRIPTS=", "GROVE_LOG="+filepath.Join(s.root, "grove.log"))
+	})
+	log := &runLog{s: tw.grove}
+	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") + "\n" + s.run("a", "target/debug/app") })
+	log.expect(t, "a", "", "alpha,beta")
+	tw.step("b: build", func(s *side) string { return s.cargo("b", "build") + "\n" + s.run("b", "target/debug/app") })
+	log.expect(t, "b", "alpha,beta", "")
+}
+
+// A package outside the worktrees (a path dependency beside the
+// repository, as a directory source's registry crate is) that declares
+// its own build.rs: every worktree's run reads that one dir, so b
+// replays a's run, and an edit there runs it again.
+func TestBuildScriptRunPackageOutsideTree(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ng = { path = \"../../ext/g\" }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", g::show()); }\n",
+		".gitignore":      "target/\n",
+	})
+	cacheRuns(tw)
+	tw.both(func(s *side) {
+		for p, c := range map[string]string{
+			"ext/g/Cargo.toml": "[package]\nname = \"g\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n",
+			"ext/g/build.rs":   "fn main() {\n    println!(\"cargo:rerun-if-changed=build.rs\");\n    println!(\"cargo:rerun-if-changed=v.txt\");\n    println!(\"cargo:rustc-env=G_V={}\", std::fs::read_to_string(\"v.txt\").unwrap().trim());\n}\n",
+			"ext/g/v.txt":      "v1\n",
+			"ext/g/src/lib.rs": "pub fn show() -> String { env!(\"G_V\").to_string() }\n",
+		} {
+			full := filepath.Join(s.root, p)
+			os.MkdirAll(filepath.Dir(full), 0o755)
+			if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	log := &runLog{s: tw.grove}
+	run := func(wt string) func(s *side) string {
+		return func(s *side) string { return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") }
+	}
+	tw.step("a: build", run("a"))
+	log.expect(t, "a", "", "g")
+	tw.step("b: build", run("b"))
+	log.expect(t, "b", "g", "")
+	tw.both(func(s *side) {
+		s.addWorktree("c")
+		os.WriteFile(filepath.Join(s.root, "ext/g/v.txt"), []byte("v2\n"), 0o644)
+	})
+	tw.step("c: build, declared file edited", run("c"))
+	log.expect(t, "c", "", "g")
+}
