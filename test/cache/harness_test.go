@@ -51,6 +51,11 @@ func TestMain(m *testing.M) {
 		// outlives its test would race with the test's own checks of the
 		// store and its cleanup. TestTrimKeepsStoreBounded turns it on.
 		os.Setenv("GROVE_AUTO_TRIM", "0")
+		// Build-script runs are cached by default; most of these tests
+		// count compile events and read target dirs as they were
+		// written before, so runs are cached only where a test says so
+		// (cacheRuns; TestBuildScriptRunByDefault leaves the default).
+		os.Setenv("GROVE_CACHE_BUILD_SCRIPTS", "0")
 		return m.Run()
 	}()
 	os.Exit(code)
