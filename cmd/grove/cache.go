@@ -132,6 +132,14 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 	fmt.Fprintf(tw, "median wrapper time per hit\t%.1f ms\n", s.WrapperMsHit)
 	fmt.Fprintf(tw, "restored\t%s\n", cli.HumanBytes(s.BytesRestored))
 	fmt.Fprintf(tw, "  without new data (hardlink/reflink)\t%s\n", cli.HumanBytes(s.BytesShared))
+	if r := s.Runs; r.Replayed+r.Stored+r.NotStored+r.Errors+r.Failed > 0 {
+		fmt.Fprintf(tw, "build-script runs replayed\t%d\t(median %.1f ms each, %s saved)\n", r.Replayed, r.MedianMs,
+			(time.Duration(r.TimeSavedMs) * time.Millisecond).Round(100*time.Millisecond))
+		fmt.Fprintf(tw, "build-script runs run\t%d\t(stored %d, failed %d, grove errors %d)\n", r.Stored+r.NotStored+r.Errors+r.Failed, r.Stored, r.Failed, r.Errors)
+		for _, reason := range sortedKeys(r.ByReason) {
+			fmt.Fprintf(tw, "  not stored: %s\t%d\n", reason, r.ByReason[reason])
+		}
+	}
 	tw.Flush()
 }
 
@@ -183,6 +191,12 @@ a dependency, the compiler), or why the unit cannot be cached at all.`,
 func printExplain(w io.Writer, evs []stats.Event, all bool) {
 	counts := map[string]int{}
 	for _, ev := range evs {
+		if ev.Run {
+			if ev.Kind != stats.Hit && ev.Kind != stats.Miss {
+				fmt.Fprintf(w, "%s: build-script run %s: %s\n", ev.Crate, ev.Kind, ev.Reason)
+			}
+			continue
+		}
 		counts[ev.Kind]++
 		if ev.Kind == stats.Hit && !all {
 			continue

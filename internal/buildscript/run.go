@@ -2,6 +2,7 @@ package buildscript
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/settings"
+	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
 )
 
@@ -39,26 +41,63 @@ func Main(real string) (code int) {
 	if cfg.Disable || !cfg.CacheBuildScripts || !groveIsWrapper() || excluded(cfg, os.Getenv("CARGO_PKG_NAME")) {
 		return execReal(real)
 	}
-	r := &runner{cfg: cfg, real: real, start: time.Now()}
+	pkg := os.Getenv("CARGO_PKG_NAME")
+	r := &runner{cfg: cfg, real: real, start: time.Now(),
+		ev: stats.Event{Build: os.Getppid(), Crate: strings.ReplaceAll(pkg, "-", "_"), Run: true}}
 	started := false
 	defer func() {
 		if p := recover(); p != nil {
 			r.logf("panic: %v", p)
 			if !started {
+				r.finish(stats.Error, fmt.Sprintf("internal error: %v", p))
 				code = execReal(real)
 			}
 		}
 	}()
 	if err := r.open(); err != nil {
-		r.logf("build-script miss %s: %v (running it)", os.Getenv("CARGO_PKG_NAME"), err)
+		r.logf("build-script miss %s: %v (running it)", pkg, err)
+		var nc key.NotCacheable
+		if errors.As(err, &nc) {
+			r.finish(stats.Uncacheable, string(nc))
+		} else {
+			r.finish(stats.Error, err.Error())
+		}
 		return execReal(real)
 	}
-	if ok := r.tryReplay(); ok {
+	if r.tryReplay() {
 		return 0
+	}
+	// Single flight: builds that run the same script on the same inputs
+	// at once wait for one run, then replay it. The lock stands for the
+	// run key; inputs declared outside the package are known only after a
+	// run, so a waiter whose differ finds no match and runs its own
+	// (a wait, never a wrong replay: Matches decides what is served).
+	// Entries are written whole (PutObject renames into place), so a
+	// waiter, or a build that does not wait, never reads half a run.
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	t0 := time.Now()
+	unlock, err := r.st.LockKey(ctx, filehash.Bytes([]byte("build-script run\x00"+r.run.ArgKey)))
+	r.ev.LockUs = time.Since(t0).Microseconds()
+	if err != nil {
+		r.logf("build-script lock %s: %v (running without single-flight)", pkg, err)
+	} else {
+		defer unlock()
+		if r.ev.LockUs > 1000 {
+			r.logf("build-script lock %s: waited %d ms", pkg, r.ev.LockUs/1000)
+		}
+		if r.tryReplay() {
+			return 0
+		}
 	}
 	started = true
 	return r.runAndStore()
 }
+
+// lockWait bounds the wait for another build's run of the same script
+// (then this one runs it too), as the wrapper bounds its wait for a
+// compile.
+const lockWait = 20 * time.Minute
 
 // groveIsWrapper reports whether Cargo runs grove as its rustc wrapper in
 // this build (Cargo passes RUSTC_WRAPPER to build scripts): after
@@ -91,11 +130,13 @@ func execReal(real string) int {
 }
 
 type runner struct {
-	cfg   settings.Settings
-	real  string
-	start time.Time
-	st    *store.Store
-	run   *key.BuildRun
+	cfg       settings.Settings
+	real      string
+	start     time.Time
+	st        *store.Store
+	run       *key.BuildRun
+	ev        stats.Event
+	untrusted bool // the store is refused: not even its statistics are written
 }
 
 func (r *runner) open() error {
@@ -104,6 +145,7 @@ func (r *runner) open() error {
 		return err
 	}
 	if r.st, err = store.OpenAccess(r.cfg.Dir, access); err != nil {
+		r.untrusted = errors.Is(err, store.ErrUntrusted)
 		return err
 	}
 	cwd, err := os.Getwd()
@@ -160,6 +202,8 @@ func (r *runner) tryReplay() bool {
 		}
 		r.st.TouchObject(record.NSRun, string(c.Entry))
 		r.logf("build-script hit %s (%d ms, saved %d ms)", e.Package, time.Since(r.start).Milliseconds(), e.RunMs)
+		r.ev.SavedMs = max(e.RunMs-time.Since(r.start).Milliseconds(), 0)
+		r.finish(stats.Hit, "")
 		return true
 	}
 	return false
@@ -228,32 +272,65 @@ func (r *runner) runAndStore() int {
 	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
 	cmd.Stderr = io.MultiWriter(os.Stderr, &errb)
 	t0 := time.Now()
+	r.ev.CompileAt = t0.UnixMilli()
 	err := cmd.Run()
 	runMs := time.Since(t0).Milliseconds()
+	r.ev.CompileUs = time.Since(t0).Microseconds()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			r.logf("build-script failed %s: %v (not stored)", os.Getenv("CARGO_PKG_NAME"), err)
+			r.finish(stats.Failed, err.Error())
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 				return 128 + int(ws.Signal())
 			}
 			return ee.ExitCode()
 		}
 		fmt.Fprintf(os.Stderr, "grove: run build script %s: %v\n", r.real, err)
+		r.finish(stats.Error, "run: "+err.Error())
 		return 1
 	}
 	if out.over || errb.over {
 		r.logf("build-script miss %s: output over %d bytes (not stored)", os.Getenv("CARGO_PKG_NAME"), maxStream)
+		r.finish(stats.Uncacheable, fmt.Sprintf("output over %d bytes", maxStream))
 		return 0
 	}
-	if reason, err := r.save(out.String(), errb.String(), runMs, t0); err != nil {
+	ts := time.Now()
+	reason, err := r.save(out.String(), errb.String(), runMs, t0)
+	r.ev.StoreUs = time.Since(ts).Microseconds()
+	switch {
+	case err != nil:
 		r.logf("build-script store %s: %v", os.Getenv("CARGO_PKG_NAME"), err)
-	} else if reason != "" {
+		r.finish(stats.Error, "save: "+err.Error())
+	case reason != "":
 		r.logf("build-script miss %s: not stored: %s", os.Getenv("CARGO_PKG_NAME"), reason)
-	} else {
+		r.finish(stats.Uncacheable, reason)
+	default:
 		r.logf("build-script miss %s (ran %d ms, stored)", os.Getenv("CARGO_PKG_NAME"), runMs)
+		r.finish(stats.Miss, "")
 	}
 	return 0
+}
+
+// finish records the run's event in the store's statistics, summed apart
+// from compiles (stats.Event.Run). A statistics failure never matters to
+// the build.
+func (r *runner) finish(kind, reason string) {
+	if r.untrusted {
+		return
+	}
+	r.ev.Kind, r.ev.Reason = kind, reason
+	r.ev.Time = time.Now().UnixMilli()
+	r.ev.Us = time.Since(r.start).Microseconds()
+	r.ev.Ms = r.ev.Us / 1000
+	if r.run != nil {
+		r.ev.Key = r.run.ArgKey
+	}
+	dir := r.cfg.Dir
+	if r.st != nil {
+		dir = r.st.Dir()
+	}
+	_ = stats.Append(dir, r.ev)
 }
 
 // save stores a successful run. reason says why one is not stored.

@@ -10,7 +10,7 @@
 //
 //   - grove uninstalled or moved: the trampoline runs the real script;
 //   - grove not Cargo's wrapper any more (`grove off`), GROVE_DISABLE=1,
-//     or GROVE_CACHE_BUILD_SCRIPTS unset: grove runs the real script
+//     or GROVE_CACHE_BUILD_SCRIPTS=0: grove runs the real script
 //     (exec, so its exit status and signals are the script's own);
 //   - an older grove that does not know trampolines: it is called as
 //     `grove REAL`, which an older grove takes for a rustc-like program

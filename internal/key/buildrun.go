@@ -42,7 +42,8 @@ import (
 //     libraries (its ELF needs nothing else): Cargo's per-unit layout puts
 //     some unrelated unit's dir there, differently from build to build;
 //   - every file of its package (CARGO_MANIFEST_DIR, without .git,
-//     nested repositories or worktrees, and target dirs), whether or not
+//     nested repositories or worktrees, and target dirs; with the files
+//     of git submodules, as Cargo lists them), whether or not
 //     it declares rerun-if-changed: a script that declares only
 //     build.rs may still read its other files;
 //   - the files and dirs its `rerun-if-changed` lines name, known only
@@ -52,10 +53,19 @@ import (
 //     declared path outside the tree, target dir, CARGO_HOME and
 //     RUSTUP_HOME pins the run to its tree: another tree's script would
 //     have declared its own (a worktree's .git/worktrees/<name>/HEAD), and
-//     checking the first tree's file says nothing about it;
-//   - what a dependency's run passes through `links` metadata
-//     (DEP_<LINKS>_<KEY> variables) into the target dir, by content: an
-//     include dir in a dependency's OUT_DIR is read, never declared;
+//     checking the first tree's file says nothing about it. A package
+//     outside the tree (a directory source's registry crate) declaring
+//     its own files is not pinned: every tree's run reads that one dir;
+//   - what another unit passes in a variable, by content, where the
+//     path lies in the target dir or the tree: `links` metadata of a
+//     dependency's run (DEP_<LINKS>_<KEY>: an include dir in its OUT_DIR,
+//     or in a path dependency's sources, is read, never declared; Cargo
+//     reruns the script whenever that run changed) and artifact
+//     dependencies (CARGO_BIN_FILE_<DEP>, ...). A path outside both (a
+//     system include dir) is keyed by name only;
+//   - the Rust toolchain Cargo hands the script: RUSTC by its identity
+//     (Cargo's fingerprint of a run keys rustc's version), RUSTDOC and
+//     CARGO by content;
 //   - the C toolchain (cc, c++, ar, or what CC, CXX, AR name) by content,
 //     as the linker is for compiles: scripts compile C with it;
 //   - for a package inside the git worktree, the commit checked out:
@@ -110,7 +120,7 @@ type BuildRun struct {
 }
 
 // buildRunRule changes when this rule does, so old entries stop matching.
-const buildRunRule = "buildrun/1"
+const buildRunRule = "buildrun/2"
 
 // maxPackageFiles bounds the walk of a package; a bigger one is run, not
 // keyed (a script in a dir holding other trees' data).
@@ -190,18 +200,22 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 			v = withoutDirsIn(v, targetRoot)
 		}
 		b.Add("env:"+k, "="+r.Norm.Normalize(v))
-		if !strings.HasPrefix(k, "DEP_") {
+		if !passedFromUnits(k) {
 			continue
 		}
 		for _, p := range filepath.SplitList(env[k]) {
-			if filepath.IsAbs(p) && within(filepath.Clean(p), targetRoot) {
-				d, err := r.pathDigest(filepath.Clean(p))
+			p = filepath.Clean(p)
+			if filepath.IsAbs(p) && (within(p, targetRoot) || tree != "" && within(p, tree)) {
+				d, err := r.passedDigest(p)
 				if err != nil {
 					return nil, err
 				}
 				b.Add("dep-path:"+k, r.Norm.Normalize(p)+" "+d)
 			}
 		}
+	}
+	if err := r.keyPrograms(env); err != nil {
+		return nil, err
 	}
 	r.keyCTools(env)
 	if tree != "" && within(r.ManifestDir, tree) {
@@ -333,14 +347,31 @@ func (r *BuildRun) digestTree(root string, skip func(p string, d fs.DirEntry) bo
 }
 
 // skipPackageDir: another repository or worktree nested in the package,
-// or a Cargo target dir.
+// or a Cargo target dir. A git submodule is part of the package (Cargo
+// lists its files as the package's; a -sys crate's vendored C sources
+// often are one, and a fresh `git worktree add` leaves it empty until
+// `git submodule update`): only its .git is left out.
 func skipPackageDir(p string) bool {
-	for _, m := range append([]string{".git"}, targetMarkers...) {
+	if b, err := os.ReadFile(filepath.Join(p, ".git")); err == nil {
+		return !isSubmoduleLink(string(b))
+	} else if _, err := os.Lstat(filepath.Join(p, ".git")); err == nil {
+		return true // a .git dir: a repository of its own
+	}
+	for _, m := range targetMarkers {
 		if _, err := os.Lstat(filepath.Join(p, m)); err == nil {
 			return true
 		}
 	}
 	return false
+}
+
+// isSubmoduleLink reports whether a .git file's content points into a
+// superproject's modules dir ("gitdir: ../.git/modules/x"), as a
+// submodule's does; a linked worktree's points into .git/worktrees/.
+func isSubmoduleLink(dotgit string) bool {
+	dir, ok := strings.CutPrefix(strings.TrimSpace(dotgit), "gitdir:")
+	dir = filepath.ToSlash(strings.TrimSpace(dir))
+	return ok && strings.Contains("/"+dir, "/modules/")
 }
 
 // PackageChanged reports whether the package's files, or the rest of
@@ -444,10 +475,14 @@ func (r *BuildRun) Matches(c record.Candidate) bool {
 }
 
 // InputPins returns the pins a run's declared inputs call for: all of the
-// tree's paths when one of them lies outside every normalized root.
+// tree's paths when one of them lies outside every normalized root and
+// outside the package. A package outside the tree (a registry crate in a
+// directory source such as /usr/share/cargo/registry, a path dependency
+// beside the repository) is the same dir for every tree (its path is in
+// the key), so its own declared files say the same for all of them.
 func (r *BuildRun) InputPins(in []record.Input) map[string]string {
 	for _, i := range in {
-		if !strings.HasPrefix(i.Path, placeholderPrefix) {
+		if !strings.HasPrefix(i.Path, placeholderPrefix) && !within(i.Path, r.ManifestDir) {
 			pins := map[string]string{}
 			for _, ph := range []string{Target, Cwd} {
 				if p := r.Norm.Paths()[ph]; p != "" {
@@ -561,6 +596,66 @@ func (s *scanner) residue(data []byte) {
 			s.mark(tp.placeholder)
 		}
 	}
+}
+
+// passedFromUnits reports whether Cargo sets the variable name to what
+// another unit produced: `links` metadata of a dependency's run
+// (DEP_<LINKS>_<KEY>) and artifact dependencies (CARGO_BIN_FILE_<DEP>,
+// CARGO_CDYLIB_DIR_<DEP>, ...). A path such a value names is read by the
+// script without being declared, so its content is an input (see the rule).
+func passedFromUnits(name string) bool {
+	for _, p := range []string{"DEP_", "CARGO_BIN_", "CARGO_CDYLIB_", "CARGO_STATICLIB_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// passedDigest digests a path passed from another unit: a file by
+// content, a dir by its files without .git and target dirs (a path
+// dependency's source dir holds both), a missing path as Absent.
+func (r *BuildRun) passedDigest(p string) (string, error) {
+	fi, err := os.Stat(p)
+	if err != nil || !fi.IsDir() {
+		return r.pathDigest(p)
+	}
+	dg, err := r.digestTree(p, func(q string, d fs.DirEntry) bool {
+		return d.Name() == ".git" || d.IsDir() && q != p && skipPackageDir(q)
+	}, "links metadata dir")
+	if err != nil {
+		return "", err
+	}
+	return "dir:" + dg, nil
+}
+
+// keyPrograms keys the Rust tools Cargo hands a script to run: RUSTC by
+// its identity (version and sysroot), as Cargo's own fingerprint of a run
+// keys rustc's verbose version (autocfg, rustversion and version_check
+// probe it), and RUSTDOC and CARGO by content. A toolchain updated in
+// place (`rustup update` keeps the paths in RUSTC and CARGO) then runs
+// every script again, as plain cargo would. A RUSTC that is not a
+// toolchain binary (a rustup proxy) leaves the run uncached, as it does a
+// compile.
+func (r *BuildRun) keyPrograms(env map[string]string) error {
+	if rc := env["RUSTC"]; rc != "" {
+		id, err := toolchain.IdentifyRustc(r.Hasher.Memo, rc)
+		if err != nil {
+			return NotCacheable(fmt.Sprintf("RUSTC: %v", err))
+		}
+		r.Comps.Add("rustc", id.Version+id.SysrootDigest)
+	}
+	for _, k := range []string{"RUSTDOC", "CARGO"} {
+		if env[k] == "" {
+			continue
+		}
+		d, err := toolchain.Program(r.Hasher, env[k], env["PATH"])
+		if err != nil {
+			d = "(missing)"
+		}
+		r.Comps.Add("program:"+k, d)
+	}
+	return nil
 }
 
 // keyCTools keys the C toolchain a script most likely runs (the cc crate's

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -160,5 +161,117 @@ func TestBuildRunOutputs(t *testing.T) {
 	var nc NotCacheable
 	if _, _, _, _, err := r.Outputs("", ""); !errors.As(err, &nc) {
 		t.Errorf("symlink in OUT_DIR: %v, want not cacheable", err)
+	}
+}
+
+// What a run is handed that names other things than its package: each
+// input changed between two otherwise equal trees must change the key,
+// and the same input in two trees must not.
+func TestBuildRunKeyHandedInputs(t *testing.T) {
+	base := t.TempDir()
+	tools := filepath.Join(base, "tools")
+	// tool writes a program at a fixed path outside every tree (a
+	// toolchain updated in place keeps its path).
+	tool := func(name, body string) string {
+		p := filepath.Join(tools, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// rustc is a toolchain binary: ../lib/rustlib beside it, answering
+	// -vV and --print sysroot.
+	rustc := func(version string) string {
+		sysroot := filepath.Join(tools, "tc")
+		if err := os.MkdirAll(filepath.Join(sysroot, "lib/rustlib/x86_64/lib"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		std := filepath.Join(sysroot, "lib/rustlib/x86_64/lib/libstd.rlib")
+		if _, err := os.Stat(std); err != nil {
+			os.WriteFile(std, []byte("std"), 0o644) // once: the sysroot is keyed by mtime
+		}
+		return tool("tc/bin/rustc", `if [ "$1" = -vV ]; then echo "rustc `+version+`"; else echo `+sysroot+`; fi`)
+	}
+	cases := []struct {
+		name string
+		// setup writes the tree's files for variant v and returns env.
+		setup func(root, v string) (files map[string]string, env []string)
+	}{
+		{"links metadata dir in the target dir", func(root, v string) (map[string]string, []string) {
+			return map[string]string{"target/debug/build/z-1/out/include/z.h": v},
+				[]string{"DEP_Z_INCLUDE=" + filepath.Join(root, "target/debug/build/z-1/out/include")}
+		}},
+		{"links metadata dir in a path dependency's sources", func(root, v string) (map[string]string, []string) {
+			return map[string]string{"z/include/z.h": v, "z/Cargo.toml": "[package]"},
+				[]string{"DEP_Z_INCLUDE=" + filepath.Join(root, "z/include")}
+		}},
+		{"links metadata naming a path dependency's root", func(root, v string) (map[string]string, []string) {
+			return map[string]string{"z/src/z.c": v, "z/target/CACHEDIR.TAG": "x", "z/target/debug/x": root},
+				[]string{"DEP_Z_ROOT=" + filepath.Join(root, "z")}
+		}},
+		{"artifact dependency's binary", func(root, v string) (map[string]string, []string) {
+			return map[string]string{"target/debug/deps/artifact/t-1/bin/t": v},
+				[]string{"CARGO_BIN_FILE_T=" + filepath.Join(root, "target/debug/deps/artifact/t-1/bin/t")}
+		}},
+		{"rustc updated in place", func(root, v string) (map[string]string, []string) {
+			return map[string]string{}, []string{"RUSTC=" + rustc(v)}
+		}},
+		{"rustdoc updated in place", func(root, v string) (map[string]string, []string) {
+			return map[string]string{}, []string{"RUSTDOC=" + tool("rustdoc", "echo "+v)}
+		}},
+		{"cargo updated in place", func(root, v string) (map[string]string, []string) {
+			return map[string]string{}, []string{"CARGO=" + tool("cargo", "echo "+v)}
+		}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := func(tree, v string) string {
+				t.Helper()
+				root := filepath.Join(base, strconv.Itoa(i), tree)
+				files, env := c.setup(root, v)
+				files["p/build.rs"] = "fn main(){}"
+				r, err := runKey(t, root, runTree(t, root, files, env...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r.ArgKey
+			}
+			a := key("a", "1")
+			if b := key("b", "1"); b != a {
+				t.Error("the same input in another tree gives another key")
+			}
+			if c := key("c", "2"); c == a {
+				t.Error("a changed input gives the same key")
+			}
+		})
+	}
+}
+
+// A git submodule in the package is part of it (vendored C sources); a
+// worktree or repository nested in it is not.
+func TestBuildRunKeySubmodule(t *testing.T) {
+	base := t.TempDir()
+	key := func(name string, files map[string]string) string {
+		t.Helper()
+		root := filepath.Join(base, name)
+		files["p/build.rs"] = "fn main(){}"
+		r, err := runKey(t, root, runTree(t, root, files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ArgKey
+	}
+	sub := func(v string) map[string]string {
+		return map[string]string{"p/vendor/.git": "gitdir: ../../.git/modules/vendor\n", "p/vendor/lib.c": v}
+	}
+	if key("a", sub("int x;")) == key("b", sub("long x;")) {
+		t.Error("a submodule's files are not in the key")
+	}
+	nested := func(v string) map[string]string {
+		return map[string]string{"p/wt2/.git": "gitdir: /repo/.git/worktrees/wt2\n", "p/wt2/f": v}
+	}
+	if key("c", nested("1")) != key("d", nested("2")) {
+		t.Error("a worktree nested in the package is in the key")
 	}
 }

@@ -22,8 +22,12 @@ type Settings struct {
 	ExtraEnv   []string // GROVE_EXTRA_ENV: env vars that are inputs of every unit
 	ExtraFiles []string // GROVE_EXTRA_FILES: globs, relative to each unit's CARGO_MANIFEST_DIR, hashed into its key
 	Shared     string   // GROVE_SHARED_STORE: "group" shares the store with its directory's group (see store.ParseAccess)
-	// CacheBuildScripts (GROVE_CACHE_BUILD_SCRIPTS=1): build-script runs
-	// are cached too (package buildscript). Off by default while new.
+	// CacheBuildScripts (GROVE_CACHE_BUILD_SCRIPTS, default on; 0 turns
+	// it off): build-script runs are cached too (package buildscript), so
+	// a worktree nothing seeded does not run every script again. On by
+	// default since a run is replayed only when all it can read is keyed
+	// (internal/key/buildrun.go) and the corpus differential showed no
+	// difference from plain cargo (README, "Build-script runs").
 	CacheBuildScripts bool
 	MaxSize           string // GROVE_MAX_SIZE: the store's size cap (parsed by trim.Limits)
 	MaxAge            string // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
@@ -71,7 +75,7 @@ var Vars = []Var{
 	{Name: "GROVE_EXTRA_FILES", Doc: "globs, relative to each unit's CARGO_MANIFEST_DIR, that are inputs of that unit"},
 	{Name: "GROVE_VERIFY", Doc: "1: on every hit also compile and compare"},
 	{Name: "GROVE_SHARED_STORE", Doc: "group: share the store with its directory's group"},
-	{Name: "GROVE_CACHE_BUILD_SCRIPTS", Doc: "1: cache build-script runs too (off by default)"},
+	{Name: "GROVE_CACHE_BUILD_SCRIPTS", Doc: "0: do not cache build-script runs (on by default)"},
 	{Name: "GROVE_MAX_SIZE", Doc: "size cap of the store (bytes only it holds), e.g. 20GiB; default 10GiB"},
 	{Name: "GROVE_MAX_AGE", Doc: "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
 	{Name: "GROVE_AUTO_TRIM", Doc: "0: never trim in the background (run grove clean yourself)"},
@@ -96,7 +100,7 @@ func FromEnv(getenv func(string) string) Settings {
 		ExtraFiles: list(getenv("GROVE_EXTRA_FILES")),
 		Shared:     getenv("GROVE_SHARED_STORE"),
 
-		CacheBuildScripts: truthy(getenv("GROVE_CACHE_BUILD_SCRIPTS")),
+		CacheBuildScripts: !falsy(getenv("GROVE_CACHE_BUILD_SCRIPTS")),
 		MaxSize:           getenv("GROVE_MAX_SIZE"),
 		MaxAge:            getenv("GROVE_MAX_AGE"),
 		AutoTrim:          !falsy(getenv("GROVE_AUTO_TRIM")),

@@ -64,3 +64,17 @@ func TestCheckRelativePaths(t *testing.T) {
 		}
 	}
 }
+
+// Build-script runs are cached unless turned off explicitly.
+func TestCacheBuildScriptsDefault(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "1": true, "yes": true, "0": false, "off": false, "false": false, "no": false} {
+		if got := FromEnv(func(k string) string {
+			if k == "GROVE_CACHE_BUILD_SCRIPTS" {
+				return v
+			}
+			return ""
+		}).CacheBuildScripts; got != want {
+			t.Errorf("GROVE_CACHE_BUILD_SCRIPTS=%q: %v, want %v", v, got, want)
+		}
+	}
+}

@@ -67,6 +67,11 @@ type Event struct {
 	// open), "refused" (what it sent failed verification), "no agent".
 	Remote   string `json:"remote,omitempty"`
 	RemoteUs int64  `json:"remote_us,omitempty"` // of which asking the remote
+	// Run marks a build-script run (package buildscript), not a compile:
+	// Crate is the package, Hit a replayed run, Miss a run stored,
+	// Uncacheable a run not stored, Failed a failed script. Runs are
+	// summed apart from units.
+	Run bool `json:"run,omitempty"`
 }
 
 const maxLog = 64 << 20
@@ -208,7 +213,20 @@ type Summary struct {
 	// RemoteMsHit is the median time a hit the remote served spent asking
 	// it (Event.RemoteUs: manifest, fetch, verify, import): what a remote
 	// hit costs over a local one.
-	RemoteMsHit float64 `json:"median_remote_hit_ms,omitempty"`
+	RemoteMsHit float64    `json:"median_remote_hit_ms,omitempty"`
+	Runs        RunSummary `json:"build_script_runs"`
+}
+
+// RunSummary sums build-script runs (Event.Run).
+type RunSummary struct {
+	Replayed    int            `json:"replayed"`
+	Stored      int            `json:"stored"`     // ran, and stored
+	NotStored   int            `json:"not_stored"` // ran, not stored (ByReason)
+	Errors      int            `json:"errors"`     // grove failed and ran the script as given
+	Failed      int            `json:"failed"`     // the script failed
+	ByReason    map[string]int `json:"not_stored_by_reason,omitempty"`
+	TimeSavedMs int64          `json:"time_saved_ms"`
+	MedianMs    float64        `json:"median_replay_ms"` // grove's wall time per replayed run
 }
 
 // tempName matches the random part of a temp file's name: the store's
@@ -233,8 +251,15 @@ func GroupReason(r string) string {
 // Summarize adds up events.
 func Summarize(evs []Event) Summary {
 	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
-	var hitUs, remoteUs []int64
+	var hitUs, remoteUs, runUs []int64
 	for _, ev := range evs {
+		if ev.Run {
+			s.Runs.add(ev)
+			if ev.Kind == Hit {
+				runUs = append(runUs, ev.Us)
+			}
+			continue
+		}
 		s.Invocations++
 		if ev.Remote != "" {
 			if s.Remote == nil {
@@ -267,22 +292,46 @@ func Summarize(evs []Event) Summary {
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRate = float64(s.Hits) / float64(n)
 	}
-	if len(hitUs) > 0 {
-		sort.Slice(hitUs, func(i, j int) bool { return hitUs[i] < hitUs[j] })
-		s.WrapperMsHit = float64(hitUs[len(hitUs)/2]) / 1000
-	}
-	if len(remoteUs) > 0 {
-		sort.Slice(remoteUs, func(i, j int) bool { return remoteUs[i] < remoteUs[j] })
-		s.RemoteMsHit = float64(remoteUs[len(remoteUs)/2]) / 1000
-	}
+	s.WrapperMsHit = medianMs(hitUs)
+	s.RemoteMsHit = medianMs(remoteUs)
+	s.Runs.MedianMs = medianMs(runUs)
 	return s
+}
+
+func (r *RunSummary) add(ev Event) {
+	switch ev.Kind {
+	case Hit:
+		r.Replayed++
+		r.TimeSavedMs += ev.SavedMs
+	case Miss:
+		r.Stored++
+	case Uncacheable:
+		r.NotStored++
+		if r.ByReason == nil {
+			r.ByReason = map[string]int{}
+		}
+		r.ByReason[GroupReason(ev.Reason)]++
+	case Error:
+		r.Errors++
+	case Failed:
+		r.Failed++
+	}
+}
+
+// medianMs is the median of microsecond durations, in ms (0 for none).
+func medianMs(us []int64) float64 {
+	if len(us) == 0 {
+		return 0
+	}
+	sort.Slice(us, func(i, j int) bool { return us[i] < us[j] })
+	return float64(us[len(us)/2]) / 1000
 }
 
 // NewestOf returns the newest event of crate, in whatever build, as a
 // one-element list (none when the crate was never built).
 func NewestOf(evs []Event, crate string) []Event {
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Crate == crate {
+		if evs[i].Crate == crate && !evs[i].Run {
 			return []Event{evs[i]}
 		}
 	}

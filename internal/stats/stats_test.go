@@ -123,3 +123,28 @@ func TestSummarizeRemoteHitCost(t *testing.T) {
 		t.Errorf("RemoteMsHit = %v ms, remote %v; want 4 ms", s.RemoteMsHit, s.Remote)
 	}
 }
+
+// Build-script runs are summed apart: they are not units, and a replayed
+// run does not count as a hit of a compile.
+func TestSummarizeRunsApart(t *testing.T) {
+	evs := []Event{
+		{Kind: Hit, Crate: "a", Us: 4000, SavedMs: 10},
+		{Kind: Hit, Crate: "a", Run: true, Us: 2000, SavedMs: 300},
+		{Kind: Hit, Crate: "b", Run: true, Us: 3000, SavedMs: 200},
+		{Kind: Miss, Crate: "c", Run: true},
+		{Kind: Uncacheable, Crate: "d", Run: true, Reason: "it changed its package's files"},
+		{Kind: Failed, Crate: "e", Run: true},
+	}
+	s := Summarize(evs)
+	if s.Invocations != 1 || s.Hits != 1 || s.TimeSavedMs != 10 || s.WrapperMsHit != 4 {
+		t.Errorf("units: %+v", s)
+	}
+	r := s.Runs
+	if r.Replayed != 2 || r.Stored != 1 || r.NotStored != 1 || r.Failed != 1 || r.TimeSavedMs != 500 || r.MedianMs != 3 ||
+		r.ByReason["it changed its package's files"] != 1 {
+		t.Errorf("runs: %+v", r)
+	}
+	if got := NewestOf(evs, "a"); len(got) != 1 || got[0].Run {
+		t.Errorf("NewestOf(a) = %+v, want the compile", got)
+	}
+}

@@ -163,6 +163,18 @@ func Linker(h *filehash.Hasher, linker, pathEnv string) (id string, script bool,
 	return strings.Join(parts, " "), script, nil
 }
 
+// Program returns the content digest of a program (resolved on PATH,
+// symlinks followed): the identity of a tool a build script is handed
+// (CARGO, RUSTDOC).
+func Program(h *filehash.Hasher, prog, pathEnv string) (string, error) {
+	p, err := lookPath(prog, pathEnv)
+	if err != nil {
+		return "", err
+	}
+	d, _, err := h.File(p)
+	return d, err
+}
+
 // isScript reports whether the file at p starts with "#!".
 func isScript(p string) bool {
 	f, err := os.Open(p)

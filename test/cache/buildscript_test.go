@@ -5,7 +5,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 // Build-script runs (issue 11 item 5, GROVE_CACHE_BUILD_SCRIPTS=1): grove
@@ -439,4 +442,151 @@ func TestBuildScriptRunWithoutGrove(t *testing.T) {
 	tw.step("b: grove uninstalled", build("b", "RUSTC_WRAPPER="))
 	log.expect(t, "b uninstalled", "", "")
 	trampoline("b uninstalled")
+}
+
+// Links metadata naming a path dependency's sources: z (links = "z")
+// passes its include dir in DEP_Z_INCLUDE, and g's script reads the
+// header there without declaring it. An uncommitted edit of the header
+// in a fresh worktree makes plain cargo run g's script with it (Cargo
+// reruns a script whenever a links dependency's run changed); grove must
+// not replay a's run of g, whose DEP_ value is the same text.
+func TestBuildScriptRunLinksSources(t *testing.T) {
+	t.Parallel()
+	build := `fn main() {
+    let inc = std::env::var("DEP_Z_INCLUDE").unwrap();
+    let h = std::fs::read_to_string(format!("{inc}/z.h")).unwrap();
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=G_H={}", h.trim());
+}
+`
+	lib := `pub fn show() -> String { env!("G_H").to_string() }
+`
+	tw := newTwin(t, scriptCrate(build, lib, map[string]string{
+		"Cargo.toml":    "[workspace]\nmembers = [\"g\", \"z\", \"app\"]\nresolver = \"2\"\n",
+		"g/Cargo.toml":  "[package]\nname = \"g\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n\n[dependencies]\nz = { path = \"../z\" }\n",
+		"z/Cargo.toml":  "[package]\nname = \"z\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlinks = \"z\"\nbuild = \"build.rs\"\n",
+		"z/build.rs":    "fn main() {\n    println!(\"cargo:include={}/include\", std::env::var(\"CARGO_MANIFEST_DIR\").unwrap());\n    println!(\"cargo:rerun-if-changed=include\");\n}\n",
+		"z/src/lib.rs":  "",
+		"z/include/z.h": "#define Z 1\n",
+	}))
+	cacheRuns(tw)
+	log := &runLog{s: tw.grove}
+	run := func(wt string) func(s *side) string {
+		return func(s *side) string { return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") }
+	}
+	tw.step("a: build", run("a"))
+	log.expect(t, "a", "", "g,z")
+	tw.both(func(s *side) { s.addWorktree("c") })
+	tw.step("c: build, same sources", run("c"))
+	log.expect(t, "c", "g,z", "")
+	tw.both(func(s *side) { s.write("b", map[string]string{"z/include/z.h": "#define Z 2\n"}) })
+	tw.step("b: header edited, not committed", run("b"))
+	log.expect(t, "b", "", "g,z")
+}
+
+// Two builds that run one script on the same inputs at once: one runs it,
+// the other waits and replays that run (single flight), and both give what
+// plain cargo gives. `grove stats` counts the runs apart from compiles.
+func TestBuildScriptRunSingleFlight(t *testing.T) {
+	t.Parallel()
+	build := `fn main() {
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=G_V=slow");
+}
+`
+	lib := `pub fn show() -> String { env!("G_V").to_string() }
+`
+	tw := newTwin(t, scriptCrate(build, lib, nil))
+	cacheRuns(tw)
+	tw.both(func(s *side) { s.addWorktree("c") })
+	tw.step("b and c at once", func(s *side) string {
+		var wg sync.WaitGroup
+		out := make([]string, 2)
+		for i, wt := range []string{"b", "c"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app")
+			}()
+		}
+		wg.Wait()
+		return strings.Join(out, "\n")
+	})
+	var hits, stored int
+	for _, ev := range tw.grove.events() {
+		if ev.Run && ev.Crate == "g" {
+			switch ev.Kind {
+			case stats.Hit:
+				hits++
+			case stats.Miss:
+				stored++
+			}
+		}
+	}
+	if hits != 1 || stored != 1 {
+		t.Errorf("g's runs: %d replayed, %d stored; want one run, replayed by the other build", hits, stored)
+	}
+	if sum := stats.Summarize(tw.grove.events()); sum.Runs.Replayed != 1 || sum.Runs.Stored != 1 || sum.Invocations == 0 {
+		t.Errorf("summary: %+v", sum.Runs)
+	}
+}
+
+// With GROVE_CACHE_BUILD_SCRIPTS unset, runs are cached: the example's
+// scripts run in a and are replayed in b, with plain cargo's results.
+func TestBuildScriptRunByDefault(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, fixture())
+	tw.both(func(s *side) {
+		// TestMain turns runs off for the other tests; empty is unset.
+		s.e.extra = append(s.e.extra, "GROVE_CACHE_BUILD_SCRIPTS=", "GROVE_LOG="+filepath.Join(s.root, "grove.log"))
+	})
+	log := &runLog{s: tw.grove}
+	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") + "\n" + s.run("a", "target/debug/app") })
+	log.expect(t, "a", "", "alpha,beta")
+	tw.step("b: build", func(s *side) string { return s.cargo("b", "build") + "\n" + s.run("b", "target/debug/app") })
+	log.expect(t, "b", "alpha,beta", "")
+}
+
+// A package outside the worktrees (a path dependency beside the
+// repository, as a directory source's registry crate is) that declares
+// its own build.rs: every worktree's run reads that one dir, so b
+// replays a's run, and an edit there runs it again.
+func TestBuildScriptRunPackageOutsideTree(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ng = { path = \"../../ext/g\" }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", g::show()); }\n",
+		".gitignore":      "target/\n",
+	})
+	cacheRuns(tw)
+	tw.both(func(s *side) {
+		for p, c := range map[string]string{
+			"ext/g/Cargo.toml": "[package]\nname = \"g\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n",
+			"ext/g/build.rs":   "fn main() {\n    println!(\"cargo:rerun-if-changed=build.rs\");\n    println!(\"cargo:rerun-if-changed=v.txt\");\n    println!(\"cargo:rustc-env=G_V={}\", std::fs::read_to_string(\"v.txt\").unwrap().trim());\n}\n",
+			"ext/g/v.txt":      "v1\n",
+			"ext/g/src/lib.rs": "pub fn show() -> String { env!(\"G_V\").to_string() }\n",
+		} {
+			full := filepath.Join(s.root, p)
+			os.MkdirAll(filepath.Dir(full), 0o755)
+			if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	log := &runLog{s: tw.grove}
+	run := func(wt string) func(s *side) string {
+		return func(s *side) string { return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") }
+	}
+	tw.step("a: build", run("a"))
+	log.expect(t, "a", "", "g")
+	tw.step("b: build", run("b"))
+	log.expect(t, "b", "g", "")
+	tw.both(func(s *side) {
+		s.addWorktree("c")
+		os.WriteFile(filepath.Join(s.root, "ext/g/v.txt"), []byte("v2\n"), 0o644)
+	})
+	tw.step("c: build, declared file edited", run("c"))
+	log.expect(t, "c", "", "g")
 }

@@ -55,6 +55,11 @@ func TestMain(m *testing.M) {
 		// developer's environment turn them on), for the same reason; the
 		// tests of incr_test.go turn them on.
 		os.Setenv("GROVE_WARM_INCREMENTAL", "0")
+		// Build-script runs are cached by default; most of these tests
+		// count compile events and read target dirs as they were
+		// written before, so runs are cached only where a test says so
+		// (cacheRuns; TestBuildScriptRunByDefault leaves the default).
+		os.Setenv("GROVE_CACHE_BUILD_SCRIPTS", "0")
 		return m.Run()
 	}()
 	os.Exit(code)
