@@ -28,6 +28,18 @@ import (
 // and CARGO_HOME. A tree where git cannot say (no git, a broken
 // repository) is not cached: its state is unknown.
 
+// TreeState digests what git reports of tree beyond its commit by this
+// rule, leaving out the package at manifestDir and the target dir
+// targetRoot. Package seed compares a donor's with a new tree's before it
+// copies a build-script run: one rule for what a run may have read of the
+// rest of its tree, whether the run is replayed from the store or seeded.
+// Paths are tree-relative, so two trees with the same state digest alike.
+func TreeState(tree, manifestDir, targetRoot, cargoHome string, h *filehash.Hasher) (string, error) {
+	r := &BuildRun{tree: tree, ManifestDir: manifestDir, Hasher: h,
+		Norm: NewNormalizer(map[string]string{Target: targetRoot, Cwd: tree, CargoHome: cargoHome})}
+	return r.treeState()
+}
+
 // treeState digests what git reports of r.tree beyond its commit.
 func (r *BuildRun) treeState() (string, error) {
 	out, err := exec.Command("git", "-C", r.tree, "status", "--porcelain=v1", "-z",

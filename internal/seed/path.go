@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/depinfo"
+	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/restore"
 )
@@ -31,6 +33,17 @@ import (
 //     commit checked out (scripts read .git undeclared to embed it); and
 //     its OUT_DIR and `cargo:` lines name neither the donor's worktree nor
 //     its dirs, but for the OUT_DIR Cargo rewrites itself (root-output);
+//     and the run read the tree the new one is (runSawThisTree): a script
+//     reads files outside its package undeclared (`../shared/x`, an
+//     ignored `../.env`, `.git`), and plain cargo in the new tree would
+//     run it anew on that tree's files. Same HEAD now is not enough:
+//     Cargo does not rerun a script declaring only build.rs when the
+//     donor checks out another commit, nor when a file is edited and
+//     reverted. So, as the build-run key holds (key.TreeState), the
+//     donor's state beyond its commit equals the new tree's; the run
+//     started after the donor's HEAD last moved (its per-worktree reflog
+//     file, none: not seeded); and no tracked or untracked file of the
+//     donor is newer than the run's start (an edit, or a revert, since);
 //   - in both cases, the unit is fresh in the donor by Cargo's own rules,
 //     and what Cargo makes fresh in the new tree is stamped by
 //     restore.SeedClock (rule 4 of package restore, the one home of the
@@ -236,6 +249,9 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 		same, err := sameTree(root.donor, root.here)
 		if err != nil || !same {
 			return false, err
+		}
+		if !c.runSawThisTree(u, root) {
+			return false, nil
 		}
 		if names, err := c.runNamesDonor(u); err != nil || names {
 			return false, err
@@ -514,4 +530,92 @@ func sameFile(a, b string) (bool, error) {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// runSawThisTree applies the tree half of the rule for a run (see the
+// top): what the run may have read of its worktree outside its package is
+// what the new tree holds. Anything it cannot tell is a no.
+func (c *copier) runSawThisTree(u pathUnit, root roots) bool {
+	inv, err := os.Stat(filepath.Join(u.Dir, "invoked.timestamp"))
+	if err != nil {
+		return false
+	}
+	// Strictly after: the coarse file-system clock stamps a HEAD move
+	// and a run start in the same tick alike, whatever their order.
+	start := inv.ModTime()
+	moved, ok := c.donorHeadMoved()
+	if !ok || !start.After(moved) {
+		return false
+	}
+	newest, ok := c.donorNewestFile()
+	if !ok || !newest.Before(start) {
+		return false
+	}
+	cargoHome := os.Getenv("CARGO_HOME")
+	if home, err := os.UserHomeDir(); cargoHome == "" && err == nil {
+		cargoHome = filepath.Join(home, ".cargo")
+	}
+	h := &filehash.Hasher{}
+	donor, err := key.TreeState(c.res.Donor, root.donor, c.res.donorDirs.Target, cargoHome, h)
+	if err != nil {
+		return false
+	}
+	here, err := key.TreeState(c.res.Worktree, root.here, c.res.Target, cargoHome, h)
+	return err == nil && donor == here
+}
+
+// donorHeadMoved returns when the donor's HEAD last moved: the mtime of
+// its per-worktree reflog, which git appends to on every move (commit,
+// checkout, reset) and rewrites only to expire entries, so it is never
+// older than the last move. It is read rather than the last entry's
+// time (`git log -g -1 --date=unix`), which has whole seconds only and
+// could not order a move and a run within one second. ok is false
+// without a reflog.
+func (c *copier) donorHeadMoved() (time.Time, bool) {
+	if !c.headRead {
+		c.headRead = true
+		out, err := exec.Command("git", "-C", c.res.Donor, "rev-parse", "--git-path", "logs/HEAD").Output()
+		if err != nil {
+			return time.Time{}, false
+		}
+		p := strings.TrimSpace(string(out))
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(c.res.Donor, p)
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			c.headMoved, c.headOK = fi.ModTime(), true
+		}
+	}
+	return c.headMoved, c.headOK
+}
+
+// donorNewestFile returns the newest mtime of the donor's tracked and
+// untracked (not ignored) files: one written after a run started may
+// have held other bytes when the run read it. Ignored files are compared
+// by content only (key.TreeState). Nested repositories and worktrees,
+// listed as dirs, and deleted files are left out: they are not read as
+// files of this tree.
+func (c *copier) donorNewestFile() (time.Time, bool) {
+	if !c.newestRead {
+		c.newestRead = true
+		out, err := exec.Command("git", "-C", c.res.Donor, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+		if err != nil {
+			return time.Time{}, false
+		}
+		var newest time.Time
+		for _, rel := range strings.Split(string(out), "\x00") {
+			if rel == "" || strings.HasSuffix(rel, "/") {
+				continue
+			}
+			fi, err := os.Lstat(filepath.Join(c.res.Donor, filepath.FromSlash(rel)))
+			if err != nil || fi.IsDir() {
+				continue
+			}
+			if fi.ModTime().After(newest) {
+				newest = fi.ModTime()
+			}
+		}
+		c.newest, c.newestOK = newest, true
+	}
+	return c.newest, c.newestOK
 }

@@ -305,6 +305,12 @@ type copier struct {
 	clock    time.Time
 	sameHead bool
 	donorWS  string
+	// What runSawThisTree reads of the donor once: when its HEAD last
+	// moved, and its newest tracked or untracked file.
+	headRead, headOK     bool
+	headMoved            time.Time
+	newestRead, newestOK bool
+	newest               time.Time
 	// copies maps a donor file with several names (Cargo hardlinks a
 	// build script's build-script-build to build_script_build-<hash>) to
 	// its first copy here, so the other names link to that copy as they
