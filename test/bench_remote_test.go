@@ -18,21 +18,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/bench/report"
 	"github.com/grove-rs/grove/internal/remote/remotetest"
-	"github.com/grove-rs/grove/internal/testneed"
 )
-
-// minioForBench finds MinIO on PATH or in the test cache's bin dir.
-func minioForBench(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p
-	}
-	p := filepath.Join(remotetest.CacheBinDir(), "minio")
-	if _, err := os.Stat(p); err != nil {
-		testneed.Missing(t, "minio", err)
-	}
-	return p
-}
 
 // exampleRepoForBench copies example/ into a git repository of one commit.
 func exampleRepoForBench(t *testing.T) string {
@@ -50,7 +36,7 @@ func exampleRepoForBench(t *testing.T) string {
 
 func TestBenchRemoteOtherMachine(t *testing.T) {
 	requireToolsForBench(t, "git", "cargo", "go")
-	minio := minioForBench(t)
+	minio := remotetest.MinIOBin(t)
 	grove := buildGroveForBench(t)
 	repo := exampleRepoForBench(t)
 	out := filepath.Join(t.TempDir(), "out")

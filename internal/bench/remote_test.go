@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,29 +12,14 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/grove-rs/grove/internal/remote/remotetest"
-	"github.com/grove-rs/grove/internal/testneed"
 )
-
-// minioBin finds MinIO as the remote tests do: on PATH, else in the test
-// cache's bin dir (.ci/run builds it there).
-func minioBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p
-	}
-	p := filepath.Join(remotetest.CacheBinDir(), "minio")
-	if _, err := os.Stat(p); err != nil {
-		testneed.Missing(t, "minio", err)
-	}
-	return p
-}
 
 // The bench's S3 server is a real MinIO: an object put through the proxy
 // comes back whole, both directions are counted (at least the payload),
 // and stop leaves no process behind.
 func TestS3ServerCountsBytesBothWays(t *testing.T) {
 	ctx := context.Background()
-	srv, err := startS3(ctx, minioBin(t), t.TempDir())
+	srv, err := startS3(ctx, remotetest.MinIOBin(t), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

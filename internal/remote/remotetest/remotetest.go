@@ -42,6 +42,17 @@ func lookBin(name string) (string, error) {
 	return p, nil
 }
 
+// MinIOBin returns the MinIO binary the tests start (lookBin), or
+// reports it missing (testneed: a failure in CI, a skip elsewhere).
+func MinIOBin(t testing.TB) string {
+	t.Helper()
+	bin, err := lookBin("minio")
+	if err != nil {
+		testneed.Missing(t, "minio", err)
+	}
+	return bin
+}
+
 // FreePort returns a loopback port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
