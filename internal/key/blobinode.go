@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 )
 
 // Files that are store blobs: the rule.
@@ -62,7 +63,7 @@ import (
 // (rustc replaces its outputs, a new inode); the note is never made from
 // a read, where the racy window applies (Learn).
 
-const blobInodeNS = "blobinode"
+const blobInodeNS = record.NSBlobInode
 
 // blobStore is the part of the store this rule reads.
 type blobStore interface {

@@ -9,6 +9,7 @@ import (
 	"github.com/zeebo/blake3"
 
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
 )
 
 // The sources of a candidate, memoized as one set: the rule.
@@ -26,7 +27,7 @@ import (
 // reads of these same identities.
 
 const (
-	inputSetNS      = "inputset"
+	inputSetNS      = record.NSInputSet
 	inputSetVersion = "inputset-1\x00"
 )
 

@@ -20,6 +20,8 @@ const (
 	NSNativeHash = "nativehash" // file stat identity → its archive digest (key/native.go)
 	NSNativeDir  = "nativedir"  // native lib dir identity → its file digests (key/native.go)
 	NSRustc      = "rustc"      // rustc binary and sysroot identity → toolchain.Rustc
+	NSInputSet   = "inputset"   // stat identities of a candidate's sources → their digests (key/inputmemo.go)
+	NSBlobInode  = "blobinode"  // a blob's or private copy's stat identity → its digest (key/blobinode.go)
 )
 
 // Kind describes one namespace: what its objects are and what keeps them
@@ -52,6 +54,8 @@ func Kinds() []Kind {
 		{NS: NSNativeHash, What: "memo: archive digest by stat identity", Cache: true},
 		{NS: NSNativeDir, What: "memo: native library dir digests", Cache: true},
 		{NS: NSRustc, What: "memo: compiler identity", Cache: true},
+		{NS: NSInputSet, What: "memo: digests of a candidate's sources by their stat identities", Cache: true},
+		{NS: NSBlobInode, What: "memo: digest of a file known to be a blob or a copy of one", Cache: true},
 	}
 }
 

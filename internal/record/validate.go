@@ -197,6 +197,18 @@ func Check(ns string, b []byte) error {
 		if !isDigest(string(b)) {
 			err = corrupt(fmt.Errorf("digest memo of %d bytes", len(b)))
 		}
+	case NSInputSet:
+		for _, d := range strings.Split(string(b), "\n") {
+			if !isDigest(d) {
+				err = corrupt(fmt.Errorf("input-set memo line %q", d))
+				break
+			}
+		}
+	case NSBlobInode:
+		d, _, _ := strings.Cut(strings.TrimPrefix(string(b), "copy "), " ")
+		if !isDigest(d) {
+			err = corrupt(fmt.Errorf("blob-inode memo of %d bytes", len(b)))
+		}
 	case NSRustc:
 		_, err = DecodeRustc(b)
 	case NSRun:
