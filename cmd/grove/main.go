@@ -13,6 +13,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/buildscript"
 	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/wrapper"
 )
 
@@ -21,10 +22,10 @@ var version = "dev"
 
 func main() {
 	if buildscript.IsCall(os.Args) {
-		os.Exit(buildscript.Main(os.Args[1]))
+		exitstatus.Exit(buildscript.Main(os.Args[1]))
 	}
 	if call, ok := wrapper.Detect(os.Args, isCommand); ok {
-		os.Exit(call.Run())
+		exitstatus.Exit(call.Run())
 	}
 	root := newRootCmd()
 	err := root.Execute()
