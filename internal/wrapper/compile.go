@@ -12,11 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 )
 
 type compileResult struct {
+	// code is rustc's status (package exitstatus): a signal is handed on.
 	code           int
 	stdout, stderr []byte
 	start          time.Time
@@ -114,15 +116,10 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	err = cmd.Wait()
 	res.dur = time.Since(res.start)
 	res.stdout, res.stderr = outBuf.Bytes(), errBuf.Bytes()
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return nil, err
-		}
-		res.code = ee.ExitCode()
-		if res.code < 0 {
-			res.code = 1 // killed by a signal
-		}
+	code, ok := exitstatus.FromWait(err)
+	if !ok {
+		return nil, err
 	}
+	res.code = code
 	return res, nil
 }

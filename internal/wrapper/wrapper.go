@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/agent"
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/incr"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
@@ -31,8 +32,9 @@ import (
 	"github.com/grove-rs/grove/internal/trim"
 )
 
-// Main runs one rustc invocation through the cache and returns the exit
-// code for the process.
+// Main runs one rustc invocation through the cache and returns the status
+// for the process (package exitstatus: rustc's death by a signal is
+// handed on).
 func Main(rustcPath string, args []string) int {
 	w := &wrapper{
 		start: time.Now(),
@@ -189,7 +191,7 @@ func (w *wrapper) compileAndStore(u *key.Unit) int {
 		return w.passthrough(stats.Error, "run rustc: "+err.Error())
 	}
 	if res.code != 0 {
-		w.finish(stats.Failed, fmt.Sprintf("rustc exit %d", res.code))
+		w.finish(stats.Failed, "rustc "+exitstatus.String(res.code))
 		return res.code
 	}
 	w.ev.CompileUs = res.dur.Microseconds()
@@ -309,15 +311,12 @@ func (w *wrapper) execRustc() int {
 	w.logf("exec %s: %v", path, err)
 	cmd := exec.Command(w.inv.Rustc, w.inv.Args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		fmt.Fprintf(os.Stderr, "grove: cannot run %s: %v\n", w.inv.Rustc, err)
-		return 1
+	err = cmd.Run()
+	if code, ok := exitstatus.FromWait(err); ok {
+		return code
 	}
-	return 0
+	fmt.Fprintf(os.Stderr, "grove: cannot run %s: %v\n", w.inv.Rustc, err)
+	return 1
 }
 
 // logf appends a line to GROVE_LOG, if set.
