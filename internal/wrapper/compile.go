@@ -14,6 +14,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 type compileResult struct {
@@ -21,6 +22,7 @@ type compileResult struct {
 	stdout, stderr []byte
 	start          time.Time
 	dur            time.Duration
+	cpuUs          int64 // rustc's CPU, user+sys (stats.ChildCPU)
 	// before holds digests, taken just before rustc started, of files
 	// under OUT_DIR that were written moments earlier (see save).
 	before map[string]string
@@ -113,6 +115,7 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	wg.Wait()
 	err = cmd.Wait()
 	res.dur = time.Since(res.start)
+	res.cpuUs = stats.ChildCPU(cmd.ProcessState)
 	res.stdout, res.stderr = outBuf.Bytes(), errBuf.Bytes()
 	if err != nil {
 		var ee *exec.ExitError
