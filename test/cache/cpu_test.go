@@ -1,6 +1,8 @@
 package cache_test
 
 import (
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/grove-rs/grove/internal/stats"
@@ -52,5 +54,16 @@ func TestMissEventsCarryPhasesAndCPU(t *testing.T) {
 	if s.CPU.RustcUs <= 0 || s.CPU.GroveUs <= 0 || s.CPU.ScriptsUs <= 0 || s.MissPhases.N != 3 ||
 		s.MissPhases.ChildCPUUs != s.CPU.RustcUs {
 		t.Errorf("summary: CPU %+v, miss phases %+v", s.CPU, s.MissPhases)
+	}
+	cmd := exec.Command(groveBin, "stats")
+	cmd.Env = append(cleanEnv(), "GROVE_DIR="+e.store)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("grove stats: %v\n%s", err, out)
+	}
+	for _, want := range []string{"CPU", "grove ", "beside rustc ", "build scripts ", "miss time (sum of 3)", "pin scan ", "CPU per miss"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("grove stats does not say %q:\n%s", want, out)
+		}
 	}
 }
