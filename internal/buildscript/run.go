@@ -279,6 +279,7 @@ func (r *runner) runAndStore() int {
 	err := cmd.Run()
 	runMs := time.Since(t0).Milliseconds()
 	r.ev.CompileUs = time.Since(t0).Microseconds()
+	r.ev.ChildCPUUs = stats.ChildCPU(cmd.ProcessState)
 	if err != nil {
 		if code, ok := exitstatus.FromWait(err); ok {
 			r.logf("build-script failed %s: %v (not stored)", os.Getenv("CARGO_PKG_NAME"), err)
@@ -322,6 +323,7 @@ func (r *runner) finish(kind, reason string) {
 	r.ev.Time = time.Now().UnixMilli()
 	r.ev.Us = time.Since(r.start).Microseconds()
 	r.ev.Ms = r.ev.Us / 1000
+	r.ev.CPUUs = stats.OwnCPU(r.ev.ChildCPUUs)
 	if r.run != nil {
 		r.ev.Key = r.run.ArgKey
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 type compileResult struct {
@@ -23,6 +24,7 @@ type compileResult struct {
 	stdout, stderr []byte
 	start          time.Time
 	dur            time.Duration
+	cpuUs          int64 // rustc's CPU, user+sys (stats.ChildCPU)
 	// before holds digests, taken just before rustc started, of files
 	// under OUT_DIR that were written moments earlier (see save).
 	before map[string]string
@@ -115,6 +117,7 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	wg.Wait()
 	err = cmd.Wait()
 	res.dur = time.Since(res.start)
+	res.cpuUs = stats.ChildCPU(cmd.ProcessState)
 	res.stdout, res.stderr = outBuf.Bytes(), errBuf.Bytes()
 	code, ok := exitstatus.FromWait(err)
 	if !ok {

@@ -190,6 +190,7 @@ func (w *wrapper) compileAndStore(u *key.Unit) int {
 		w.rustcRan = false
 		return w.passthrough(stats.Error, "run rustc: "+err.Error())
 	}
+	w.ev.ChildCPUUs = res.cpuUs
 	if res.code != 0 {
 		w.finish(stats.Failed, "rustc "+exitstatus.String(res.code))
 		return res.code
@@ -233,7 +234,7 @@ func (w *wrapper) maybeTrim() {
 func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	t0 := time.Now()
 	entry, entryKey, err := w.lookup(u)
-	w.ev.LookupUs = time.Since(t0).Microseconds()
+	w.ev.LookupUs += time.Since(t0).Microseconds() // a miss looks up again after the lock
 	if err != nil {
 		w.logf("lookup: %v", err)
 		return 0, false
@@ -243,7 +244,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	}
 	t1 := time.Now()
 	res, err := w.restore(u, entry)
-	w.ev.RestoreUs = time.Since(t1).Microseconds()
+	w.ev.RestoreUs += time.Since(t1).Microseconds()
 	if err != nil {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
@@ -276,6 +277,7 @@ func (w *wrapper) finish(kind, reason string) {
 	w.ev.Time = time.Now().UnixMilli()
 	w.ev.Us = time.Since(w.start).Microseconds()
 	w.ev.Ms = w.ev.Us / 1000
+	w.ev.CPUUs = stats.OwnCPU(w.ev.ChildCPUUs)
 	if w.cfg.Log != "" {
 		w.logf("%s %s %s (%d ms)", kind, w.inv.CrateName, reason, w.ev.Ms)
 	}
