@@ -517,7 +517,7 @@ func (c *copier) tree(src, dst string, outputs bool) error {
 // Only files no tool but rustc writes (rlib, rmeta: restore.Shareable) are
 // shared; a program is copied, so `strip` in one worktree stays there.
 func (c *copier) link(src, dst string) error {
-	if !restore.Shareable(filepath.Base(src)) {
+	if !restore.Shared(restore.KindProgram, filepath.Base(src)) { // rlib and rmeta
 		return c.copyFile(src, dst, nil)
 	}
 	fi, err := os.Stat(src)
