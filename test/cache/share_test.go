@@ -271,10 +271,12 @@ func TestOtherWorktreeUntouchedByEdits(t *testing.T) {
 }
 
 // Cargo (1.93+) re-dates the outputs of a check unit to the unit's start
-// after rustc returns. Were they shared, a `cargo check` in a would
-// re-date b's rmeta: here b's x, checked against the y b had before an
-// edit, would look newer than b's new y and be taken as fresh, and b's
-// check would miss the error plain cargo reports.
+// after rustc returns. Were they shared, a `cargo check` in one worktree
+// would re-date the other's rmeta: a's y, re-dated by b's check, newer
+// than a's x, makes a check x again (a spurious rebuild); and b's x,
+// checked against the y b had before an edit, re-dated by a's check, would
+// look newer than b's new y and be taken as fresh, missing the error plain
+// cargo reports.
 func TestCheckOutputsStayInTree(t *testing.T) {
 	t.Parallel()
 	y := "pub fn f() -> u32 { 1 }\npub fn g() -> u32 { 2 }\n"
@@ -288,6 +290,8 @@ func TestCheckOutputsStayInTree(t *testing.T) {
 	for _, wt := range []string{"a", "b"} {
 		tw.step(wt+": check", func(s *side) string { return checked(s, wt) })
 	}
+	// b's check re-dated b's y; shared, a's y would now be newer than a's x.
+	tw.step("a: check after b's", func(s *side) string { return checked(s, "a") })
 	tw.both(func(s *side) { s.write("b", map[string]string{"y/src/lib.rs": "pub fn g() -> u32 { 2 }\n"}) })
 	tw.step("b: check y alone after removing f", func(s *side) string { return checked(s, "b", "-p", "y") })
 	tw.both(func(s *side) { s.write("a", map[string]string{"y/src/lib.rs": y}) }) // same bytes, new mtime
