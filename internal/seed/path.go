@@ -413,7 +413,7 @@ func (c *copier) copyPathUnit(u pathUnit, dst string) error {
 		case strings.HasSuffix(f, ".d"):
 			err = c.copyFile(f, d, c.rewrite)
 		case strings.HasSuffix(f, ".rlib"):
-			err = c.link(f, d)
+			err = c.link(f, d, c.kindOf(u.Pkg, u.all))
 		default:
 			err = c.copyFile(f, d, nil)
 		}
