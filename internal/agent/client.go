@@ -13,8 +13,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/grove-rs/grove/internal/launch"
 	"github.com/grove-rs/grove/internal/record"
-	"github.com/grove-rs/grove/internal/remote"
+	"github.com/grove-rs/grove/internal/remoteconf"
 )
 
 // Client timeouts. A wrapper never waits long for the agent. When none
@@ -43,7 +44,7 @@ type Client struct {
 }
 
 // NewClient returns a client for the agent of storeDir and c.
-func NewClient(storeDir string, c remote.Config) (*Client, error) {
+func NewClient(storeDir string, c remoteconf.Config) (*Client, error) {
 	sock, err := SocketPath(storeDir, c)
 	if err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func (c *Client) call(req Request, start bool) (Response, error) {
 	if err := writeRequest(conn, req); err != nil {
 		return Response{}, err
 	}
-	line, err := readLine(bufio.NewReaderSize(conn, 64<<10))
+	line, err := ReadLine(bufio.NewReaderSize(conn, 64<<10))
 	if err != nil {
 		return Response{}, fmt.Errorf("agent: %w", err)
 	}
@@ -162,7 +163,7 @@ func writeRequest(conn net.Conn, req Request) error {
 	return err
 }
 
-// start starts an agent (grove agent --store DIR) detached from this
+// start starts an agent (grove-cli agent --store DIR) detached from this
 // process: its own session, stdio on /dev/null, the wrapper's environment
 // (which holds the remote's settings and credentials). It reports whether
 // it started one; a client starts at most one. Several wrappers may start
@@ -172,7 +173,7 @@ func (c *Client) start() bool {
 		return false
 	}
 	c.started = true
-	exe, err := os.Executable()
+	exe, err := launch.Find(launch.CLI)
 	if err != nil {
 		return false
 	}

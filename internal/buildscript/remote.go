@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/agent"
-	"github.com/grove-rs/grove/internal/remote"
+	"github.com/grove-rs/grove/internal/remoteconf"
 )
 
 // Build-script runs through the remote cache (GROVE_REMOTE), as compiles
@@ -71,7 +71,7 @@ func (r *runner) remotePush() {
 	if r.stored == "" {
 		return
 	}
-	cfg, ok, err := remote.ConfigFromEnv(os.Getenv)
+	cfg, ok, err := remoteconf.ConfigFromEnv(os.Getenv)
 	if !ok || err != nil || cfg.ReadOnly {
 		return
 	}
@@ -87,7 +87,7 @@ func (r *runner) remotePush() {
 // remoteClient returns the agent client when a remote is configured; a
 // configuration that does not parse is said in the run's event.
 func (r *runner) remoteClient() *agent.Client {
-	cfg, ok, err := remote.ConfigFromEnv(os.Getenv)
+	cfg, ok, err := remoteconf.ConfigFromEnv(os.Getenv)
 	if !ok && err == nil {
 		return nil
 	}

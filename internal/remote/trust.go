@@ -145,6 +145,10 @@ func GetRecord(ctx context.Context, b Backend, secret []byte, name string) ([]by
 	return OpenRecord(secret, name, obj)
 }
 
+// IndexName is the remote name of its key index (record.KeyIndex), which
+// uploaders keep and readers prefetch.
+const IndexName = record.NSIndex + "/" + record.IndexRecent
+
 // BlobName is the remote name of the blob with this digest.
 func BlobName(digest string) string { return "blob/" + digest }
 

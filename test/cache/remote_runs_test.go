@@ -169,10 +169,10 @@ func TestRemotePrefetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ib, err := remote.GetRecord(context.Background(), be, nil, agent.IndexName)
+	ib, err := remote.GetRecord(context.Background(), be, nil, remote.IndexName)
 	be.Close()
 	if err != nil {
-		t.Fatalf("%s: %v", agent.IndexName, err)
+		t.Fatalf("%s: %v", remote.IndexName, err)
 	}
 	x, err := record.DecodeKeyIndex(ib)
 	if err != nil {
@@ -187,7 +187,7 @@ func TestRemotePrefetch(t *testing.T) {
 			k.NS = record.NSRunManifest
 		}
 		if !slices.Contains(x.Keys, k) {
-			t.Errorf("%s does not name %v (%s)", agent.IndexName, k, ev.Crate)
+			t.Errorf("%s does not name %v (%s)", remote.IndexName, k, ev.Crate)
 		}
 	}
 

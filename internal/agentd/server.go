@@ -1,4 +1,4 @@
-package agent
+package agentd
 
 import (
 	"bufio"
@@ -241,22 +241,4 @@ func (s *Server) failed(what string, err error) {
 		return
 	}
 	s.log.Printf("%s: %v", what, err)
-}
-
-// readLine reads one line of at most maxLine bytes.
-func readLine(rd *bufio.Reader) ([]byte, error) {
-	var out []byte
-	for {
-		chunk, isPrefix, err := rd.ReadLine()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, chunk...)
-		if len(out) > maxLine {
-			return nil, errors.New("line too long")
-		}
-		if !isPrefix {
-			return out, nil
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package agent
+package agentd
 
 import (
 	"context"
@@ -47,9 +47,6 @@ const (
 	indexFlushAt    = 512
 )
 
-// IndexName is the remote name of the key index.
-const IndexName = record.NSIndex + "/" + record.IndexRecent
-
 type prefetcher struct {
 	once    sync.Once
 	mu      sync.Mutex
@@ -82,16 +79,16 @@ func (s *Server) startPrefetch() {
 
 func (s *Server) prefetch() {
 	t0 := time.Now()
-	b, found, err := s.getRecord(IndexName)
+	b, found, err := s.getRecord(remote.IndexName)
 	if err != nil || !found {
 		if err != nil {
-			s.log.Printf("prefetch: %s: %v", IndexName, err)
+			s.log.Printf("prefetch: %s: %v", remote.IndexName, err)
 		}
 		return
 	}
 	x, err := record.DecodeKeyIndex(b)
 	if err != nil {
-		s.log.Printf("prefetch: %s: %v", IndexName, err)
+		s.log.Printf("prefetch: %s: %v", remote.IndexName, err)
 		return
 	}
 	work := make(chan record.KeyRef)
@@ -253,10 +250,10 @@ func (s *Server) flushIndex() {
 	}
 	slices.Reverse(keys) // newest first
 	var x record.KeyIndex
-	b, found, err := s.getRecord(IndexName)
+	b, found, err := s.getRecord(remote.IndexName)
 	switch {
 	case errors.Is(err, remote.ErrUntrusted):
-		s.log.Printf("%s: %v; replaced", IndexName, err)
+		s.log.Printf("%s: %v; replaced", remote.IndexName, err)
 	case err != nil:
 		s.log.Printf("index: %v", err)
 		return
@@ -270,7 +267,7 @@ func (s *Server) flushIndex() {
 	if err == nil {
 		s.transfers <- struct{}{}
 		ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
-		err = remote.PutRecord(ctx, s.be, s.secret, IndexName, nb)
+		err = remote.PutRecord(ctx, s.be, s.secret, remote.IndexName, nb)
 		cancel()
 		<-s.transfers
 	}
