@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +17,7 @@ import (
 // units, each a manifest, an entry and its blobs in sequence, each a round
 // trip: the build waits on latency, not bandwidth. Uploaders therefore
 // keep index/recent on the remote (record.KeyIndex: the manifests they
-// uploaded lately, newest first), and a reader's agent, on its first read,
+// uploaded lately, the latest batch first), and a reader's agent, on its first read,
 // fetches in the background what it names: each manifest, its newest
 // candidate's entry (or run), and that entry's blobs. Records are kept in
 // memory, verified exactly as on demand (remote.GetRecord), and answer
@@ -248,7 +247,9 @@ func (s *Server) flushIndex() {
 	if len(keys) == 0 || s.be == nil || s.readOnly {
 		return
 	}
-	slices.Reverse(keys) // newest first
+	// The batch stays in upload order, which is the order its build
+	// compiled the units in and the order another build needs them: the
+	// prefetch fetches dependencies before their dependents.
 	var x record.KeyIndex
 	b, found, err := s.getRecord(remote.IndexName)
 	switch {

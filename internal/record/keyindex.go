@@ -26,7 +26,9 @@ type KeyRef struct {
 	Key string `json:"key"`
 }
 
-// KeyIndex lists manifests recently uploaded to a remote, newest first.
+// KeyIndex lists manifests recently uploaded to a remote: the latest
+// batch first, each batch as its uploader ordered it (upload order, which
+// is the order a build needs them).
 // It only saves time: a reader prefetches what it names, and verifies
 // what it fetches as on demand; a key lost (two uploaders merging at
 // once, the bound) costs an on-demand fetch, never a wrong hit.
@@ -34,8 +36,8 @@ type KeyIndex struct {
 	Keys []KeyRef `json:"keys"`
 }
 
-// Merge puts newer (newest first) in front of x's keys, each key once,
-// and keeps at most MaxIndexKeys.
+// Merge puts newer, in its order, in front of x's keys, each key once (at
+// its first place), and keeps at most MaxIndexKeys.
 func (x *KeyIndex) Merge(newer []KeyRef) {
 	seen := make(map[KeyRef]bool, len(newer)+len(x.Keys))
 	out := make([]KeyRef, 0, min(len(newer)+len(x.Keys), MaxIndexKeys))
