@@ -140,6 +140,13 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 		for _, reason := range sortedKeys(r.ByReason) {
 			fmt.Fprintf(tw, "  not stored: %s\t%d\n", reason, r.ByReason[reason])
 		}
+		if len(r.Remote) > 0 {
+			var parts []string
+			for _, k := range sortedKeys(r.Remote) {
+				parts = append(parts, fmt.Sprintf("%s %d", k, r.Remote[k]))
+			}
+			fmt.Fprintf(tw, "remote cache (local run misses)\t%s\n", strings.Join(parts, ", "))
+		}
 	}
 	tw.Flush()
 }

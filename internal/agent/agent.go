@@ -37,6 +37,20 @@
 // never finds a manifest naming an entry, or an entry naming blobs, that
 // are not there. What Has reports present is skipped.
 //
+// Build-script runs (Request.Run) travel the same way: the trampoline
+// (package buildscript), on a local run miss, asks for the remote run
+// manifest, matches its candidates by the run's own rule
+// (key.BuildRun.Matches), and asks the agent to import the one that
+// matches; the agent verifies the run record and every blob it names
+// before writing them. A stored run is uploaded like a compile's entry.
+//
+// Prefetch (agentd/prefetch.go): an uploader keeps index/recent on the remote,
+// the manifests it uploaded lately (record.KeyIndex); a reader's agent, on
+// its first read, fetches what that index names in the background, with
+// fewer transfers than on-demand requests get and a byte budget, so that
+// the wrapper's requests find manifests and entries in memory and blobs in
+// the local store. What it fetches is verified as on demand.
+//
 // Failures. Every remote operation has a timeout; after breakerFails
 // failures (errors, timeouts, garbage) within breakerWindow the agent
 // skips the remote for breakerOpen and answers "skipped": a build goes on
@@ -56,7 +70,7 @@ import (
 )
 
 // Version is the protocol's version; it is part of the socket's name.
-const Version = 1
+const Version = 2
 
 // Operations.
 const (
@@ -94,6 +108,10 @@ type Request struct {
 	DepName string   `json:"depname,omitempty"`
 	// Entry is the local entry to upload.
 	Entry string `json:"entry,omitempty"`
+	// Run makes manifest, import and upload act on a build-script run
+	// (record.NSRunManifest and record.NSRun) instead of a compile: Arg is
+	// then the run key, Cand a run candidate, Entry a run entry.
+	Run bool `json:"run,omitempty"`
 }
 
 // Response is the agent's answer.

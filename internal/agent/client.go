@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/grove-rs/grove/internal/launch"
+	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/remoteconf"
 )
 
@@ -66,13 +67,34 @@ func (c *Client) Import(req Request) (Response, error) {
 // does not wait for the agent's answer. When no agent answers it starts
 // one and waits for it at most uploadStartWait, then drops the upload.
 func (c *Client) Upload(arg, entry string) error {
+	return c.upload(Request{Op: OpUpload, Arg: arg, Entry: entry})
+}
+
+// RunManifest asks for the remote manifest of a build-script run key,
+// starting the agent if none runs.
+func (c *Client) RunManifest(runKey string) (Response, error) {
+	return c.call(Request{Op: OpManifest, Arg: runKey, Run: true}, true)
+}
+
+// ImportRun asks the agent to verify and import a remote run candidate.
+func (c *Client) ImportRun(runKey string, cand *record.Candidate) (Response, error) {
+	return c.call(Request{Op: OpImport, Arg: runKey, Cand: cand, Run: true}, false)
+}
+
+// UploadRun hands a stored build-script run to the agent for upload, as
+// Upload does an entry.
+func (c *Client) UploadRun(runKey, entry string) error {
+	return c.upload(Request{Op: OpUpload, Arg: runKey, Entry: entry, Run: true})
+}
+
+func (c *Client) upload(req Request) error {
 	conn, err := c.connect(uploadStartWait)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	conn.SetWriteDeadline(time.Now().Add(uploadTimeout))
-	return writeRequest(conn, Request{Op: OpUpload, Arg: arg, Entry: entry})
+	return writeRequest(conn, req)
 }
 
 // Quit asks the agent to exit once its uploads are done.

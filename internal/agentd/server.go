@@ -46,6 +46,9 @@ type Server struct {
 	queued    map[string]bool          // entries queued or uploading
 	blobs     map[string]chan struct{} // blobs being fetched: one download each
 
+	pf     prefetcher // what index/recent names, fetched ahead (prefetch.go)
+	recent recentKeys // manifests uploaded, not yet in index/recent
+
 	active  atomic.Int64 // connections being served
 	pending atomic.Int64 // uploads queued or running
 	last    atomic.Int64 // unix ns of the last request
@@ -128,6 +131,7 @@ func Serve(st *store.Store, c remote.Config, idle time.Duration) error {
 		}()
 	}
 	go s.watch(sock, idle)
+	go s.indexLoop()
 	for {
 		conn, err := ln.AcceptUnix()
 		if err != nil {
@@ -146,6 +150,7 @@ func Serve(st *store.Store, c remote.Config, idle time.Duration) error {
 	}
 	close(s.uploads)
 	wg.Wait()
+	s.flushIndex()
 	s.log.Printf("exit")
 	return nil
 }
@@ -216,8 +221,12 @@ func (s *Server) handle(req Request) Response {
 		if !s.br.allow() {
 			return Response{Status: Skipped}
 		}
-		if req.Op == OpManifest {
+		s.startPrefetch()
+		switch {
+		case req.Op == OpManifest:
 			return s.manifest(req)
+		case req.Run:
+			return s.importRun(req)
 		}
 		return s.importEntry(req)
 	}

@@ -93,6 +93,9 @@ func Main(real string) (code int) {
 			return 0
 		}
 	}
+	if r.remoteFetch() && r.tryReplay() {
+		return 0
+	}
 	started = true
 	return r.runAndStore()
 }
@@ -139,7 +142,8 @@ type runner struct {
 	st        *store.Store
 	run       *key.BuildRun
 	ev        stats.Event
-	untrusted bool // the store is refused: not even its statistics are written
+	untrusted bool   // the store is refused: not even its statistics are written
+	stored    string // the run entry save stored, for the remote (remote.go)
 }
 
 func (r *runner) open() error {
@@ -241,8 +245,18 @@ func (r *runner) replay(e *record.BuildRun) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
+		// The file's mode is the run's, not the blob's: one blob serves
+		// every file of its content, and a blob from a remote has the
+		// mode its header suggests.
+		mode := os.FileMode(0o644)
+		if f.Exec {
+			mode = 0o755
+		}
 		if !f.Text {
 			if _, err := r.st.Materialize(string(f.Digest), dst, false); err != nil {
+				return err
+			}
+			if err := os.Chmod(dst, mode); err != nil {
 				return err
 			}
 			continue
@@ -250,10 +264,6 @@ func (r *runner) replay(e *record.BuildRun) error {
 		b, err := os.ReadFile(r.st.BlobPath(string(f.Digest)))
 		if err != nil {
 			return err
-		}
-		mode := os.FileMode(0o644)
-		if f.Exec {
-			mode = 0o755
 		}
 		if err := os.WriteFile(dst, []byte(r.run.Norm.Denormalize(string(b))), mode); err != nil {
 			return err
@@ -308,6 +318,7 @@ func (r *runner) runAndStore() int {
 	default:
 		r.logf("build-script miss %s (ran %d ms, stored)", os.Getenv("CARGO_PKG_NAME"), runMs)
 		r.finish(stats.Miss, "")
+		r.remotePush()
 	}
 	return 0
 }
@@ -380,6 +391,7 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 	}
 	c := record.Candidate{Inputs: inputs, Pins: pins}
 	c.Entry = record.EntryKey(r.run.EntryKey(c))
+	r.stored = string(c.Entry)
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", err

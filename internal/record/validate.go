@@ -219,6 +219,8 @@ func Check(ns string, b []byte) error {
 		_, err = DecodeBuildRun(b)
 	case NSRunManifest:
 		_, err = DecodeManifest(b)
+	case NSIndex:
+		_, err = DecodeKeyIndex(b)
 	}
 	return err
 }
@@ -233,6 +235,7 @@ func DecodeBuildRun(b []byte) (BuildRun, error) {
 	if r.Package == "" {
 		return BuildRun{}, corrupt(errors.New("build-script run without package"))
 	}
+	seen := make(map[string]bool, len(r.Files))
 	for _, f := range r.Files {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
 			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q outside OUT_DIR", f.Path))
@@ -240,6 +243,13 @@ func DecodeBuildRun(b []byte) (BuildRun, error) {
 		if !f.Dir && !isDigest(string(f.Digest)) {
 			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q with digest %q", f.Path, f.Digest))
 		}
+		if f.Size < 0 {
+			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q of size %d", f.Path, f.Size))
+		}
+		if seen[f.Path] {
+			return BuildRun{}, corrupt(fmt.Errorf("build-script run names %q twice", f.Path))
+		}
+		seen[f.Path] = true
 	}
 	return r, nil
 }

@@ -288,6 +288,9 @@ type RunSummary struct {
 	ByReason    map[string]int `json:"not_stored_by_reason,omitempty"`
 	TimeSavedMs int64          `json:"time_saved_ms"`
 	MedianMs    float64        `json:"median_replay_ms"` // grove's wall time per replayed run
+	// Remote counts local run misses by what the remote cache did
+	// (Event.Remote), as Summary.Remote does for compiles.
+	Remote map[string]int `json:"remote,omitempty"`
 }
 
 // tempName matches the random part of a temp file's name: the store's
@@ -362,6 +365,12 @@ func Summarize(evs []Event) Summary {
 }
 
 func (r *RunSummary) add(ev Event) {
+	if ev.Remote != "" {
+		if r.Remote == nil {
+			r.Remote = map[string]int{}
+		}
+		r.Remote[ev.Remote]++
+	}
 	switch ev.Kind {
 	case Hit:
 		r.Replayed++

@@ -131,8 +131,8 @@ func TestSummarizeRunsApart(t *testing.T) {
 	evs := []Event{
 		{Kind: Hit, Crate: "a", Us: 4000, SavedMs: 10},
 		{Kind: Hit, Crate: "a", Run: true, Us: 2000, SavedMs: 300},
-		{Kind: Hit, Crate: "b", Run: true, Us: 3000, SavedMs: 200},
-		{Kind: Miss, Crate: "c", Run: true},
+		{Kind: Hit, Crate: "b", Run: true, Us: 3000, SavedMs: 200, Remote: "hit"},
+		{Kind: Miss, Crate: "c", Run: true, Remote: "miss"},
 		{Kind: Uncacheable, Crate: "d", Run: true, Reason: "it changed its package's files"},
 		{Kind: Failed, Crate: "e", Run: true},
 	}
@@ -142,8 +142,11 @@ func TestSummarizeRunsApart(t *testing.T) {
 	}
 	r := s.Runs
 	if r.Replayed != 2 || r.Stored != 1 || r.NotStored != 1 || r.Failed != 1 || r.TimeSavedMs != 500 || r.MedianMs != 3 ||
-		r.ByReason["it changed its package's files"] != 1 {
+		r.ByReason["it changed its package's files"] != 1 || r.Remote["hit"] != 1 || r.Remote["miss"] != 1 {
 		t.Errorf("runs: %+v", r)
+	}
+	if len(s.Remote) > 0 {
+		t.Errorf("runs' remote outcomes counted for units: %v", s.Remote)
 	}
 	if got := NewestOf(evs, "a"); len(got) != 1 || got[0].Run {
 		t.Errorf("NewestOf(a) = %+v, want the compile", got)
