@@ -35,3 +35,5 @@ require (
 	golang.org/x/text v0.42.0 // indirect
 	gopkg.in/ini.v1 v1.67.3 // indirect
 )
+
+replace github.com/klauspost/cpuid/v2 => ./internal/cpuid

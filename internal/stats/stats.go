@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -295,10 +296,14 @@ type RunSummary struct {
 
 // tempName matches the random part of a temp file's name: the store's
 // tmp/blob-*, tmp/obj-*, and atomicfile's and Materialize's .grove-tmp-*.
-var tempName = regexp.MustCompile(`(/tmp/(?:blob|obj)-|\.grove-tmp-)[0-9a-z]+`)
+// Compiled on first use, not at init: every wrapper process links this
+// package (to append its event) and never groups reasons.
+var tempName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(/tmp/(?:blob|obj)-|\.grove-tmp-)[0-9a-z]+`)
+})
 
 // digestName matches a blob digest or key (grove's are 64 hex digits).
-var digestName = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+var digestName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b[0-9a-f]{64}\b`) })
 
 // GroupReason is the summary's key for a reason: one failure met by many
 // units (a full disk: "store: put blob <digest>: open <store>/tmp/blob-<random>:
@@ -308,8 +313,8 @@ func GroupReason(r string) string {
 	if !strings.ContainsAny(r, "0123456789") {
 		return r
 	}
-	r = tempName.ReplaceAllString(r, "${1}*")
-	return digestName.ReplaceAllString(r, "<digest>")
+	r = tempName().ReplaceAllString(r, "${1}*")
+	return digestName().ReplaceAllString(r, "<digest>")
 }
 
 // Summarize adds up events.
