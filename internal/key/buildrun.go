@@ -67,6 +67,9 @@ import (
 //     CARGO by content;
 //   - the C toolchain (cc, c++, ar, or what CC, CXX, AR name) by content,
 //     as the linker is for compiles: scripts compile C with it;
+//   - an argument in its environment that is resolved from the host
+//     (RUSTFLAGS with -C target-cpu=native, CFLAGS with -march=native):
+//     the host CPU it resolves to (hostcpu.go);
 //   - for a package inside the git worktree, the commit checked out, the
 //     branch HEAD is on and the tags (GitHead, githead.go): scripts that
 //     embed them (`git rev-parse HEAD`, `git describe --tags`, vergen,
@@ -215,6 +218,9 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 		}
 	}
 	if err := r.keyPrograms(env); err != nil {
+		return nil, err
+	}
+	if err := r.keyHostResolved(env, cwd); err != nil {
 		return nil, err
 	}
 	r.keyCTools(env)

@@ -31,6 +31,11 @@ import (
 // boot of this machine, so a hit runs no rustc: a CPU does not change
 // without a reboot (a VM's live migration keeps the CPU it shows its
 // guest). Without a boot identity, rustc is asked every time.
+//
+// A build-script run is keyed on its whole environment as written; one
+// that holds such an argument (RUSTFLAGS with -C target-cpu=native, which
+// the cc crate hands the C compiler as -march=native; CFLAGS with
+// -march=native) is keyed on the host's resolution too.
 
 // hostResolved reports whether option o is resolved from the host machine.
 func hostResolved(o rustc.Option) bool {
@@ -46,6 +51,54 @@ func hostResolved(o rustc.Option) bool {
 		return v == "native"
 	}
 	return false
+}
+
+// hostResolvedEnv reports whether the value of a variable of a build
+// script's environment holds an argument resolved from the host: `-C
+// target-cpu=native` in Cargo's RUSTFLAGS forms (the cc crate passes it
+// on to the C compiler as -march=native) or a C compiler's
+// -march/-mcpu/-mtune=native (CFLAGS and the like). Every variable is
+// looked at, as every variable is keyed: which one a script reads is its
+// own business.
+func hostResolvedEnv(v string) bool {
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == '\x1f' }) {
+		switch strings.TrimPrefix(strings.TrimPrefix(f, "-C"), "-Z") {
+		case "target-cpu=native", "tune-cpu=native", "-march=native", "-mcpu=native", "-mtune=native":
+			return true
+		}
+	}
+	return false
+}
+
+// keyHostResolved adds, for a build-script run whose environment holds an
+// argument resolved from the host, the host CPU as RUSTC resolves it for
+// TARGET: the same resolution a compile is keyed on, which names the CPU
+// a C compiler's -march=native finds too.
+func (r *BuildRun) keyHostResolved(env map[string]string, cwd string) error {
+	var names []string
+	for k, v := range env {
+		if hostResolvedEnv(v) {
+			names = append(names, k)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	rc, target := env["RUSTC"], env["TARGET"]
+	if rc == "" || strings.HasSuffix(target, ".json") {
+		return NotCacheable(names[0] + " is resolved from the host, and grove cannot ask RUSTC for TARGET what it resolves to")
+	}
+	id, err := toolchain.IdentifyRustc(r.Hasher.Memo, rc)
+	if err != nil {
+		return NotCacheable(fmt.Sprintf("RUSTC: %v", err))
+	}
+	res, err := resolveHostCPU(r.Hasher.Memo, rc, id, target, target, cwd)
+	if err != nil {
+		return NotCacheable(fmt.Sprintf("%s: cannot resolve the host CPU: %v", names[0], err))
+	}
+	r.Comps.Add("host-cpu", res)
+	return nil
 }
 
 // keyHostResolved adds the host's resolution of the unit's host-resolved
@@ -67,18 +120,25 @@ func (u *Unit) keyHostResolved(id *toolchain.Rustc) error {
 // hostCPU returns what rustc resolves `-C target-cpu=native` to on this
 // machine for the unit's target, memoized.
 func (u *Unit) hostCPU(id *toolchain.Rustc) (string, error) {
-	target := u.Inv.Target
-	targetID := target
-	if strings.HasSuffix(target, ".json") {
-		d, _, err := u.Hasher.File(u.Abs(target))
+	targetID := u.Inv.Target
+	if strings.HasSuffix(targetID, ".json") {
+		d, _, err := u.Hasher.File(u.Abs(targetID))
 		if err != nil {
 			return "", err
 		}
 		targetID = "spec " + d
 	}
+	return resolveHostCPU(u.records, u.Inv.Rustc, id, u.Inv.Target, targetID, u.Cwd)
+}
+
+// resolveHostCPU asks rustc (path, identified as id) what `-C
+// target-cpu=native` means on this machine for target (targetID names
+// the target for the memo: its spec's digest for a spec file), memoized
+// in memo.
+func resolveHostCPU(memo filehash.Memo, path string, id *toolchain.Rustc, target, targetID, cwd string) (string, error) {
 	memoKey := hostCPUMemoKey(id, targetID, bootID())
-	if memoKey != "" {
-		if b, err := u.records.GetObject(record.NSHostCPU, memoKey); err == nil {
+	if memoKey != "" && memo != nil {
+		if b, err := memo.GetObject(record.NSHostCPU, memoKey); err == nil {
 			if record.Check(record.NSHostCPU, b) == nil {
 				return string(b), nil
 			}
@@ -88,8 +148,8 @@ func (u *Unit) hostCPU(id *toolchain.Rustc) (string, error) {
 	if target != "" {
 		args = append(args, "--target", target)
 	}
-	cmd := exec.Command(u.Inv.Rustc, args...)
-	cmd.Dir = u.Cwd
+	cmd := exec.Command(path, args...)
+	cmd.Dir = cwd
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("rustc %s: %w", strings.Join(args, " "), err)
@@ -98,8 +158,8 @@ func (u *Unit) hostCPU(id *toolchain.Rustc) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if memoKey != "" {
-		_ = u.records.PutObject(record.NSHostCPU, memoKey, []byte(res)) // a lost memo costs a rustc --print
+	if memoKey != "" && memo != nil {
+		_ = memo.PutObject(record.NSHostCPU, memoKey, []byte(res)) // a lost memo costs a rustc --print
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package key
 import (
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -122,5 +123,94 @@ func TestHostCPUIsKeyed(t *testing.T) {
 	}
 	if got := key(native); got != here {
 		t.Errorf("with a corrupt memo, keyed %q, want %q", got, here)
+	}
+}
+
+// Which values of a build script's environment hold an argument resolved
+// from the host.
+func TestHostResolvedEnv(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"-C target-cpu=native", true},
+		{"-Ctarget-cpu=native", true},
+		{"--cfg\x1fx\x1f-C\x1ftarget-cpu=native", true}, // CARGO_ENCODED_RUSTFLAGS
+		{"-O2 -march=native", true},
+		{"-mcpu=native", true},
+		{"-mtune=native -O2", true},
+		{"-Ztune-cpu=native", true},
+		{"-C target-cpu=skylake", false},
+		{"-march=x86-64-v3", false},
+		{"native", false},
+		{"/usr/lib/native", false},
+		{"", false},
+	} {
+		if got := hostResolvedEnv(tc.v); got != tc.want {
+			t.Errorf("%q: host-resolved %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+// A build-script run with -march=native (or target-cpu=native) in its
+// environment is keyed on the host CPU: another resolution, another key;
+// without it the key does not depend on the CPU.
+func TestBuildRunHostCPUIsKeyed(t *testing.T) {
+	needTool(t, "rustc")
+	sysroot, err := exec.Command("rustc", "--print", "sysroot").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(strings.TrimSpace(string(sysroot)), "bin", "rustc")
+	vv, err := exec.Command(rc, "-vV").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := ""
+	for _, l := range strings.Split(string(vv), "\n") {
+		if h, ok := strings.CutPrefix(l, "host: "); ok {
+			host = h
+		}
+	}
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	n := 0
+	key := func(env ...string) string {
+		t.Helper()
+		n++
+		root := filepath.Join(base, "t"+strconv.Itoa(n))
+		environ := runTree(t, root, map[string]string{"p/build.rs": "fn main(){}"}, append([]string{"RUSTC=" + rc, "TARGET=" + host}, env...)...)
+		r, err := NewBuildRun(filepath.Join(root, "bin/build-script"), filepath.Join(root, "p"), environ, &filehash.Hasher{Memo: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ArgKey
+	}
+	plain, native := key("CFLAGS=-O2"), key("CFLAGS=-O2 -march=native")
+	if plain == native {
+		t.Fatal("-march=native keys as -O2") // (it is another value, too)
+	}
+	if key("CFLAGS=-O2 -march=native") != native {
+		t.Fatal("the same run keys twice differently")
+	}
+	id, err := toolchain.IdentifyRustc(st, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo := hostCPUMemoKey(id, host, bootID())
+	if memo == "" {
+		t.Skip("no boot identity on this system: nothing memoized")
+	}
+	if err := st.PutObject(record.NSHostCPU, memo, []byte("cpu some-other-cpu\nfeature sse2")); err != nil {
+		t.Fatal(err)
+	}
+	if key("CFLAGS=-O2 -march=native") == native {
+		t.Error("two host CPUs, one run key")
+	}
+	if key("CFLAGS=-O2") != plain {
+		t.Error("a run without a host-resolved argument depends on the host CPU")
 	}
 }
