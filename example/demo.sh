@@ -9,7 +9,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 gobin="$(go env GOBIN 2>/dev/null || true)"
 [ -n "$gobin" ] || gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
 export PATH="$gobin:$HOME/.cargo/bin:$PATH"
-command -v grove >/dev/null || { echo "demo: grove is not on PATH (go install ./cmd/grove)" >&2; exit 1; }
+command -v grove >/dev/null || { echo "demo: grove is not on PATH (go install ./cmd/...)" >&2; exit 1; }
+command -v grove-cli >/dev/null || { echo "demo: grove-cli is not on PATH (go install ./cmd/...)" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "demo: cargo is not on PATH" >&2; exit 1; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/grove-demo.XXXXXX")"

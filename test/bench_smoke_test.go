@@ -24,18 +24,18 @@ import (
 	"github.com/grove-rs/grove/internal/testneed"
 )
 
-// buildGroveForBench builds ./cmd/grove into the test's temp dir and
-// returns the binary's path. Each test builds its own (Go's build cache
+// buildGroveForBench builds ./cmd/grove and ./cmd/grove-cli into the
+// test's temp dir and returns grove's path. Each test builds its own (Go's build cache
 // makes the second build a link) so nothing outlives the test.
 func buildGroveForBench(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "grove")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/grove")
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/grove", "./cmd/grove-cli")
 	cmd.Dir = ".." // the module root; tests run in test/
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/grove: %v\n%s", err, out)
+		t.Fatalf("go build ./cmd/grove ./cmd/grove-cli: %v\n%s", err, out)
 	}
-	return bin
+	return filepath.Join(dir, "grove")
 }
 
 func requireToolsForBench(t *testing.T, tools ...string) {

@@ -10,7 +10,7 @@ import (
 	"github.com/grove-rs/grove/internal/testneed"
 )
 
-// The README's first command, `go install ./cmd/grove && ./example/demo.sh`,
+// The README's first command, `go install ./cmd/... && ./example/demo.sh`,
 // runs the grove it just installed: with GOBIN set, go install puts it
 // there, not in $GOPATH/bin, where an older grove may still lie.
 func TestDemoRunsTheInstalledGrove(t *testing.T) {

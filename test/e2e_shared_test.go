@@ -34,8 +34,9 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	grove = filepath.Join(dir, "grove")
-	// cargo-grove beside grove: `cargo grove ...` (grove's dir is on PATH).
-	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/grove", "./cmd/cargo-grove")
+	// grove-cli and cargo-grove beside grove: grove runs grove-cli for
+	// its commands; `cargo grove ...` (grove's dir is on PATH).
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/grove", "./cmd/grove-cli", "./cmd/cargo-grove")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)

@@ -40,7 +40,7 @@ func findGrove() (string, error) {
 	}
 	p, err := exec.LookPath("grove")
 	if err != nil {
-		return "", fmt.Errorf("grove is not installed beside cargo-grove nor on PATH (go install ./cmd/grove)")
+		return "", fmt.Errorf("grove is not installed beside cargo-grove nor on PATH (go install ./cmd/...)")
 	}
 	return p, nil
 }

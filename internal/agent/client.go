@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -13,7 +12,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/grove-rs/grove/internal/remote"
+	"github.com/grove-rs/grove/internal/launch"
+	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/remoteconf"
 )
 
 // Client timeouts. A wrapper never waits long for the agent. When none
@@ -42,7 +43,7 @@ type Client struct {
 }
 
 // NewClient returns a client for the agent of storeDir and c.
-func NewClient(storeDir string, c remote.Config) (*Client, error) {
+func NewClient(storeDir string, c remoteconf.Config) (*Client, error) {
 	sock, err := SocketPath(storeDir, c)
 	if err != nil {
 		return nil, err
@@ -66,13 +67,34 @@ func (c *Client) Import(req Request) (Response, error) {
 // does not wait for the agent's answer. When no agent answers it starts
 // one and waits for it at most uploadStartWait, then drops the upload.
 func (c *Client) Upload(arg, entry string) error {
+	return c.upload(Request{Op: OpUpload, Arg: arg, Entry: entry})
+}
+
+// RunManifest asks for the remote manifest of a build-script run key,
+// starting the agent if none runs.
+func (c *Client) RunManifest(runKey string) (Response, error) {
+	return c.call(Request{Op: OpManifest, Arg: runKey, Run: true}, true)
+}
+
+// ImportRun asks the agent to verify and import a remote run candidate.
+func (c *Client) ImportRun(runKey string, cand *record.Candidate) (Response, error) {
+	return c.call(Request{Op: OpImport, Arg: runKey, Cand: cand, Run: true}, false)
+}
+
+// UploadRun hands a stored build-script run to the agent for upload, as
+// Upload does an entry.
+func (c *Client) UploadRun(runKey, entry string) error {
+	return c.upload(Request{Op: OpUpload, Arg: runKey, Entry: entry, Run: true})
+}
+
+func (c *Client) upload(req Request) error {
 	conn, err := c.connect(uploadStartWait)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	conn.SetWriteDeadline(time.Now().Add(uploadTimeout))
-	return writeRequest(conn, Request{Op: OpUpload, Arg: arg, Entry: entry})
+	return writeRequest(conn, req)
 }
 
 // Quit asks the agent to exit once its uploads are done.
@@ -89,7 +111,7 @@ func (c *Client) Ping() bool {
 
 // connect dials the agent; when none answers and wait is not zero, it
 // starts one and dials again for at most wait.
-func (c *Client) connect(wait time.Duration) (net.Conn, error) {
+func (c *Client) connect(wait time.Duration) (*os.File, error) {
 	conn, err := c.dial()
 	if err != nil && wait > 0 && c.start() {
 		deadline := time.Now().Add(wait)
@@ -115,7 +137,7 @@ func (c *Client) call(req Request, start bool) (Response, error) {
 	if err := writeRequest(conn, req); err != nil {
 		return Response{}, err
 	}
-	line, err := readLine(bufio.NewReaderSize(conn, 64<<10))
+	line, err := ReadLine(bufio.NewReaderSize(conn, 64<<10))
 	if err != nil {
 		return Response{}, fmt.Errorf("agent: %w", err)
 	}
@@ -126,11 +148,11 @@ func (c *Client) call(req Request, start bool) (Response, error) {
 	return resp, nil
 }
 
-func (c *Client) dial() (net.Conn, error) {
-	return net.DialTimeout("unix", c.sock, dialTimeout)
+func (c *Client) dial() (*os.File, error) {
+	return dialUnix(c.sock, dialTimeout)
 }
 
-func writeRequest(conn net.Conn, req Request) error {
+func writeRequest(conn *os.File, req Request) error {
 	req.V = Version
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -140,7 +162,7 @@ func writeRequest(conn net.Conn, req Request) error {
 	return err
 }
 
-// start starts an agent (grove agent --store DIR) detached from this
+// start starts an agent (grove-cli agent --store DIR) detached from this
 // process: its own session, stdio on /dev/null, the wrapper's environment
 // (which holds the remote's settings and credentials). It reports whether
 // it started one; a client starts at most one. Several wrappers may start
@@ -150,7 +172,7 @@ func (c *Client) start() bool {
 		return false
 	}
 	c.started = true
-	exe, err := os.Executable()
+	exe, err := launch.Find(launch.CLI)
 	if err != nil {
 		return false
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/agent"
 	"github.com/grove-rs/grove/internal/bench/measure"
+	"github.com/grove-rs/grove/internal/launch"
 	"github.com/grove-rs/grove/internal/remote"
 )
 
@@ -131,8 +132,8 @@ func (g *groveRemoteStrategy) client() (*agent.Client, error) {
 	return agent.NewClient(g.store, cfg)
 }
 
-// begin starts `grove agent` for the store as the bench's child, so its
-// CPU is known (the wrapper would start the same agent, detached, on the
+// begin starts `grove-cli agent` (the one beside the grove under test)
+// for the store as the bench's child, so its CPU is known (the wrapper would start the same agent, detached, on the
 // first local miss; finding it running, it uses it).
 func (g *groveRemoteStrategy) begin(ctx context.Context) error {
 	if g.agent != nil {
@@ -142,7 +143,7 @@ func (g *groveRemoteStrategy) begin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(g.bin, "agent", "--store", g.store)
+	cmd := exec.Command(filepath.Join(filepath.Dir(g.bin), launch.CLI), "agent", "--store", g.store)
 	cmd.Env = measure.Env(baseEnv(os.Environ()), g.env(""))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
@@ -34,7 +35,9 @@ func IsCall(args []string) bool {
 const maxStream = 8 << 20
 
 // Main runs the build script real for Cargo: a stored run is replayed, or
-// the script runs and its run is stored. It returns the exit code.
+// the script runs and its run is stored. It returns the status for the
+// process (package exitstatus: the script's death by a signal is handed
+// on, as when grove execs it).
 func Main(real string) (code int) {
 	os.Unsetenv(EnvReal)
 	cfg := settings.FromEnv(os.Getenv)
@@ -90,6 +93,9 @@ func Main(real string) (code int) {
 			return 0
 		}
 	}
+	if r.remoteFetch() && r.tryReplay() {
+		return 0
+	}
 	started = true
 	return r.runAndStore()
 }
@@ -136,7 +142,8 @@ type runner struct {
 	st        *store.Store
 	run       *key.BuildRun
 	ev        stats.Event
-	untrusted bool // the store is refused: not even its statistics are written
+	untrusted bool   // the store is refused: not even its statistics are written
+	stored    string // the run entry save stored, for the remote (remote.go)
 }
 
 func (r *runner) open() error {
@@ -238,8 +245,18 @@ func (r *runner) replay(e *record.BuildRun) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
+		// The file's mode is the run's, not the blob's: one blob serves
+		// every file of its content, and a blob from a remote has the
+		// mode its header suggests.
+		mode := os.FileMode(0o644)
+		if f.Exec {
+			mode = 0o755
+		}
 		if !f.Text {
 			if _, err := r.st.Materialize(string(f.Digest), dst, false); err != nil {
+				return err
+			}
+			if err := os.Chmod(dst, mode); err != nil {
 				return err
 			}
 			continue
@@ -247,10 +264,6 @@ func (r *runner) replay(e *record.BuildRun) error {
 		b, err := os.ReadFile(r.st.BlobPath(string(f.Digest)))
 		if err != nil {
 			return err
-		}
-		mode := os.FileMode(0o644)
-		if f.Exec {
-			mode = 0o755
 		}
 		if err := os.WriteFile(dst, []byte(r.run.Norm.Denormalize(string(b))), mode); err != nil {
 			return err
@@ -276,15 +289,12 @@ func (r *runner) runAndStore() int {
 	err := cmd.Run()
 	runMs := time.Since(t0).Milliseconds()
 	r.ev.CompileUs = time.Since(t0).Microseconds()
+	r.ev.ChildCPUUs = stats.ChildCPU(cmd.ProcessState)
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
+		if code, ok := exitstatus.FromWait(err); ok {
 			r.logf("build-script failed %s: %v (not stored)", os.Getenv("CARGO_PKG_NAME"), err)
 			r.finish(stats.Failed, err.Error())
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				return 128 + int(ws.Signal())
-			}
-			return ee.ExitCode()
+			return code
 		}
 		fmt.Fprintf(os.Stderr, "grove: run build script %s: %v\n", r.real, err)
 		r.finish(stats.Error, "run: "+err.Error())
@@ -308,6 +318,7 @@ func (r *runner) runAndStore() int {
 	default:
 		r.logf("build-script miss %s (ran %d ms, stored)", os.Getenv("CARGO_PKG_NAME"), runMs)
 		r.finish(stats.Miss, "")
+		r.remotePush()
 	}
 	return 0
 }
@@ -323,6 +334,7 @@ func (r *runner) finish(kind, reason string) {
 	r.ev.Time = time.Now().UnixMilli()
 	r.ev.Us = time.Since(r.start).Microseconds()
 	r.ev.Ms = r.ev.Us / 1000
+	r.ev.CPUUs = stats.OwnCPU(r.ev.ChildCPUUs)
 	if r.run != nil {
 		r.ev.Key = r.run.ArgKey
 	}
@@ -379,6 +391,7 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 	}
 	c := record.Candidate{Inputs: inputs, Pins: pins}
 	c.Entry = record.EntryKey(r.run.EntryKey(c))
+	r.stored = string(c.Entry)
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", err

@@ -209,12 +209,18 @@ func Check(ns string, b []byte) error {
 		if !isDigest(d) {
 			err = corrupt(fmt.Errorf("blob-inode memo of %d bytes", len(b)))
 		}
+	case NSHostCPU:
+		if !strings.HasPrefix(string(b), "cpu ") || strings.ContainsRune(string(b), 0) {
+			err = corrupt(fmt.Errorf("host-cpu memo of %d bytes", len(b)))
+		}
 	case NSRustc:
 		_, err = DecodeRustc(b)
 	case NSRun:
 		_, err = DecodeBuildRun(b)
 	case NSRunManifest:
 		_, err = DecodeManifest(b)
+	case NSIndex:
+		_, err = DecodeKeyIndex(b)
 	}
 	return err
 }
@@ -229,6 +235,7 @@ func DecodeBuildRun(b []byte) (BuildRun, error) {
 	if r.Package == "" {
 		return BuildRun{}, corrupt(errors.New("build-script run without package"))
 	}
+	seen := make(map[string]bool, len(r.Files))
 	for _, f := range r.Files {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
 			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q outside OUT_DIR", f.Path))
@@ -236,6 +243,13 @@ func DecodeBuildRun(b []byte) (BuildRun, error) {
 		if !f.Dir && !isDigest(string(f.Digest)) {
 			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q with digest %q", f.Path, f.Digest))
 		}
+		if f.Size < 0 {
+			return BuildRun{}, corrupt(fmt.Errorf("build-script run file %q of size %d", f.Path, f.Size))
+		}
+		if seen[f.Path] {
+			return BuildRun{}, corrupt(fmt.Errorf("build-script run names %q twice", f.Path))
+		}
+		seen[f.Path] = true
 	}
 	return r, nil
 }

@@ -301,10 +301,28 @@ func TestCorruptObjectsRefused(t *testing.T) {
 			"entry/e2":    entry[:len(entry)/2],
 			"lib/e3":      []byte(`{}`),
 			"manifest/e4": []byte(`{"candidates":[{"entry":"../x"}]}`),
+			// Build-script runs and the key index travel too, checked alike.
+			"run/e5":          []byte(`{"package":"a","files":[{"path":"../x","digest":"` + d + `"}]}`),
+			"run/e6":          []byte(`{"package":"a","files":[{"path":"x"}]}`),
+			"run/e7":          []byte(`{"package":"a","files":[{"path":"x","digest":"` + d + `"},{"path":"x","digest":"` + d + `"}]}`),
+			"run-manifest/e8": []byte(`{"candidates":[]}`),
+			"index/recent":    []byte(`{"keys":[{"ns":"blob","key":"` + d + `"}]}`),
+			"other/e9":        []byte(`{}`),
 		} {
 			put(t, b, name, obj)
 			if _, err := remote.GetRecord(ctx, b, nil, name); !errors.Is(err, remote.ErrUntrusted) {
 				t.Errorf("%s %q: %v, want ErrUntrusted", name, obj, err)
+			}
+		}
+
+		for name, obj := range map[string][]byte{
+			"run/g1":          []byte(`{"package":"a","files":[{"path":"d","dir":true},{"path":"d/x.rs","digest":"` + d + `","size":3,"text":true}],"stdout":"cargo:rerun-if-changed=build.rs\n"}`),
+			"run-manifest/g2": []byte(`{"candidates":[{"entry":"` + d + `","inputs":[]}]}`),
+			"index/recent":    []byte(`{"keys":[{"ns":"manifest","key":"` + d + `"},{"ns":"run-manifest","key":"` + d + `"}]}`),
+		} {
+			put(t, b, name, obj)
+			if got, err := remote.GetRecord(ctx, b, nil, name); err != nil || !bytes.Equal(got, obj) {
+				t.Errorf("%s: %v, want it accepted", name, err)
 			}
 		}
 

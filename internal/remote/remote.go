@@ -3,7 +3,9 @@
 //
 // A remote holds the same objects as the local store, by the same names:
 // "<namespace>/<key>" with the local store's namespaces and keys
-// (blob/<digest>, entry/<key>, manifest/<argkey>, lib/<digest>). The
+// (blob/<digest>, entry/<key>, manifest/<argkey>, lib/<digest>,
+// run/<key>, run-manifest/<runkey>), and one of its own: index/recent, the
+// manifests recently uploaded (record.KeyIndex), which readers prefetch. The
 // backends only move bytes; what may be trusted of them is decided by the
 // reader (trust.go): blobs by their digest, records by their shape and,
 // when a secret is shared, by an HMAC.

@@ -22,7 +22,7 @@ import (
 //   - A blob is named by its content digest; GetBlob hashes what it
 //     downloads and keeps it only when it hashes to its name. Nobody can
 //     pass off other bytes as a blob.
-//   - A record (entry, manifest, lib) names blobs and says which compile
+//   - A record (entry, manifest, lib, run, run manifest, key index) names blobs and says which compile
 //     they stand for; its bytes cannot be checked against its name. So a
 //     record must at least be well-formed (record's own checks), and when
 //     a secret is shared (GROVE_REMOTE_SECRET) it must carry an HMAC of
@@ -105,13 +105,15 @@ func OpenRecord(secret []byte, name string, obj []byte) ([]byte, error) {
 }
 
 // checkRecord refuses a record that cannot serve any build: only entries,
-// lib records and manifests travel, and each must decode as its
-// namespace's type and pass that type's checks (record.Check, the one home
-// of those checks).
+// lib records and manifests of units, build-script runs and their
+// manifests, and the remote's key index travel, and each must decode as
+// its namespace's type and pass that type's checks (record.Check, the one
+// home of those checks).
 func checkRecord(name string, data []byte) error {
 	ns, _, _ := strings.Cut(name, "/")
 	switch ns {
-	case record.NSEntry, record.NSLib, record.NSManifest:
+	case record.NSEntry, record.NSLib, record.NSManifest,
+		record.NSRun, record.NSRunManifest, record.NSIndex:
 		return record.Check(ns, data)
 	}
 	return fmt.Errorf("namespace %q holds no records", ns)
@@ -142,6 +144,10 @@ func GetRecord(ctx context.Context, b Backend, secret []byte, name string) ([]by
 	}
 	return OpenRecord(secret, name, obj)
 }
+
+// IndexName is the remote name of its key index (record.KeyIndex), which
+// uploaders keep and readers prefetch.
+const IndexName = record.NSIndex + "/" + record.IndexRecent
 
 // BlobName is the remote name of the blob with this digest.
 func BlobName(digest string) string { return "blob/" + digest }

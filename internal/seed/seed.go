@@ -123,12 +123,10 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.DryRun = opts.DryRun
 	c := &copier{res: res, dry: opts.DryRun, sources: sources, donorWS: filepath.Join(res.Donor, wsRel)}
-	for _, a := range wts {
-		for _, b := range wts {
-			if sameDir(a.Path, res.Worktree) && sameDir(b.Path, res.Donor) && a.Head != "" && a.Head == b.Head {
-				c.sameHead = true
-			}
-		}
+	// What the build-run key holds of git's HEAD (commit, branch, tags):
+	// a run is seeded only where its key would be the same.
+	if h := key.GitHead(res.Worktree); h != "" && h == key.GitHead(res.Donor) {
+		c.sameHead = true
 	}
 	// Read before any content of the two trees is compared: see
 	// restore.SeedClock.
@@ -328,13 +326,14 @@ type copier struct {
 	sources  map[string]source
 	rewriter *strings.Replacer
 	// For units of path packages (path.go): the seed clock (restore rule
-	// 4), whether both trees have the same commit checked out, and the
+	// 4), whether both trees have the same git HEAD (key.GitHead: commit,
+	// branch, tags), and the
 	// donor's workspace root, rustc's working dir there.
 	clock    time.Time
 	sameHead bool
 	donorWS  string
-	// What runSawThisTree reads of the donor once: when its HEAD last
-	// moved, and its newest tracked or untracked file.
+	// What runSawThisTree reads of the donor once: when its HEAD or tags
+	// last moved, and its newest tracked or untracked file.
 	headRead, headOK     bool
 	headMoved            time.Time
 	newestRead, newestOK bool

@@ -242,7 +242,7 @@ func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 	}
 	res.Worktrees = r.cacheCoverage(wts)
 	if _, err := exec.LookPath(WrapperName); err != nil {
-		res.Notes = append(res.Notes, "grove is not on PATH: Cargo looks the bare name \"grove\" up on PATH, so builds will fail until it is (e.g. go install ./cmd/grove, or copy the binary to ~/.cargo/bin)")
+		res.Notes = append(res.Notes, "grove is not on PATH: Cargo looks the bare name \"grove\" up on PATH, so builds will fail until it is (e.g. go install ./cmd/..., or copy grove and grove-cli to ~/.cargo/bin)")
 	}
 	res.Notes = append(res.Notes, envNotes(r.Env)...)
 	return res, nil

@@ -2,7 +2,7 @@
 // mode: the config switch for the default cache mode (init, off, with the
 // post-checkout hook that seeds new worktrees), the seed note's shared
 // target dir (init --shared, reclaim), and what inspects both (status,
-// doctor). Functions return data; cmd/grove prints it.
+// doctor). Functions return data; cmd/grove-cli prints it.
 //
 // Nothing here writes before every check has passed: a failed command
 // leaves the repository's files byte-for-byte as they were.

@@ -40,7 +40,9 @@ func TestMain(m *testing.M) {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
 		groveBin = filepath.Join(dir, "grove")
-		cmd := exec.Command("go", "build", "-o", groveBin, "./cmd/grove")
+		// grove-cli beside grove: grove hands it every command line
+		// that is not a compile (grove stats, the remote's agent).
+		cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/grove", "./cmd/grove-cli")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			fmt.Printf("build grove: %v\n%s", err, out)

@@ -47,8 +47,9 @@ func newMachine(t *testing.T, repo string, remoteEnv ...string) *machine {
 	return m
 }
 
-// waitUploaded waits until the remote has a manifest for every unit the
-// build stored, as the agent uploads them in the background.
+// waitUploaded waits until the remote has a manifest for every unit and
+// every build-script run the build stored, as the agent uploads them in
+// the background.
 func (m *machine) waitUploaded(b build) {
 	m.t.Helper()
 	cfg, ok, err := remote.ConfigFromEnv(m.getenv)
@@ -65,8 +66,12 @@ func (m *machine) waitUploaded(b build) {
 		if ev.Kind != stats.Miss {
 			continue
 		}
+		name := record.NSManifest + "/" + ev.Key
+		if ev.Run {
+			name = record.NSRunManifest + "/" + ev.Key
+		}
 		for {
-			ok, err := be.Has(context.Background(), "manifest/"+ev.Key)
+			ok, err := be.Has(context.Background(), name)
 			if ok {
 				break
 			}

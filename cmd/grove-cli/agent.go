@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/grove-rs/grove/internal/agent"
+	"github.com/grove-rs/grove/internal/agentd"
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/remote"
 	"github.com/grove-rs/grove/internal/settings"
@@ -32,7 +32,7 @@ func newAgentCmd() *cobra.Command {
 			if !ok {
 				return errors.New("no remote configured (GROVE_REMOTE)")
 			}
-			idle := agent.DefaultIdle
+			idle := agentd.DefaultIdle
 			if v := os.Getenv("GROVE_REMOTE_IDLE"); v != "" {
 				if idle, err = time.ParseDuration(v); err != nil {
 					return fmt.Errorf("GROVE_REMOTE_IDLE: %w", err)
@@ -50,7 +50,7 @@ func newAgentCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return agent.Serve(st, cfg, idle)
+			return agentd.Serve(st, cfg, idle)
 		},
 	}
 	c.Flags().StringVar(&dir, "store", "", "the store (default: GROVE_DIR)")

@@ -1,4 +1,4 @@
-package agent
+package agentd
 
 import (
 	"bufio"
@@ -45,6 +45,9 @@ type Server struct {
 	mu        sync.Mutex
 	queued    map[string]bool          // entries queued or uploading
 	blobs     map[string]chan struct{} // blobs being fetched: one download each
+
+	pf     prefetcher // what index/recent names, fetched ahead (prefetch.go)
+	recent recentKeys // manifests uploaded, not yet in index/recent
 
 	active  atomic.Int64 // connections being served
 	pending atomic.Int64 // uploads queued or running
@@ -128,6 +131,7 @@ func Serve(st *store.Store, c remote.Config, idle time.Duration) error {
 		}()
 	}
 	go s.watch(sock, idle)
+	go s.indexLoop()
 	for {
 		conn, err := ln.AcceptUnix()
 		if err != nil {
@@ -146,6 +150,7 @@ func Serve(st *store.Store, c remote.Config, idle time.Duration) error {
 	}
 	close(s.uploads)
 	wg.Wait()
+	s.flushIndex()
 	s.log.Printf("exit")
 	return nil
 }
@@ -216,8 +221,12 @@ func (s *Server) handle(req Request) Response {
 		if !s.br.allow() {
 			return Response{Status: Skipped}
 		}
-		if req.Op == OpManifest {
+		s.startPrefetch()
+		switch {
+		case req.Op == OpManifest:
 			return s.manifest(req)
+		case req.Run:
+			return s.importRun(req)
 		}
 		return s.importEntry(req)
 	}
@@ -232,22 +241,4 @@ func (s *Server) failed(what string, err error) {
 		return
 	}
 	s.log.Printf("%s: %v", what, err)
-}
-
-// readLine reads one line of at most maxLine bytes.
-func readLine(rd *bufio.Reader) ([]byte, error) {
-	var out []byte
-	for {
-		chunk, isPrefix, err := rd.ReadLine()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, chunk...)
-		if len(out) > maxLine {
-			return nil, errors.New("line too long")
-		}
-		if !isPrefix {
-			return out, nil
-		}
-	}
 }

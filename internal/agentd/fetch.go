@@ -1,4 +1,4 @@
-package agent
+package agentd
 
 import (
 	"bufio"
@@ -55,10 +55,11 @@ func (s *Server) status(what string, err error) Response {
 	return Response{Status: Unavailable, Detail: err.Error()}
 }
 
-// manifest answers the remote manifest of req.Arg, decoded.
+// manifest answers the remote manifest (of a unit, or of a run) of
+// req.Arg, decoded.
 func (s *Server) manifest(req Request) Response {
-	name := record.NSManifest + "/" + req.Arg
-	b, found, err := s.getRecord(name)
+	name := manifestNS(req.Run) + "/" + req.Arg
+	b, found, err := s.getCached(name)
 	if err != nil {
 		return s.status("get "+name, err)
 	}
@@ -85,7 +86,7 @@ func (s *Server) importEntry(req Request) Response {
 		return Response{Status: Refused, Detail: "import without candidate"}
 	}
 	name := record.NSEntry + "/" + string(c.Entry)
-	b, found, err := s.getRecord(name)
+	b, found, err := s.getCached(name)
 	if err != nil {
 		return s.status("get "+name, err)
 	}
@@ -102,16 +103,7 @@ func (s *Server) importEntry(req Request) Response {
 	}
 	for i, o := range e.Outputs {
 		if err := s.fetchBlob(o); err != nil {
-			var bad badBlob
-			if errors.As(err, &bad) {
-				s.failed("verify blob "+string(o.Digest), err)
-				return Response{Status: Refused, Detail: err.Error()}
-			}
-			if errors.Is(err, remote.ErrNotFound) {
-				return Response{Status: Miss, Detail: err.Error()}
-			}
-			s.failed("get blob "+string(o.Digest), err)
-			return Response{Status: Unavailable, Detail: err.Error()}
+			return s.blobFailed(o, err)
 		}
 		// The local blob's stamp, so that restore's one-stat check holds.
 		fi, err := s.st.BlobStat(string(o.Digest))
@@ -128,7 +120,7 @@ func (s *Server) importEntry(req Request) Response {
 		err = s.st.PutObject(record.NSEntry, string(c.Entry), eb)
 	}
 	if err == nil {
-		err = s.addLocalCandidate(req.Arg, *c)
+		err = s.addLocalCandidate(record.NSManifest, req.Arg, *c)
 	}
 	if err != nil {
 		return Response{Status: Unavailable, Detail: "local store: " + err.Error()}
@@ -137,12 +129,13 @@ func (s *Server) importEntry(req Request) Response {
 	return Response{Status: Hit}
 }
 
-// addLocalCandidate puts c first in the local manifest of arg. Two writers
-// of one manifest at once: the last rename wins, and a candidate lost so
-// costs a later miss, never a wrong hit.
-func (s *Server) addLocalCandidate(arg string, c record.Candidate) error {
+// addLocalCandidate puts c first in the local manifest of arg in ns
+// (record.NSManifest or record.NSRunManifest). Two writers of one manifest
+// at once: the last rename wins, and a candidate lost so costs a later
+// miss, never a wrong hit.
+func (s *Server) addLocalCandidate(ns, arg string, c record.Candidate) error {
 	var m record.Manifest
-	if b, err := s.st.GetObject(record.NSManifest, arg); err == nil {
+	if b, err := s.st.GetObject(ns, arg); err == nil {
 		if json.Unmarshal(b, &m) != nil {
 			m = record.Manifest{} // a corrupt manifest is replaced
 		}
@@ -152,7 +145,23 @@ func (s *Server) addLocalCandidate(arg string, c record.Candidate) error {
 	if err != nil {
 		return err
 	}
-	return s.st.PutObject(record.NSManifest, arg, mb)
+	return s.st.PutObject(ns, arg, mb)
+}
+
+// blobFailed is the answer for a blob of an entry or run that could not be
+// fetched: refused when it was not the blob its digest names, a miss when
+// the remote lacks it, else unavailable.
+func (s *Server) blobFailed(o record.Output, err error) Response {
+	var bad badBlob
+	if errors.As(err, &bad) {
+		s.failed("verify blob "+string(o.Digest), err)
+		return Response{Status: Refused, Detail: err.Error()}
+	}
+	if errors.Is(err, remote.ErrNotFound) {
+		return Response{Status: Miss, Detail: err.Error()}
+	}
+	s.failed("get blob "+string(o.Digest), err)
+	return Response{Status: Unavailable, Detail: err.Error()}
 }
 
 // badBlob is a blob whose content is not what its digest names.

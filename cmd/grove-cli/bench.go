@@ -14,6 +14,7 @@ import (
 	"github.com/grove-rs/grove/internal/bench/progress"
 	"github.com/grove-rs/grove/internal/bench/report"
 	"github.com/grove-rs/grove/internal/cli"
+	"github.com/grove-rs/grove/internal/launch"
 	"github.com/spf13/cobra"
 )
 
@@ -76,7 +77,7 @@ few scenarios. See bench/README.md.`,
 			if parallel < 1 {
 				return cli.Usagef("--parallel must be at least 1")
 			}
-			self, err := os.Executable()
+			self, err := launch.Find(launch.Wrapper)
 			if err != nil {
 				return fmt.Errorf("locating the grove binary: %w", err)
 			}

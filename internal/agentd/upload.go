@@ -1,4 +1,4 @@
-package agent
+package agentd
 
 import (
 	"context"
@@ -23,9 +23,9 @@ func (s *Server) queueUpload(req Request) Response {
 		return Response{Status: Refused, Detail: "upload without entry"}
 	}
 	s.mu.Lock()
-	dup := s.queued[req.Entry]
+	dup := s.queued[uploadID(req)]
 	if !dup {
-		s.queued[req.Entry] = true
+		s.queued[uploadID(req)] = true
 	}
 	s.mu.Unlock()
 	if dup {
@@ -43,7 +43,7 @@ func (s *Server) queueUpload(req Request) Response {
 
 func (s *Server) done(req Request) {
 	s.mu.Lock()
-	delete(s.queued, req.Entry)
+	delete(s.queued, uploadID(req))
 	s.mu.Unlock()
 	s.pending.Add(-1)
 }
@@ -54,11 +54,16 @@ func (s *Server) runUpload(req Request) {
 		return
 	}
 	t0 := time.Now()
-	if err := s.upload(req.Arg, req.Entry); err != nil {
-		s.failed("upload "+req.Entry, err)
+	upload, what := s.upload, "entry"
+	if req.Run {
+		upload, what = s.uploadRun, "run"
+	}
+	if err := upload(req.Arg, req.Entry); err != nil {
+		s.failed("upload "+what+" "+req.Entry, err)
 		return
 	}
-	s.log.Printf("uploaded %s of %s (%s)", req.Entry[:12], req.Arg[:12], time.Since(t0).Round(time.Millisecond))
+	s.noteUploaded(record.KeyRef{NS: manifestNS(req.Run), Key: req.Arg})
+	s.log.Printf("uploaded %s %s of %s (%s)", what, short(req.Entry), short(req.Arg), time.Since(t0).Round(time.Millisecond))
 	s.br.ok()
 }
 
@@ -116,11 +121,18 @@ func (s *Server) upload(arg, entryKey string) error {
 	if err := s.putBytes(record.NSEntry+"/"+entryKey, eb, true); err != nil {
 		return err
 	}
-	// The remote manifest gains this candidate. Two uploaders at once: the
-	// last one wins and the other's candidate is lost, which costs readers
-	// a miss, never a wrong hit.
+	return s.addRemoteCandidate(record.NSManifest, arg, *cand)
+}
+
+// addRemoteCandidate adds cand to the remote manifest of arg in ns
+// (record.NSManifest or record.NSRunManifest), last: after everything the
+// candidate names is there. Two uploaders at once: the last one wins and
+// the other's candidate is lost, which costs readers a miss, never a wrong
+// hit.
+func (s *Server) addRemoteCandidate(ns, arg string, cand record.Candidate) error {
+	entryKey := string(cand.Entry)
 	var m record.Manifest
-	name := record.NSManifest + "/" + arg
+	name := ns + "/" + arg
 	b, found, err := s.getRecord(name)
 	switch {
 	case errors.Is(err, remote.ErrUntrusted):
@@ -135,7 +147,7 @@ func (s *Server) upload(arg, entryKey string) error {
 			return nil // there already
 		}
 	}
-	m.Add(*cand)
+	m.Add(cand)
 	nb, err := json.Marshal(&m)
 	if err != nil {
 		return err
