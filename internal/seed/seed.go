@@ -3,9 +3,11 @@
 //
 // Restoring units through the wrapper still runs every build script and
 // asks grove for every unit. Seeding skips that: Cargo's fingerprints and
-// build-script outputs are copied with their mtimes, and the write-once
-// rustc outputs are hardlinked (they are usually store blobs already).
-// Cargo then finds the dependencies fresh by its own rules.
+// build-script outputs are copied with their mtimes, and the outputs that
+// may share an inode (restore.Shared: rlibs, rmetas, proc-macro libraries,
+// build scripts' programs; they are usually store blobs already) are
+// hardlinked, which keeps their mtimes too. Cargo then finds the
+// dependencies fresh by its own rules.
 //
 // Units of registry and git packages are copied as they are: their
 // sources at one version are the same everywhere. A unit of a path
