@@ -132,6 +132,7 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 	fmt.Fprintf(tw, "median wrapper time per hit\t%.1f ms\n", s.WrapperMsHit)
 	fmt.Fprintf(tw, "restored\t%s\n", cli.HumanBytes(s.BytesRestored))
 	fmt.Fprintf(tw, "  without new data (hardlink/reflink)\t%s\n", cli.HumanBytes(s.BytesShared))
+	printCPU(tw, s)
 	if r := s.Runs; r.Replayed+r.Stored+r.NotStored+r.Errors+r.Failed > 0 {
 		fmt.Fprintf(tw, "build-script runs replayed\t%d\t(median %.1f ms each, %s saved)\n", r.Replayed, r.MedianMs,
 			(time.Duration(r.TimeSavedMs) * time.Millisecond).Round(100*time.Millisecond))
@@ -148,6 +149,34 @@ func printSummary(w io.Writer, dir string, s stats.Summary) {
 		}
 	}
 	tw.Flush()
+}
+
+// printCPU prints what grove cost in CPU beside what it ran, and where the
+// misses' time went: a cold build's cost over plain cargo's (issue 9).
+func printCPU(tw io.Writer, s stats.Summary) {
+	sec := func(us int64) string {
+		if us < 1e6 {
+			return fmt.Sprintf("%d ms", us/1000)
+		}
+		return fmt.Sprintf("%.1f s", float64(us)/1e6)
+	}
+	if c := s.CPU; c.Measured > 0 {
+		events := s.Invocations + s.Runs.Replayed + s.Runs.Stored + s.Runs.NotStored + s.Runs.Errors + s.Runs.Failed
+		note := ""
+		if c.Measured < events {
+			note = fmt.Sprintf(" (%d of %d events measured)", c.Measured, events)
+		}
+		fmt.Fprintf(tw, "CPU\tgrove %s\t(beside rustc %s, build scripts %s)%s\n", sec(c.GroveUs), sec(c.RustcUs), sec(c.ScriptsUs), note)
+	}
+	if p := s.MissPhases; p.N > 0 {
+		rest := p.WallUs - p.KeyUs - p.LookupUs - p.LockUs - p.RemoteUs - p.CompileUs - p.StoreUs
+		fmt.Fprintf(tw, "miss time (sum of %d)\tkey %s, lookup %s, lock wait %s, remote %s, compile %s, store %s (pin scan %s), rest %s\n",
+			p.N, sec(p.KeyUs), sec(p.LookupUs), sec(p.LockUs), sec(p.RemoteUs), sec(p.CompileUs), sec(p.StoreUs), sec(p.ScanUs), sec(rest))
+		if p.CPUUs > 0 {
+			fmt.Fprintf(tw, "  CPU per miss\tgrove %.1f ms, rustc %.1f ms\n",
+				float64(p.CPUUs)/1e3/float64(p.N), float64(p.ChildCPUUs)/1e3/float64(p.N))
+		}
+	}
 }
 
 func newExplainCmd() *cobra.Command {

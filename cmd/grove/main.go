@@ -15,16 +15,17 @@ import (
 	"os"
 
 	"github.com/grove-rs/grove/internal/buildscript"
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/launch"
 	"github.com/grove-rs/grove/internal/wrapper"
 )
 
 func main() {
 	if buildscript.IsCall(os.Args) {
-		os.Exit(buildscript.Main(os.Args[1]))
+		exitstatus.Exit(buildscript.Main(os.Args[1]))
 	}
 	if call, ok := wrapper.Detect(os.Args, launch.IsCommand); ok {
-		os.Exit(call.Run())
+		exitstatus.Exit(call.Run())
 	}
 	err := launch.Exec(os.Args)
 	fmt.Fprintf(os.Stderr, "grove: %v\n", err)

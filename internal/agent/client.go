@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -112,7 +111,7 @@ func (c *Client) Ping() bool {
 
 // connect dials the agent; when none answers and wait is not zero, it
 // starts one and dials again for at most wait.
-func (c *Client) connect(wait time.Duration) (net.Conn, error) {
+func (c *Client) connect(wait time.Duration) (*os.File, error) {
 	conn, err := c.dial()
 	if err != nil && wait > 0 && c.start() {
 		deadline := time.Now().Add(wait)
@@ -149,11 +148,11 @@ func (c *Client) call(req Request, start bool) (Response, error) {
 	return resp, nil
 }
 
-func (c *Client) dial() (net.Conn, error) {
-	return net.DialTimeout("unix", c.sock, dialTimeout)
+func (c *Client) dial() (*os.File, error) {
+	return dialUnix(c.sock, dialTimeout)
 }
 
-func writeRequest(conn net.Conn, req Request) error {
+func writeRequest(conn *os.File, req Request) error {
 	req.V = Version
 	b, err := json.Marshal(req)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
@@ -34,7 +35,9 @@ func IsCall(args []string) bool {
 const maxStream = 8 << 20
 
 // Main runs the build script real for Cargo: a stored run is replayed, or
-// the script runs and its run is stored. It returns the exit code.
+// the script runs and its run is stored. It returns the status for the
+// process (package exitstatus: the script's death by a signal is handed
+// on, as when grove execs it).
 func Main(real string) (code int) {
 	os.Unsetenv(EnvReal)
 	cfg := settings.FromEnv(os.Getenv)
@@ -286,15 +289,12 @@ func (r *runner) runAndStore() int {
 	err := cmd.Run()
 	runMs := time.Since(t0).Milliseconds()
 	r.ev.CompileUs = time.Since(t0).Microseconds()
+	r.ev.ChildCPUUs = stats.ChildCPU(cmd.ProcessState)
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
+		if code, ok := exitstatus.FromWait(err); ok {
 			r.logf("build-script failed %s: %v (not stored)", os.Getenv("CARGO_PKG_NAME"), err)
 			r.finish(stats.Failed, err.Error())
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				return 128 + int(ws.Signal())
-			}
-			return ee.ExitCode()
+			return code
 		}
 		fmt.Fprintf(os.Stderr, "grove: run build script %s: %v\n", r.real, err)
 		r.finish(stats.Error, "run: "+err.Error())
@@ -334,6 +334,7 @@ func (r *runner) finish(kind, reason string) {
 	r.ev.Time = time.Now().UnixMilli()
 	r.ev.Us = time.Since(r.start).Microseconds()
 	r.ev.Ms = r.ev.Us / 1000
+	r.ev.CPUUs = stats.OwnCPU(r.ev.ChildCPUUs)
 	if r.run != nil {
 		r.ev.Key = r.run.ArgKey
 	}

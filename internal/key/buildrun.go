@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -68,9 +67,10 @@ import (
 //     CARGO by content;
 //   - the C toolchain (cc, c++, ar, or what CC, CXX, AR name) by content,
 //     as the linker is for compiles: scripts compile C with it;
-//   - for a package inside the git worktree, the commit checked out:
-//     scripts that embed it (`git rev-parse HEAD`, vergen, built) read
-//     .git outside their package, often without declaring it;
+//   - for a package inside the git worktree, the commit checked out, the
+//     branch HEAD is on and the tags (GitHead, githead.go): scripts that
+//     embed them (`git rev-parse HEAD`, `git describe --tags`, vergen,
+//     built) read .git outside their package, often without declaring it;
 //   - for such a package, also what the commit does not say of the rest
 //     of the tree (treestate.go): every path git reports modified,
 //     untracked or ignored outside the package and the target dir, by
@@ -219,12 +219,9 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 	}
 	r.keyCTools(env)
 	if tree != "" && within(r.ManifestDir, tree) {
-		// A path package: the commit checked out (see the rule).
-		head, err := exec.Command("git", "-C", tree, "rev-parse", "HEAD").Output()
-		if err != nil {
-			head = []byte("(none)")
-		}
-		b.Add("git-head", strings.TrimSpace(string(head)))
+		// A path package: the commit checked out, the branch, the tags
+		// (see the rule).
+		b.Add("git-head", GitHead(tree))
 		r.tree = tree
 		if r.rest, err = r.treeState(); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -148,10 +149,46 @@ func (s *scanner) file(name string, data []byte) {
 	}
 }
 
-// output scans one output file. An ELF file (a binary, a shared library)
-// is read section by section, so that its debug info, most of its bytes,
-// is never read.
+// output scans one output file. It is mapped into memory and scanned in
+// place (mmap.go): an ELF file's sections, an archive's members, are
+// slices of the mapping, and debug info, most of an output's bytes, is
+// never even paged in. Where it cannot be mapped it is read (outputRead),
+// by the same rule with the same result.
 func (s *scanner) output(path string) error {
+	data, unmap, err := mapFile(path)
+	if err != nil {
+		return s.outputRead(path)
+	}
+	ok := s.scanMapped(filepath.Base(path), data)
+	unmap()
+	if !ok {
+		return s.outputRead(path)
+	}
+	return nil
+}
+
+// scanMapped scans a mapped file. Should the file shrink under the mapping
+// (a write we do not expect: Cargo holds the target dir's lock), touching
+// its lost pages faults; that is turned into a panic here, and ok false,
+// and the caller reads the file instead.
+func (s *scanner) scanMapped(name string, data []byte) (ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			ok = false
+		}
+	}()
+	s.file(name, data)
+	return true
+}
+
+// outputRead scans one output file by reading it. An ELF file (a binary, a
+// shared library) is read section by section, so that its debug info is
+// never read.
+func (s *scanner) outputRead(path string) error {
 	name := filepath.Base(path)
 	if !strings.HasSuffix(name, ".rmeta") {
 		f, err := os.Open(path)
@@ -172,10 +209,43 @@ func (s *scanner) output(path string) error {
 	return nil
 }
 
+// elf scans an ELF file in memory by section (elfSections), or whole.
 func (s *scanner) elf(data []byte) {
-	if !s.elfFile(bytes.NewReader(data)) {
+	if !s.elfSections(data) {
 		s.strict(data)
 	}
+}
+
+// elfSections is elfFile for an ELF file in memory: each section is a
+// slice of data, not a copy (only a compressed section, which debug info
+// alone uses in practice, is inflated as elfFile reads it).
+func (s *scanner) elfSections(data []byte) bool {
+	if !bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
+		return false
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil || len(f.Sections) <= 1 {
+		return false
+	}
+	for _, sec := range f.Sections {
+		if sec.Type == elf.SHT_NOBITS || isDebugSection(sec.Name) {
+			continue
+		}
+		var b []byte
+		if sec.Flags&elf.SHF_COMPRESSED != 0 {
+			if b, err = sec.Data(); err != nil {
+				return false
+			}
+		} else {
+			// What sec.Data() would read, or fail to: Size bytes at Offset.
+			if sec.Offset > uint64(len(data)) || sec.Size > uint64(len(data))-sec.Offset {
+				return false
+			}
+			b = data[sec.Offset : sec.Offset+sec.Size]
+		}
+		s.section(sec.Name, b)
+	}
+	return true
 }
 
 // elfFile scans an ELF file by section, skipping debug info, and the
@@ -200,13 +270,18 @@ func (s *scanner) elfFile(r io.ReaderAt) bool {
 		if err != nil {
 			return false
 		}
-		if sec.Name == ".rustc" {
-			s.metadata(b)
-		} else {
-			s.strict(b)
-		}
+		s.section(sec.Name, b)
 	}
 	return true
+}
+
+// section scans one section of an ELF file that is not debug info.
+func (s *scanner) section(name string, b []byte) {
+	if name == ".rustc" {
+		s.metadata(b)
+	} else {
+		s.strict(b)
+	}
 }
 
 func isDebugSection(name string) bool {

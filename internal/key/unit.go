@@ -35,6 +35,7 @@ type Records interface {
 // The rules, one file each:
 //
 //	unit.go     arguments, environment, externs, target spec, the tree's paths
+//	hostcpu.go  arguments resolved from the host (-C target-cpu=native)
 //	native.go   native libraries and objects the unit can link
 //	link.go     the linker and the link closure of anything that links
 //	inputs.go   sources and env-deps from dep-info; extra files; matching
@@ -103,6 +104,9 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 	b.Add("rustc", id.Version+id.SysrootDigest)
 	b.Add("input", u.Norm.Normalize(inv.Input))
 	u.keyArgs()
+	if err := u.keyHostResolved(id); err != nil {
+		return nil, err
+	}
 	u.keyEnv()
 	if err := u.keyExterns(); err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ const (
 	NSRustc      = "rustc"      // rustc binary and sysroot identity → toolchain.Rustc
 	NSInputSet   = "inputset"   // stat identities of a candidate's sources → their digests (key/inputmemo.go)
 	NSBlobInode  = "blobinode"  // a blob's or private copy's stat identity → its digest (key/blobinode.go)
+	NSHostCPU    = "hostcpu"    // rustc identity, target and boot → the host CPU rustc resolves (key/hostcpu.go)
 )
 
 // Kind describes one namespace: what its objects are and what keeps them
@@ -56,6 +57,7 @@ func Kinds() []Kind {
 		{NS: NSRustc, What: "memo: compiler identity", Cache: true},
 		{NS: NSInputSet, What: "memo: digests of a candidate's sources by their stat identities", Cache: true},
 		{NS: NSBlobInode, What: "memo: digest of a file known to be a blob or a copy of one", Cache: true},
+		{NS: NSHostCPU, What: "memo: the host CPU and features rustc resolves target-cpu=native to", Cache: true},
 	}
 }
 

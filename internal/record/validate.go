@@ -209,6 +209,10 @@ func Check(ns string, b []byte) error {
 		if !isDigest(d) {
 			err = corrupt(fmt.Errorf("blob-inode memo of %d bytes", len(b)))
 		}
+	case NSHostCPU:
+		if !strings.HasPrefix(string(b), "cpu ") || strings.ContainsRune(string(b), 0) {
+			err = corrupt(fmt.Errorf("host-cpu memo of %d bytes", len(b)))
+		}
 	case NSRustc:
 		_, err = DecodeRustc(b)
 	case NSRun:

@@ -1,20 +1,9 @@
 // Package restore materializes a stored unit into a target dir: its output
 // files, its dep-info with this tree's paths, and its diagnostics.
 //
-// # Which outputs share the store's inode
-//
-// Only rlib and rmeta files, and a proc-macro's shared library
-// (SharedOutput), are hardlinked to their blobs: only rustc writes them,
-// and it replaces them (a new inode) rather than writing into them. Every
-// other output (programs, test harnesses, build-script
-// programs, other shared libraries, static libraries) gets a
-// private copy, a reflink where the file system has them, owner-writable
-// like rustc's own: strip, patchelf, objcopy, a make rule or an installer
-// may write those in place, and such a write must stay in this tree. Blobs
-// are owner-writable (see store.blobMode), because rustc run without grove
-// (GROVE_DISABLE, grove off, cargo fix) refuses to replace a read-only
-// output; a write through a hardlink anyway is caught by store.CheckBlob
-// before that blob is served again.
+// Which outputs may share the store's inode (a hardlink) and which are
+// always private copies is one rule, in share.go (Shared); the wrapper and
+// package seed ask it. This doc says what mtimes the shared ones carry.
 //
 // # Mtimes
 //
@@ -42,10 +31,15 @@
 //     newest dependency output (DepOutputs), one output is written fresh:
 //     the rmeta, the file Cargo compares for dependents that need only
 //     metadata, and the smallest. The big rlib stays shared.
-//  3. Otherwise rlib and rmeta are hardlinked with the blob's mtime: they
-//     replace nothing, and are not older than their dependencies.
+//  3. Otherwise the shared outputs are hardlinked with their blobs'
+//     mtimes: they replace nothing, and are not older than their
+//     dependencies.
 //
-// Outputs that are never shared are always fresh. What rule 1 cannot see:
+// Outputs that are never shared are always fresh. One output is outside
+// rules 1 to 3: a build script's program behind a trampoline
+// (Target.Trampoline). Cargo compares the trampoline, which the wrapper
+// writes fresh after the restore, and never stats the program, so its
+// mtime cannot matter and it is always linked. What rule 1 cannot see:
 // a unit whose outputs were deleted alone (cargo clean -p) while units
 // built on them stayed; it is restored by rule 2 or 3.
 package restore
@@ -91,6 +85,10 @@ type Target struct {
 	OutDir string            // Inv's --out-dir, absolute
 	Env    map[string]string // the environment Cargo gave the unit
 	Norm   *key.Normalizer   // this tree's paths
+	// Trampoline says the unit is a build script's compile whose program
+	// the caller replaces with a trampoline right after the restore
+	// (package buildscript): Cargo then never stats the program.
+	Trampoline bool
 }
 
 // Unit materializes entry into t.OutDir, following the package's rules.
@@ -115,11 +113,14 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	for i, fi := range blobs {
 		mtimes[i] = fi.ModTime()
 	}
+	kind := KindOfInvocation(t.Inv)
 	shared := make([]bool, len(e.Outputs))
+	unseen := make([]bool, len(e.Outputs))
 	for i, o := range e.Outputs {
-		shared[i] = SharedOutput(t.Inv, o.Name)
+		shared[i] = Shared(kind, o.Name)
+		unseen[i] = shared[i] && t.Trampoline && kind == KindBuildScript
 	}
-	link := linkable(e.Outputs, shared, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
+	link := linkable(e.Outputs, shared, unseen, mtimes, replaces(t.OutDir, e.Outputs, blobs), Newest(DepOutputs(t.Inv, t.Cwd, t.Env)))
 	for i, o := range e.Outputs {
 		dst := filepath.Join(t.OutDir, o.Name)
 		m, err := st.Materialize(string(o.Digest), dst, link[i])
@@ -142,10 +143,6 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	return res, nil
 }
 
-// Shareable reports whether an output may share its inode with the store:
-// rlib and rmeta only, which nothing but rustc writes, and rustc replaces.
-func Shareable(name string) bool { return rustc.IsLib(name) }
-
 // replaces reports whether restoring outs into outDir replaces a file of
 // this tree: something is at an output's name that is not its blob.
 func replaces(outDir string, outs []record.Output, blobs []os.FileInfo) bool {
@@ -161,17 +158,29 @@ func replaces(outDir string, outs []record.Output, blobs []os.FileInfo) bool {
 // linkable decides, per output, whether it is hardlinked to its blob
 // (true) or written fresh, a private copy stamped now (false): rules 1 to 3
 // of the package doc. shared says which outputs may share their inode at
-// all (SharedOutput); mtimes are the blobs'; replacing says the restore
+// all (Shared); unseen, which of those Cargo never stats (a program behind
+// a trampoline): they are linked whatever the rules say, and the rules
+// apply to the others. mtimes are the blobs'; replacing says the restore
 // replaces a file of this tree; depMtime is the newest mtime of the unit's
 // dependency outputs here.
-func linkable(outs []record.Output, shared []bool, mtimes []time.Time, replacing bool, depMtime time.Time) []bool {
+func linkable(outs []record.Output, shared, unseen []bool, mtimes []time.Time, replacing bool, depMtime time.Time) []bool {
 	link := make([]bool, len(outs))
-	if replacing {
-		return link // rule 1
+	seen := -1 // an output Cargo compares, if any
+	for i := range outs {
+		link[i] = unseen[i]
+		if !unseen[i] {
+			seen = i
+		}
+	}
+	if seen < 0 || replacing {
+		return link // nothing Cargo compares; rule 1
 	}
 	var newest time.Time
 	anyFresh := false
 	for i := range outs {
+		if unseen[i] {
+			continue
+		}
 		if !shared[i] {
 			anyFresh = true // now: not older than any dependency
 			continue
@@ -184,8 +193,11 @@ func linkable(outs []record.Output, shared []bool, mtimes []time.Time, replacing
 	if anyFresh || !newest.Before(depMtime) {
 		return link // rule 3
 	}
-	fresh := 0 // rule 2: the rmeta, else the smallest
+	fresh := seen // rule 2: the rmeta, else the smallest
 	for i, o := range outs {
+		if unseen[i] {
+			continue
+		}
 		if strings.HasSuffix(o.Name, ".rmeta") {
 			fresh = i
 			break

@@ -21,6 +21,7 @@ func TestLinkable(t *testing.T) {
 	bin := []record.Output{{Name: "app-1", Size: 5}}
 	procMacro := []record.Output{{Name: "libpm-1.so", Size: 5}}
 	libAndCdylib := []record.Output{{Name: "libx-1.rmeta", Size: 10}, {Name: "libx-1.rlib", Size: 100}, {Name: "libx-1.so", Size: 50}}
+	script := []record.Output{{Name: "build_script_build-1", Size: 5}}
 	same := func(n int) []time.Time {
 		m := make([]time.Time, n)
 		for i := range m {
@@ -28,71 +29,102 @@ func TestLinkable(t *testing.T) {
 		}
 		return m
 	}
+	noneUnseen := func(n int) []bool { return make([]bool, n) }
 	tests := []struct {
 		name      string
 		outs      []record.Output
+		kind      Kind
+		unseen    []bool // nil: none
 		mtimes    []time.Time
 		replacing bool
 		depMtime  time.Time
 		want      []bool
 	}{
-		{"library, blobs newer than deps: both hardlinked", lib, []time.Time{t0, t0.Add(time.Second)}, false, t0, []bool{true, true}},
-		{"library, newest blob equal to deps: both hardlinked", lib, same(2), false, t0, []bool{true, true}},
-		{"library, no deps", lib, same(2), false, time.Time{}, []bool{true, true}},
-		{"library, deps newer: the rmeta is fresh", lib, same(2), false, t0.Add(time.Second), []bool{false, true}},
-		{"deps newer: the rmeta, even when listed second and larger", rlibFirst, same(2), false, t0.Add(time.Second), []bool{true, false}},
-		{"cargo check, deps newer: the rmeta is fresh", check, same(1), false, t0.Add(1), []bool{false}},
-		{"library replacing another build of it: all fresh", lib, []time.Time{t0.Add(time.Hour), t0.Add(time.Hour)}, true, t0, []bool{false, false}},
-		{"program: always fresh", bin, same(1), false, time.Time{}, []bool{false}},
-		{"program replacing: fresh", bin, same(1), true, time.Time{}, []bool{false}},
-		{"proc-macro, blob not older than deps: hardlinked", procMacro, same(1), false, t0, []bool{true}},
-		{"proc-macro, deps newer: fresh", procMacro, same(1), false, t0.Add(time.Second), []bool{false}},
-		{"proc-macro replacing: fresh", procMacro, same(1), true, time.Time{}, []bool{false}},
-		{"lib + cdylib, deps newer: the .so is fresh, which makes the unit new enough", libAndCdylib, same(3), false, t0.Add(time.Second), []bool{true, true, false}},
+		{"library, blobs newer than deps: both hardlinked", lib, KindLibrary, nil, []time.Time{t0, t0.Add(time.Second)}, false, t0, []bool{true, true}},
+		{"library, newest blob equal to deps: both hardlinked", lib, KindLibrary, nil, same(2), false, t0, []bool{true, true}},
+		{"library, no deps", lib, KindLibrary, nil, same(2), false, time.Time{}, []bool{true, true}},
+		{"library, deps newer: the rmeta is fresh", lib, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{false, true}},
+		{"deps newer: the rmeta, even when listed second and larger", rlibFirst, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{true, false}},
+		{"cargo check: never linked (Cargo re-dates it)", check, KindCheck, nil, same(1), false, time.Time{}, []bool{false}},
+		{"library replacing another build of it: all fresh", lib, KindLibrary, nil, []time.Time{t0.Add(time.Hour), t0.Add(time.Hour)}, true, t0, []bool{false, false}},
+		{"program: always fresh", bin, KindProgram, nil, same(1), false, time.Time{}, []bool{false}},
+		{"program replacing: fresh", bin, KindProgram, nil, same(1), true, time.Time{}, []bool{false}},
+		{"proc-macro, blob not older than deps: hardlinked", procMacro, KindProcMacro, nil, same(1), false, t0, []bool{true}},
+		{"proc-macro, deps newer: fresh", procMacro, KindProcMacro, nil, same(1), false, t0.Add(time.Second), []bool{false}},
+		{"proc-macro replacing: fresh", procMacro, KindProcMacro, nil, same(1), true, time.Time{}, []bool{false}},
+		{"lib + cdylib, deps newer: the .so is fresh, which makes the unit new enough", libAndCdylib, KindLibrary, nil, same(3), false, t0.Add(time.Second), []bool{true, true, false}},
+		{"build script without a trampoline, deps newer: fresh", script, KindBuildScript, nil, same(1), false, t0.Add(time.Second), []bool{false}},
+		{"build script without a trampoline, not older than deps: hardlinked", script, KindBuildScript, nil, same(1), false, t0, []bool{true}},
+		{"build script behind a trampoline, deps newer: hardlinked", script, KindBuildScript, []bool{true}, same(1), false, t0.Add(time.Second), []bool{true}},
+		{"build script behind a trampoline, replacing: hardlinked", script, KindBuildScript, []bool{true}, same(1), true, t0.Add(time.Second), []bool{true}},
 	}
 	for _, tc := range tests {
 		shared := make([]bool, len(tc.outs))
 		for i, o := range tc.outs {
-			shared[i] = Shareable(o.Name) || tc.outs[0].Name == "libpm-1.so"
+			shared[i] = Shared(tc.kind, o.Name)
 		}
-		if got := linkable(tc.outs, shared, tc.mtimes, tc.replacing, tc.depMtime); !reflect.DeepEqual(got, tc.want) {
+		unseen := tc.unseen
+		if unseen == nil {
+			unseen = noneUnseen(len(tc.outs))
+		}
+		if got := linkable(tc.outs, shared, unseen, tc.mtimes, tc.replacing, tc.depMtime); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: linkable = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
 
-func TestShareable(t *testing.T) {
-	for name, want := range map[string]bool{
-		"libl-0123.rlib": true, "libl-0123.rmeta": true,
-		"app-0123": false, "build_script_build-0123": false, "build_script_build": false,
-		"libserde_derive-0123.so": false, "libc-0123.a": false, "app-0123.d": false,
+// The rule of share.go: which outputs of which units may share an inode.
+func TestShared(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		name string
+		want bool
+	}{
+		{KindLibrary, "libl-0123.rlib", true},
+		{KindLibrary, "libl-0123.rmeta", true},
+		{KindLibrary, "libl-0123.so", false}, // a cdylib or dylib: uplifted, stripped in place
+		{KindLibrary, "libl-0123.a", false},
+		{KindLibrary, "l-0123.d", false},
+		{KindProcMacro, "libserde_derive-0123.so", true},
+		{KindProcMacro, "libserde_derive-0123.dylib", true},
+		{KindProcMacro, "serde_derive-0123.d", false},
+		{KindBuildScript, "build_script_build-0123", true},
+		{KindBuildScript, "build-script-build", true},
+		{KindBuildScript, "build_script_build-0123.grove-real", true},
+		{KindBuildScript, "build_script_build-0123.d", false},
+		{KindProgram, "app-0123", false},
+		{KindProgram, "app", false},
+		{KindCheck, "libl-0123.rmeta", false}, // Cargo re-dates it after rustc
+		{KindCheck, "libpm-0123.so", false},
 	} {
-		if got := Shareable(name); got != want {
-			t.Errorf("Shareable(%q) = %v, want %v", name, got, want)
+		if got := Shared(tc.kind, tc.name); got != tc.want {
+			t.Errorf("Shared(%v, %q) = %v, want %v", tc.kind, tc.name, got, tc.want)
 		}
 	}
 }
 
-func TestSharedOutput(t *testing.T) {
-	pm := &rustc.Invocation{CrateTypes: []string{"proc-macro"}}
-	cdylib := &rustc.Invocation{CrateTypes: []string{"cdylib"}}
-	bin := &rustc.Invocation{CrateTypes: []string{"bin"}}
+func TestKindOfInvocation(t *testing.T) {
 	for _, tc := range []struct {
-		inv  *rustc.Invocation
-		name string
-		want bool
+		args []string
+		want Kind
 	}{
-		{pm, "libserde_derive-0123.so", true},
-		{pm, "libserde_derive-0123.dylib", true},
-		{pm, "libserde_derive-0123.rmeta", true},
-		{cdylib, "libx-0123.so", false}, // uplifted: a user may strip it in place
-		{bin, "app-0123", false},
-		{bin, "libl-0123.rlib", true},
-		{nil, "libserde_derive-0123.so", false},
+		{[]string{"--crate-name", "l", "--crate-type", "lib", "--emit=dep-info,metadata,link"}, KindLibrary},
+		{[]string{"--crate-name", "l", "--crate-type", "rlib", "--crate-type", "cdylib", "--emit=dep-info,metadata,link"}, KindLibrary},
+		{[]string{"--crate-name", "l", "--crate-type", "lib", "--emit=dep-info,metadata"}, KindCheck},
+		{[]string{"--crate-name", "pm", "--crate-type", "proc-macro", "--emit=dep-info,link"}, KindProcMacro},
+		{[]string{"--crate-name", "build_script_build", "--crate-type", "bin", "--emit=dep-info,link"}, KindBuildScript},
+		{[]string{"--crate-name", "build_script_build", "--crate-type", "bin", "--emit=dep-info,metadata"}, KindCheck},
+		{[]string{"--crate-name", "app", "--crate-type", "bin", "--emit=dep-info,link"}, KindProgram},
+		{[]string{"--crate-name", "app", "--test", "--emit=dep-info,link"}, KindProgram},
+		{[]string{"--crate-name", "app", "--crate-type", "bin", "--emit=dep-info,metadata"}, KindCheck},
 	} {
-		if got := SharedOutput(tc.inv, tc.name); got != tc.want {
-			t.Errorf("SharedOutput(%+v, %q) = %v, want %v", tc.inv, tc.name, got, tc.want)
+		inv := rustc.Parse("rustc", append(tc.args, "--out-dir", "/o", "src/lib.rs"))
+		if got := KindOfInvocation(inv); got != tc.want {
+			t.Errorf("KindOfInvocation(%v) = %v, want %v", tc.args, got, tc.want)
 		}
+	}
+	if got := KindOfInvocation(nil); got != KindProgram {
+		t.Errorf("KindOfInvocation(nil) = %v, want KindProgram", got)
 	}
 }
 

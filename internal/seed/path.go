@@ -30,7 +30,8 @@ import (
 //   - a build-script run: it declares rerun-if-changed (else Cargo reruns
 //     it anyway); every file of its package and every rerun-if-changed
 //     path has the same bytes in both trees; both trees have the same
-//     commit checked out (scripts read .git undeclared to embed it); and
+//     commit checked out, on the same branch, with the same tags
+//     (key.GitHead: scripts read .git undeclared to embed them); and
 //     its OUT_DIR and `cargo:` lines name neither the donor's worktree nor
 //     its dirs, but for the OUT_DIR Cargo rewrites itself (root-output);
 //     and the run read the tree the new one is (runSawThisTree): a script
@@ -42,7 +43,7 @@ import (
 //     reverted. So, as the build-run key holds (key.TreeState), the
 //     donor's state beyond its commit equals the new tree's; the run
 //     started after the donor's HEAD last moved (its per-worktree reflog
-//     file, none: not seeded); and no tracked or untracked file of the
+//     file, none: not seeded) and after its tags last changed; and no tracked or untracked file of the
 //     donor is newer than the run's start (an edit, or a revert, since);
 //   - in both cases, the unit is fresh in the donor by Cargo's own rules,
 //     and what Cargo makes fresh in the new tree is stamped by
@@ -412,7 +413,7 @@ func (c *copier) copyPathUnit(u pathUnit, dst string) error {
 		case strings.HasSuffix(f, ".d"):
 			err = c.copyFile(f, d, c.rewrite)
 		case strings.HasSuffix(f, ".rlib"):
-			err = c.link(f, d)
+			err = c.link(f, d, c.kindOf(u.Pkg, u.all))
 		default:
 			err = c.copyFile(f, d, nil)
 		}
@@ -543,7 +544,7 @@ func (c *copier) runSawThisTree(u pathUnit, root roots) bool {
 	// Strictly after: the coarse file-system clock stamps a HEAD move
 	// and a run start in the same tick alike, whatever their order.
 	start := inv.ModTime()
-	moved, ok := c.donorHeadMoved()
+	moved, ok := c.donorGitMoved()
 	if !ok || !start.After(moved) {
 		return false
 	}
@@ -564,27 +565,54 @@ func (c *copier) runSawThisTree(u pathUnit, root roots) bool {
 	return err == nil && donor == here
 }
 
-// donorHeadMoved returns when the donor's HEAD last moved: the mtime of
-// its per-worktree reflog, which git appends to on every move (commit,
-// checkout, reset) and rewrites only to expire entries, so it is never
-// older than the last move. It is read rather than the last entry's
-// time (`git log -g -1 --date=unix`), which has whole seconds only and
-// could not order a move and a run within one second. ok is false
-// without a reflog.
-func (c *copier) donorHeadMoved() (time.Time, bool) {
+// donorGitMoved returns when what key.GitHead reads of the donor last
+// changed. Its HEAD (commit, branch): the mtime of its per-worktree
+// reflog, which git appends to on every move (commit, checkout, reset)
+// and rewrites only to expire entries, so it is never older than the
+// last move. It is read rather than the last entry's time (`git log -g
+// -1 --date=unix`), which has whole seconds only and could not order a
+// move and a run within one second. Its tags, which have no reflog: the
+// newest mtime of the refs/tags tree (a tag added or removed changes a
+// dir's mtime), packed-refs and a reftable dir, in the common git dir.
+// ok is false without a reflog.
+func (c *copier) donorGitMoved() (time.Time, bool) {
 	if !c.headRead {
 		c.headRead = true
-		out, err := exec.Command("git", "-C", c.res.Donor, "rev-parse", "--git-path", "logs/HEAD").Output()
+		out, err := exec.Command("git", "-C", c.res.Donor, "rev-parse", "--git-path", "logs/HEAD", "--git-common-dir").Output()
 		if err != nil {
 			return time.Time{}, false
 		}
-		p := strings.TrimSpace(string(out))
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(c.res.Donor, p)
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != 2 {
+			return time.Time{}, false
 		}
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
-			c.headMoved, c.headOK = fi.ModTime(), true
+		abs := func(p string) string {
+			if !filepath.IsAbs(p) {
+				return filepath.Join(c.res.Donor, p)
+			}
+			return p
 		}
+		fi, err := os.Stat(abs(lines[0]))
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+			return time.Time{}, false
+		}
+		moved := fi.ModTime()
+		common := abs(lines[1])
+		for _, p := range []string{"packed-refs", "reftable"} {
+			if fi, err := os.Stat(filepath.Join(common, p)); err == nil && fi.ModTime().After(moved) {
+				moved = fi.ModTime()
+			}
+		}
+		_ = filepath.WalkDir(filepath.Join(common, "refs", "tags"), func(_ string, d os.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil && fi.ModTime().After(moved) {
+				moved = fi.ModTime()
+			}
+			return nil
+		})
+		c.headMoved, c.headOK = moved, true
 	}
 	return c.headMoved, c.headOK
 }

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -120,12 +121,10 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.DryRun = opts.DryRun
 	c := &copier{res: res, dry: opts.DryRun, sources: sources, donorWS: filepath.Join(res.Donor, wsRel)}
-	for _, a := range wts {
-		for _, b := range wts {
-			if sameDir(a.Path, res.Worktree) && sameDir(b.Path, res.Donor) && a.Head != "" && a.Head == b.Head {
-				c.sameHead = true
-			}
-		}
+	// What the build-run key holds of git's HEAD (commit, branch, tags):
+	// a run is seeded only where its key would be the same.
+	if h := key.GitHead(res.Worktree); h != "" && h == key.GitHead(res.Donor) {
+		c.sameHead = true
 	}
 	// Read before any content of the two trees is compared: see
 	// restore.SeedClock.
@@ -234,6 +233,11 @@ type source struct {
 	links       bool // some package of that name declares links
 	roots       []string
 	deps        map[string][]string
+	// libTypes are the crate types of the packages' lib target (Cargo's
+	// target kinds: ["lib"], ["proc-macro"], ["rlib", "cdylib"]), nil when
+	// packages of that name disagree or have none.
+	libTypes     []string
+	libTypesSeen bool
 }
 
 // workspaceIn returns the Cargo workspace of the worktree top that grove
@@ -248,6 +252,16 @@ func workspaceIn(ctx context.Context, top, dir string) (string, error) {
 		return "", err
 	}
 	return cargoconfig.FindWorkspace(top, abs, manifests)
+}
+
+// isLibKind reports whether a cargo metadata target kind is one of a lib
+// target's crate types.
+func isLibKind(k string) bool {
+	switch k {
+	case "lib", "rlib", "dylib", "cdylib", "staticlib", "proc-macro":
+		return true
+	}
+	return false
 }
 
 // packageSources asks Cargo (`cargo metadata`, with the dependency graph)
@@ -270,6 +284,16 @@ func packageSources(ctx context.Context, cargo, dir string) (map[string]source, 
 		}
 		if p.Links != nil {
 			s.links = true
+		}
+		for _, t := range p.Targets {
+			if !slices.ContainsFunc(t.Kind, isLibKind) {
+				continue
+			}
+			if !s.libTypesSeen {
+				s.libTypes, s.libTypesSeen = t.Kind, true
+			} else if !slices.Equal(s.libTypes, t.Kind) {
+				s.libTypes = nil
+			}
 		}
 		for _, d := range p.Dependencies {
 			kind := ""
@@ -300,13 +324,14 @@ type copier struct {
 	sources  map[string]source
 	rewriter *strings.Replacer
 	// For units of path packages (path.go): the seed clock (restore rule
-	// 4), whether both trees have the same commit checked out, and the
+	// 4), whether both trees have the same git HEAD (key.GitHead: commit,
+	// branch, tags), and the
 	// donor's workspace root, rustc's working dir there.
 	clock    time.Time
 	sameHead bool
 	donorWS  string
-	// What runSawThisTree reads of the donor once: when its HEAD last
-	// moved, and its newest tracked or untracked file.
+	// What runSawThisTree reads of the donor once: when its HEAD or tags
+	// last moved, and its newest tracked or untracked file.
 	headRead, headOK     bool
 	headMoved            time.Time
 	newestRead, newestOK bool
@@ -384,12 +409,13 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 					return err
 				}
 			}
+			kind := c.kindOf(u.Pkg, byHash[u.Hash])
 			for _, f := range byHash[u.Hash] {
 				d := filepath.Join(dst, "deps", filepath.Base(f))
 				if strings.HasSuffix(f, ".d") {
 					err = c.copyFile(f, d, c.rewrite)
 				} else {
-					err = c.link(f, d)
+					err = c.link(f, d, kind)
 				}
 				if err != nil {
 					return err
@@ -474,10 +500,18 @@ func (c *copier) rewrite(b []byte) []byte {
 }
 
 // tree copies a unit's directory, keeping every file's mtime. In a
-// compile unit's dir (outputs=true), the write-once rustc outputs are
-// hardlinked and dep-info files rewritten; everything else — fingerprints,
-// a build script run's files and its OUT_DIR — is copied.
+// compile unit's dir (outputs=true), the rustc outputs restore.Shared
+// allows are hardlinked and dep-info files rewritten; everything else —
+// fingerprints, a build script run's files and its OUT_DIR — is copied.
 func (c *copier) tree(src, dst string, outputs bool) error {
+	kind := restore.KindProgram // links rlib and rmeta only
+	if outputs {
+		files, err := unitFiles(src)
+		if err != nil {
+			return err
+		}
+		kind = c.kindOf(unitPkg(src), files)
+	}
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -505,7 +539,7 @@ func (c *copier) tree(src, dst string, outputs bool) error {
 			case outputs && !inFingerprint && strings.HasSuffix(p, ".d"):
 				return c.copyFile(p, target, c.rewrite)
 			case outputs && !inFingerprint:
-				return c.link(p, target)
+				return c.link(p, target, kind)
 			}
 			return c.copyFile(p, target, nil)
 		}
@@ -513,11 +547,63 @@ func (c *copier) tree(src, dst string, outputs bool) error {
 	})
 }
 
-// link hardlinks src to dst, falling back to a copy across file systems.
-// Only files no tool but rustc writes (rlib, rmeta: restore.Shareable) are
-// shared; a program is copied, so `strip` in one worktree stays there.
-func (c *copier) link(src, dst string) error {
-	if !restore.Shareable(filepath.Base(src)) {
+// kindOf classifies a donor's compile unit of package pkg, with files its
+// outputs, for restore.Shared: a build script's compile holds the program
+// Cargo names build-script-build; a unit that left no rlib, library or
+// program, only an rmeta, did not link (cargo check); any other unit is
+// its package's lib target, of the crate types cargo metadata says (a
+// proc-macro, say). Registry packages' bins, tests and examples are not
+// built as dependencies; a unit of one would be a program, whose outputs
+// are not rlibs, rmetas or a proc-macro's library, and so are copied.
+func (c *copier) kindOf(pkg string, files []string) restore.Kind {
+	links := false
+	for _, f := range files {
+		n := filepath.Base(f)
+		if strings.HasPrefix(n, "build_script_build") || strings.HasPrefix(n, "build-script-build") {
+			return restore.KindOf(restore.BuildScriptCrate, []string{"bin"}, true)
+		}
+		if !strings.HasSuffix(n, ".d") && !strings.HasSuffix(n, ".rmeta") {
+			links = true
+		}
+	}
+	return restore.KindOf("", c.sources[pkg].libTypes, links)
+}
+
+// unitFiles lists the regular files of a unit's dir, but for its
+// fingerprint (per-unit layout).
+func unitFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && d.Name() == "fingerprint":
+			return filepath.SkipDir
+		case d.Type().IsRegular():
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files, err
+}
+
+// unitPkg is the package of a unit's dir: build/<pkg>-<hash> (legacy) or
+// build/<pkg>/<hash> (per-unit).
+func unitPkg(dir string) string {
+	base := filepath.Base(dir)
+	if i := strings.LastIndexByte(base, '-'); i > 0 && filepath.Base(filepath.Dir(dir)) == "build" {
+		return base[:i]
+	}
+	return filepath.Base(filepath.Dir(dir))
+}
+
+// link hardlinks src, an output of a unit of kind, to dst when the rule
+// (restore.Shared) lets it share its inode, falling back to a copy across
+// file systems; anything else is copied, so `strip` in one worktree stays
+// there. A link keeps the donor's mtime, as a copy would: seed never
+// re-dates what it links.
+func (c *copier) link(src, dst string, kind restore.Kind) error {
+	if !restore.Shared(kind, filepath.Base(src)) {
 		return c.copyFile(src, dst, nil)
 	}
 	fi, err := os.Stat(src)

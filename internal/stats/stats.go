@@ -40,23 +40,29 @@ type Change struct {
 
 // Event is one wrapper invocation.
 type Event struct {
-	Time        int64    `json:"t"`     // unix ms
-	Build       int      `json:"build"` // Cargo's pid: one build's invocations share it
-	Crate       string   `json:"crate,omitempty"`
-	Kind        string   `json:"kind"`
-	Reason      string   `json:"reason,omitempty"`
-	Ms          int64    `json:"ms"`               // wall time of the wrapper
-	Us          int64    `json:"us"`               // the same in microseconds
-	KeyUs       int64    `json:"key_us,omitempty"` // of which computing the argument key
-	LookupUs    int64    `json:"lookup_us,omitempty"`
-	RestoreUs   int64    `json:"restore_us,omitempty"`
-	LockUs      int64    `json:"lock_us,omitempty"`    // waiting for another build compiling the same inputs
-	CompileAt   int64    `json:"compile_at,omitempty"` // unix ms when rustc started (misses)
-	CompileUs   int64    `json:"compile_us,omitempty"` // rustc's run (misses)
-	StoreUs     int64    `json:"store_us,omitempty"`   // storing the outputs (misses)
-	ScanUs      int64    `json:"scan_us,omitempty"`    // of which scanning them for this tree's paths (key/pin.go)
-	SavedMs     int64    `json:"saved_ms,omitempty"`   // compile time avoided by a hit
-	Bytes       int64    `json:"bytes,omitempty"`      // bytes of outputs restored
+	Time      int64  `json:"t"`     // unix ms
+	Build     int    `json:"build"` // Cargo's pid: one build's invocations share it
+	Crate     string `json:"crate,omitempty"`
+	Kind      string `json:"kind"`
+	Reason    string `json:"reason,omitempty"`
+	Ms        int64  `json:"ms"`               // wall time of the wrapper
+	Us        int64  `json:"us"`               // the same in microseconds
+	KeyUs     int64  `json:"key_us,omitempty"` // of which computing the argument key
+	LookupUs  int64  `json:"lookup_us,omitempty"`
+	RestoreUs int64  `json:"restore_us,omitempty"`
+	LockUs    int64  `json:"lock_us,omitempty"`    // waiting for another build compiling the same inputs
+	CompileAt int64  `json:"compile_at,omitempty"` // unix ms when rustc started (misses)
+	CompileUs int64  `json:"compile_us,omitempty"` // rustc's run (misses)
+	StoreUs   int64  `json:"store_us,omitempty"`   // storing the outputs (misses)
+	ScanUs    int64  `json:"scan_us,omitempty"`    // of which scanning them for this tree's paths (key/pin.go)
+	// ChildCPUUs is the CPU time (user+sys) of the rustc, or build script,
+	// grove ran as a child (misses, failed compiles); CPUUs is grove's own,
+	// helpers it ran included (cpu.go). Events older than these fields
+	// carry neither, and count as unmeasured.
+	ChildCPUUs  int64    `json:"child_cpu_us,omitempty"`
+	CPUUs       int64    `json:"cpu_us,omitempty"`
+	SavedMs     int64    `json:"saved_ms,omitempty"` // compile time avoided by a hit
+	Bytes       int64    `json:"bytes,omitempty"`    // bytes of outputs restored
 	SharedBytes int64    `json:"shared_bytes,omitempty"`
 	Key         string   `json:"key,omitempty"`
 	Why         []Change `json:"why,omitempty"`
@@ -215,6 +221,61 @@ type Summary struct {
 	// hit costs over a local one.
 	RemoteMsHit float64    `json:"median_remote_hit_ms,omitempty"`
 	Runs        RunSummary `json:"build_script_runs"`
+	CPU         CPUSummary `json:"cpu"`
+	// MissPhases sums the phases of the misses: where a unit grove had to
+	// compile spent its time besides rustc.
+	MissPhases Phases `json:"miss_phases"`
+}
+
+// CPUSummary sums CPU time (user+sys, µs) over all events, units and
+// build-script runs: what grove costs beside what it runs.
+type CPUSummary struct {
+	GroveUs   int64 `json:"grove_us"`         // grove's own (Event.CPUUs)
+	RustcUs   int64 `json:"rustc_us"`         // rustc children of misses and failed compiles
+	ScriptsUs int64 `json:"build_scripts_us"` // build scripts grove ran
+	Measured  int   `json:"measured"`         // events that carry CPU (older ones do not)
+}
+
+// Phases sums the phases of events, in µs.
+type Phases struct {
+	N          int   `json:"n"`
+	WallUs     int64 `json:"wall_us"`
+	KeyUs      int64 `json:"key_us"`
+	LookupUs   int64 `json:"lookup_us"`
+	LockUs     int64 `json:"lock_us"`
+	RemoteUs   int64 `json:"remote_us"`
+	CompileUs  int64 `json:"compile_us"`
+	StoreUs    int64 `json:"store_us"`
+	ScanUs     int64 `json:"scan_us"` // part of StoreUs
+	ChildCPUUs int64 `json:"child_cpu_us"`
+	CPUUs      int64 `json:"cpu_us"`
+}
+
+func (p *Phases) add(ev Event) {
+	p.N++
+	p.WallUs += ev.Us
+	p.KeyUs += ev.KeyUs
+	p.LookupUs += ev.LookupUs
+	p.LockUs += ev.LockUs
+	p.RemoteUs += ev.RemoteUs
+	p.CompileUs += ev.CompileUs
+	p.StoreUs += ev.StoreUs
+	p.ScanUs += ev.ScanUs
+	p.ChildCPUUs += ev.ChildCPUUs
+	p.CPUUs += ev.CPUUs
+}
+
+func (c *CPUSummary) add(ev Event) {
+	if ev.CPUUs == 0 && ev.ChildCPUUs == 0 {
+		return
+	}
+	c.Measured++
+	c.GroveUs += ev.CPUUs
+	if ev.Run {
+		c.ScriptsUs += ev.ChildCPUUs
+	} else {
+		c.RustcUs += ev.ChildCPUUs
+	}
 }
 
 // RunSummary sums build-script runs (Event.Run).
@@ -256,6 +317,7 @@ func Summarize(evs []Event) Summary {
 	s := Summary{ByReason: map[string]int{}, ErrorsByReason: map[string]int{}}
 	var hitUs, remoteUs, runUs []int64
 	for _, ev := range evs {
+		s.CPU.add(ev)
 		if ev.Run {
 			s.Runs.add(ev)
 			if ev.Kind == Hit {
@@ -282,6 +344,7 @@ func Summarize(evs []Event) Summary {
 			hitUs = append(hitUs, ev.Us)
 		case Miss:
 			s.Misses++
+			s.MissPhases.add(ev)
 		case Uncacheable:
 			s.Uncacheable++
 			s.ByReason[GroupReason(ev.Reason)]++

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,5 +150,60 @@ func TestSummarizeRunsApart(t *testing.T) {
 	}
 	if got := NewestOf(evs, "a"); len(got) != 1 || got[0].Run {
 		t.Errorf("NewestOf(a) = %+v, want the compile", got)
+	}
+}
+
+// The CPU fields and a miss's phases survive the log, and events written
+// before they existed still read (and count as unmeasured).
+func TestCPUAndPhasesRoundTrip(t *testing.T) {
+	cases := []struct {
+		name string
+		ev   Event
+		line string // written as is (an older grove's event), when set
+	}{
+		{name: "miss", ev: Event{Time: 1, Kind: Miss, Crate: "a", Us: 900_000, KeyUs: 3000, LookupUs: 200, LockUs: 10,
+			CompileUs: 800_000, StoreUs: 40_000, ScanUs: 15_000, ChildCPUUs: 1_500_000, CPUUs: 70_000}},
+		{name: "hit", ev: Event{Time: 2, Kind: Hit, Crate: "b", Us: 5000, KeyUs: 2000, LookupUs: 300, RestoreUs: 900, CPUUs: 6000}},
+		{name: "failed compile", ev: Event{Time: 3, Kind: Failed, Crate: "c", CompileUs: 100_000, ChildCPUUs: 90_000, CPUUs: 20_000}},
+		{name: "build-script run", ev: Event{Time: 4, Kind: Miss, Crate: "d", Run: true, CompileUs: 50_000, StoreUs: 9000,
+			ChildCPUUs: 45_000, CPUUs: 30_000}},
+		{name: "old miss", ev: Event{Time: 5, Kind: Miss, Crate: "e", Ms: 12, Us: 12_000, CompileUs: 11_000, StoreUs: 500},
+			line: `{"t":5,"build":0,"crate":"e","kind":"miss","ms":12,"us":12000,"compile_us":11000,"store_us":500}`},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		if c.line != "" {
+			os.MkdirAll(filepath.Join(dir, "stats"), 0o700)
+			f, err := os.OpenFile(filepath.Join(dir, "stats", "events.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(c.line + "\n")
+			f.Close()
+			continue
+		}
+		if err := Append(dir, c.ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Read(dir)
+	if err != nil || len(got) != len(cases) {
+		t.Fatalf("Read = %d events, %v", len(got), err)
+	}
+	for i, c := range cases {
+		if !reflect.DeepEqual(got[i], c.ev) {
+			t.Errorf("%s: read %+v, want %+v", c.name, got[i], c.ev)
+		}
+	}
+
+	s := Summarize(got)
+	wantCPU := CPUSummary{GroveUs: 70_000 + 6000 + 20_000 + 30_000, RustcUs: 1_500_000 + 90_000, ScriptsUs: 45_000, Measured: 4}
+	if s.CPU != wantCPU {
+		t.Errorf("CPU = %+v, want %+v", s.CPU, wantCPU)
+	}
+	wantMiss := Phases{N: 2, WallUs: 912_000, KeyUs: 3000, LookupUs: 200, LockUs: 10, CompileUs: 811_000, StoreUs: 40_500,
+		ScanUs: 15_000, ChildCPUUs: 1_500_000, CPUUs: 70_000}
+	if s.MissPhases != wantMiss {
+		t.Errorf("MissPhases = %+v, want %+v (compile misses only, not runs)", s.MissPhases, wantMiss)
 	}
 }

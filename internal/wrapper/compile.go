@@ -12,15 +12,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
+	"github.com/grove-rs/grove/internal/stats"
 )
 
 type compileResult struct {
+	// code is rustc's status (package exitstatus): a signal is handed on.
 	code           int
 	stdout, stderr []byte
 	start          time.Time
 	dur            time.Duration
+	cpuUs          int64 // rustc's CPU, user+sys (stats.ChildCPU)
 	// before holds digests, taken just before rustc started, of files
 	// under OUT_DIR that were written moments earlier (see save).
 	before map[string]string
@@ -113,16 +117,12 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	wg.Wait()
 	err = cmd.Wait()
 	res.dur = time.Since(res.start)
+	res.cpuUs = stats.ChildCPU(cmd.ProcessState)
 	res.stdout, res.stderr = outBuf.Bytes(), errBuf.Bytes()
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return nil, err
-		}
-		res.code = ee.ExitCode()
-		if res.code < 0 {
-			res.code = 1 // killed by a signal
-		}
+	code, ok := exitstatus.FromWait(err)
+	if !ok {
+		return nil, err
 	}
+	res.code = code
 	return res, nil
 }

@@ -68,7 +68,8 @@ func isProgram(s string) bool {
 	return s != "" && !strings.HasPrefix(s, "-") && (hasSep(s) || isRustcName(filepath.Base(s)) && !strings.HasSuffix(s, ".rs"))
 }
 
-// Run runs the call and returns the exit code for the process.
+// Run runs the call and returns the status for the process (package
+// exitstatus).
 func (c Call) Run() int {
 	if c.Workspace == "" {
 		return Main(c.Rustc, c.Args)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/agent"
 	"github.com/grove-rs/grove/internal/key"
-	"github.com/grove-rs/grove/internal/remote"
+	"github.com/grove-rs/grove/internal/remoteconf"
 )
 
 // The remote cache (GROVE_REMOTE), through the per-user agent (package
@@ -89,7 +89,7 @@ func (w *wrapper) remoteClient() *agent.Client {
 		return w.remote
 	}
 	w.remoteOff = true
-	cfg, ok, err := remote.ConfigFromEnv(os.Getenv)
+	cfg, ok, err := remoteconf.ConfigFromEnv(os.Getenv)
 	if !ok && err == nil {
 		return nil // no remote; a GROVE_REMOTE that does not parse is an error below
 	}

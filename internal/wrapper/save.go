@@ -12,6 +12,7 @@ import (
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/restore"
+	"github.com/grove-rs/grove/internal/rustc"
 )
 
 // save stores the outputs of a successful compile. It returns a reason
@@ -71,19 +72,21 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 func (w *wrapper) storeOutputs(u *key.Unit, names, paths []string) ([]record.Output, error) {
 	var outs []record.Output
 	var rlibDigest record.Digest
+	kind := restore.KindOfInvocation(u.Inv)
 	for i, n := range names {
 		p := paths[i]
 		d, _, err := u.Hasher.File(p)
 		if err != nil {
 			return nil, fmt.Errorf("hash output %s: %w", n, err)
 		}
-		// Only files no tool but rustc writes are linked into the store; a
-		// program stays this tree's own file, so `strip` in place here
-		// cannot reach the blob (the restore rule, restore.SharedOutput).
-		if err := w.st.PutBlob(p, d, restore.SharedOutput(u.Inv, n)); err != nil {
+		// Only outputs that may share an inode are linked into the store
+		// (the rule: restore.Shared); a program stays this tree's own
+		// file, so `strip` in place here cannot reach the blob.
+		shared := restore.Shared(kind, n)
+		if err := w.st.PutBlob(p, d, shared); err != nil {
 			return nil, err
 		}
-		if restore.Shareable(n) {
+		if shared && rustc.IsLib(n) {
 			u.NoteStored(p, d)
 		}
 		fi, err := w.st.BlobStat(d)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/agent"
+	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/incr"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
@@ -31,8 +32,9 @@ import (
 	"github.com/grove-rs/grove/internal/trim"
 )
 
-// Main runs one rustc invocation through the cache and returns the exit
-// code for the process.
+// Main runs one rustc invocation through the cache and returns the status
+// for the process (package exitstatus: rustc's death by a signal is
+// handed on).
 func Main(rustcPath string, args []string) int {
 	w := &wrapper{
 		start: time.Now(),
@@ -188,8 +190,9 @@ func (w *wrapper) compileAndStore(u *key.Unit) int {
 		w.rustcRan = false
 		return w.passthrough(stats.Error, "run rustc: "+err.Error())
 	}
+	w.ev.ChildCPUUs = res.cpuUs
 	if res.code != 0 {
-		w.finish(stats.Failed, fmt.Sprintf("rustc exit %d", res.code))
+		w.finish(stats.Failed, "rustc "+exitstatus.String(res.code))
 		return res.code
 	}
 	w.ev.CompileUs = res.dur.Microseconds()
@@ -231,7 +234,7 @@ func (w *wrapper) maybeTrim() {
 func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	t0 := time.Now()
 	entry, entryKey, err := w.lookup(u)
-	w.ev.LookupUs = time.Since(t0).Microseconds()
+	w.ev.LookupUs += time.Since(t0).Microseconds() // a miss looks up again after the lock
 	if err != nil {
 		w.logf("lookup: %v", err)
 		return 0, false
@@ -241,7 +244,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	}
 	t1 := time.Now()
 	res, err := w.restore(u, entry)
-	w.ev.RestoreUs = time.Since(t1).Microseconds()
+	w.ev.RestoreUs += time.Since(t1).Microseconds()
 	if err != nil {
 		w.logf("restore %s: %v", entryKey, err)
 		return 0, false
@@ -274,6 +277,7 @@ func (w *wrapper) finish(kind, reason string) {
 	w.ev.Time = time.Now().UnixMilli()
 	w.ev.Us = time.Since(w.start).Microseconds()
 	w.ev.Ms = w.ev.Us / 1000
+	w.ev.CPUUs = stats.OwnCPU(w.ev.ChildCPUUs)
 	if w.cfg.Log != "" {
 		w.logf("%s %s %s (%d ms)", kind, w.inv.CrateName, reason, w.ev.Ms)
 	}
@@ -309,15 +313,12 @@ func (w *wrapper) execRustc() int {
 	w.logf("exec %s: %v", path, err)
 	cmd := exec.Command(w.inv.Rustc, w.inv.Args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		fmt.Fprintf(os.Stderr, "grove: cannot run %s: %v\n", w.inv.Rustc, err)
-		return 1
+	err = cmd.Run()
+	if code, ok := exitstatus.FromWait(err); ok {
+		return code
 	}
-	return 0
+	fmt.Fprintf(os.Stderr, "grove: cannot run %s: %v\n", w.inv.Rustc, err)
+	return 1
 }
 
 // logf appends a line to GROVE_LOG, if set.

@@ -21,6 +21,9 @@ func TestSeededPathUnitsTwin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	repo := newRepo(t, fixture())
+	// Detached, as the new worktrees are: a run is seeded only into a
+	// tree with the same git HEAD, branch included (key.GitHead).
+	git(t, repo, "checkout", "-q", "--detach")
 	e.cargo(repo, true, "build")
 
 	plain := func(name string, change func(dir string)) string {

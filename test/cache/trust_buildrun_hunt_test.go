@@ -89,3 +89,44 @@ fn main() {
 func huntRun(wt string) func(s *side) string {
 	return func(s *side) string { return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") }
 }
+
+// Git's HEAD beyond the commit (key.GitHead): a script embeds the branch
+// (`git rev-parse --abbrev-ref HEAD`) and the nearest tag (`git describe
+// --tags`). b is a worktree on its own branch at a's commit; c and d are
+// detached at it, d after a tag was added. Plain cargo embeds each tree's
+// own; grove replayed a's run into b, and c's into d.
+func TestBuildRunGitBranchAndTags(t *testing.T) {
+	t.Parallel()
+	build := `use std::process::Command;
+fn git(args: &[&str]) -> String {
+    match Command::new("git").args(args).output() {
+        Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap().trim().to_string(),
+        _ => "none".to_string(),
+    }
+}
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=G_ALL={}/{}", git(&["rev-parse", "--abbrev-ref", "HEAD"]), git(&["describe", "--tags"]));
+}
+`
+	files := scriptCrate(build, "pub fn show() -> String { env!(\"G_ALL\").to_string() }\n", nil)
+	tw := newTwin(t, files)
+	cacheRuns(tw)
+	log := &runLog{s: tw.grove}
+	tw.step("a: build on main", huntRun("a"))
+	log.expect(t, "a", "", "g")
+	tw.step("b: build on branch b, same commit", huntRun("b"))
+	log.expect(t, "b", "", "g")
+	tw.both(func(s *side) { s.addWorktree("c") })
+	tw.step("c: build detached, same commit", huntRun("c"))
+	log.expect(t, "c", "", "g")
+	tw.both(func(s *side) {
+		s.git("a", "tag", "v1")
+		s.addWorktree("d")
+	})
+	tw.step("d: build detached, after a tag", huntRun("d"))
+	log.expect(t, "d", "", "g")
+	tw.both(func(s *side) { s.addWorktree("e") })
+	tw.step("e: same HEAD and tags as d", huntRun("e"))
+	log.expect(t, "e", "g", "")
+}
