@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/grove-rs/grove/internal/agent"
+	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/remote"
 	"github.com/grove-rs/grove/internal/remote/remotetest"
@@ -256,4 +257,71 @@ func agentLog(sock string) string {
 		lines = append(lines, sc.Text())
 	}
 	return strings.Join(lines[max(0, len(lines)-40):], "\n")
+}
+
+// TestRemoteBuildScriptRunCorruptBlob: a blob of a run changed on the
+// remote (beta's generated gen.rs, same size, other bytes) is never
+// replayed: machine B refuses that run and runs beta's script itself; the
+// other run still comes from the remote, and B's outputs equal plain
+// cargo's.
+func TestRemoteBuildScriptRunCorruptBlob(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t, fixture())
+	p := newMachine(t, repo)
+	p.cargo(p.dir, false, "build")
+	want := treeOutputs(t, p.dir)
+
+	dir := t.TempDir()
+	env := []string{"GROVE_CACHE_BUILD_SCRIPTS=1", "GROVE_REMOTE=file://" + dir}
+	uploadRuns(t, repo, env)
+
+	ents, err := os.ReadDir(filepath.Join(dir, record.NSRun))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupted := ""
+	for _, de := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, record.NSRun, de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := record.DecodeBuildRun(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range r.Files {
+			if r.Package == "beta" && f.Path == "gen.rs" {
+				blob := filepath.Join(dir, "blob", string(f.Digest))
+				data, err := os.ReadFile(blob)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data[len(data)-2] ^= 0x01
+				if err := os.WriteFile(blob, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				corrupted = string(f.Digest)
+			}
+		}
+	}
+	if corrupted == "" {
+		t.Fatal("no run of beta writing gen.rs on the remote")
+	}
+
+	b := newMachine(t, repo, env...)
+	bb := b.cargo(b.dir, true, "build")
+	if got := runsBy(bb, stats.Miss); len(got) != 1 || got["beta"] != agent.Refused {
+		t.Errorf("machine B ran %v (package → remote), want beta alone, its remote run refused", got)
+	}
+	if got := runsBy(bb, stats.Hit); len(got) != 1 || got["alpha"] != agent.Hit {
+		t.Errorf("machine B replayed %v, want alpha from the remote", got)
+	}
+	if got := treeOutputs(t, b.dir); got != want {
+		t.Errorf("machine B's outputs\n%s\nplain cargo's\n%s", got, want)
+	}
+	// B's own run stored the true gen.rs under that digest; what is there
+	// must be it.
+	if d, _, err := (&filehash.Hasher{}).File(filepath.Join(b.store, "blobs", corrupted[:2], corrupted)); err == nil && d != corrupted {
+		t.Errorf("the corrupted blob reached the local store")
+	}
 }
