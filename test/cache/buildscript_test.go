@@ -18,10 +18,24 @@ import (
 // says which runs grove replayed.
 
 // cacheRuns turns build-script caching on for both sides (the plain side
-// never runs grove, so only the grove side's log fills).
+// never runs grove, so only the grove side's log fills), and detaches
+// worktrees a and b (detachRuns).
 func cacheRuns(tw *twin) {
 	tw.both(func(s *side) {
 		s.e.extra = append(s.e.extra, "GROVE_CACHE_BUILD_SCRIPTS=1", "GROVE_LOG="+filepath.Join(s.root, "grove.log"))
+	})
+	detachRuns(tw)
+}
+
+// detachRuns detaches worktrees a and b at their commit, on both sides:
+// a run of a workspace package is replayed only into a tree whose git
+// HEAD is the same, branch included (key.GitHead), and the twins' a and
+// b are on two branches. Worktrees added later (addWorktree) are
+// detached too. TestBuildRunGitBranchAndTags is the test with branches.
+func detachRuns(tw *twin) {
+	tw.both(func(s *side) {
+		s.git("a", "checkout", "-q", "--detach")
+		s.git("b", "checkout", "-q", "--detach")
 	})
 }
 
@@ -541,6 +555,7 @@ func TestBuildScriptRunByDefault(t *testing.T) {
 		// TestMain turns runs off for the other tests; empty is unset.
 		s.e.extra = append(s.e.extra, "GROVE_CACHE_BUILD_SCRIPTS=", "GROVE_LOG="+filepath.Join(s.root, "grove.log"))
 	})
+	detachRuns(tw)
 	log := &runLog{s: tw.grove}
 	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") + "\n" + s.run("a", "target/debug/app") })
 	log.expect(t, "a", "", "alpha,beta")

@@ -112,6 +112,10 @@ fn main() {
 	files := scriptCrate(build, "pub fn show() -> String { env!(\"G_ALL\").to_string() }\n", nil)
 	tw := newTwin(t, files)
 	cacheRuns(tw)
+	tw.both(func(s *side) { // back on their branches
+		s.git("a", "checkout", "-q", "main")
+		s.git("b", "checkout", "-q", "b")
+	})
 	log := &runLog{s: tw.grove}
 	tw.step("a: build on main", huntRun("a"))
 	log.expect(t, "a", "", "g")
