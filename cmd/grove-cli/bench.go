@@ -26,6 +26,7 @@ func newBenchCmd() *cobra.Command {
 		repo, scenarios, strategies, out, from, to, minioBin string
 		runs, parallel                                       int
 		nextEdit, asJSON                                     bool
+		latency                                              time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -105,7 +106,7 @@ few scenarios. See bench/README.md.`,
 			}()
 			rep, runErr := bench.Run(ctx, bench.Options{
 				Repo: repo, Runs: runs, Scenarios: scs, Strategies: sts, Out: out,
-				Parallel: parallel, From: from, To: to, NextEdit: nextEdit, MinIO: minioBin,
+				Parallel: parallel, From: from, To: to, NextEdit: nextEdit, MinIO: minioBin, RemoteLatency: latency,
 				Grove: self, GroveVersion: version, Progress: line, Log: cmd.ErrOrStderr(),
 			})
 			line.Close()
@@ -151,6 +152,7 @@ few scenarios. See bench/README.md.`,
 	f.StringVar(&to, "to", "", "commit every scenario builds (default: HEAD)")
 	f.BoolVar(&nextEdit, "next-edit", false, "next-commit goes to a synthetic commit that edits one source file (made in the throwaway clone)")
 	f.StringVar(&minioBin, "minio", "", "MinIO server binary for the remote strategies (default: minio on PATH)")
+	f.DurationVar(&latency, "remote-latency", 0, "one-way delay the bench's proxy adds between the remote strategies and MinIO (20ms: a 40 ms round trip, as netem delay 20ms on loopback)")
 	f.BoolVar(&asJSON, "json", false, "print the raw results as JSON instead of the table")
 	return cmd
 }

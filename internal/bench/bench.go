@@ -119,6 +119,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if slices.Contains(o.Strategies, GroveRemote) || slices.Contains(o.Strategies, SccacheRemote) {
 		var why string
 		if s3, why = startRemote(ctx, o.MinIO, filepath.Join(ws.root, "s3")); s3 != nil {
+			s3.latency = o.RemoteLatency
 			defer s3.stop()
 		} else {
 			note("no remote for grove-remote and sccache-remote: %s", why)

@@ -13,6 +13,8 @@
 package bench
 
 import (
+	"time"
+
 	"fmt"
 	"io"
 	"slices"
@@ -125,6 +127,10 @@ type Options struct {
 	From, To   string // commits of next-commit; "" = HEAD~1 and HEAD
 	NextEdit   bool   // make To a synthetic commit on top of the repository's commit
 	MinIO      string // the minio binary of the remote strategies; "" = minio on PATH
+	// RemoteLatency is added by the bench's proxy to every byte each way
+	// between the remote strategies and MinIO (a network's one-way delay;
+	// the round trip is twice it), without limiting throughput.
+	RemoteLatency time.Duration
 
 	Grove        string // absolute path of the grove binary (the RUSTC_WRAPPER of the grove strategies)
 	GroveVersion string

@@ -37,6 +37,7 @@ type s3Server struct {
 	secret string
 
 	up, down atomic.Int64 // bytes client→server, server→client
+	latency  time.Duration // added each way (Options.RemoteLatency)
 
 	mu    sync.Mutex
 	conns map[net.Conn]bool
@@ -171,6 +172,10 @@ func (s *s3Server) track(a, b net.Conn, add bool) {
 // pipe copies src to dst counting into n; when one direction ends, both
 // connections close (an HTTP client reuses a connection until it closes it).
 func (s *s3Server) pipe(dst, src net.Conn, n *atomic.Int64) {
+	if s.latency > 0 {
+		s.pipeDelayed(dst, src, n)
+		return
+	}
 	buf := make([]byte, 256<<10)
 	for {
 		k, err := src.Read(buf)
@@ -186,6 +191,41 @@ func (s *s3Server) pipe(dst, src net.Conn, n *atomic.Int64) {
 	}
 	dst.Close()
 	src.Close()
+}
+
+// pipeDelayed is pipe with every chunk written latency after it was
+// read, as a network delays packets: chunks stay in flight meanwhile, so
+// throughput is not limited (up to 64 chunks in flight).
+func (s *s3Server) pipeDelayed(dst, src net.Conn, n *atomic.Int64) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	q := make(chan chunk, 64)
+	go func() {
+		defer close(q)
+		for {
+			buf := make([]byte, 64<<10)
+			k, err := src.Read(buf)
+			if k > 0 {
+				n.Add(int64(k))
+				q <- chunk{buf[:k], time.Now().Add(s.latency)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range q {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			break
+		}
+	}
+	dst.Close()
+	src.Close()
+	for range q { // let the reader end
+	}
 }
 
 // endpoint is the URL clients use: the proxy's.

@@ -170,6 +170,15 @@ func (s *session) measureBuilds(ctx context.Context, trees []string, fresh bool)
 			}
 		}
 		c.HitMedianMs, c.RemoteHitMedianMs = after.HitMedianMs, after.RemoteHitMedianMs
+		c.RunsReplayed, c.RunsRun = after.RunsReplayed-before.RunsReplayed, after.RunsRun-before.RunsRun
+		for k, n := range after.RunsRemote {
+			if d := n - before.RunsRemote[k]; d != 0 {
+				if c.RunsRemote == nil {
+					c.RunsRemote = map[string]int{}
+				}
+				c.RunsRemote[k] = d
+			}
+		}
 		smp.Cache = &c
 		smp.Rustc = max(0, units.Compiled-c.Hits)
 	}

@@ -79,12 +79,22 @@ func (g *groveStrategy) counters(ctx context.Context) *report.Cache {
 		Remote      map[string]int `json:"remote"`
 		HitMs       float64        `json:"median_hit_ms"`
 		RemoteHitMs float64        `json:"median_remote_hit_ms"`
+		Runs        struct {
+			Replayed  int            `json:"replayed"`
+			Stored    int            `json:"stored"`
+			NotStored int            `json:"not_stored"`
+			Errors    int            `json:"errors"`
+			Failed    int            `json:"failed"`
+			Remote    map[string]int `json:"remote"`
+		} `json:"build_script_runs"`
 	}
 	if json.NewDecoder(bytes.NewReader(out)).Decode(&st) != nil || st.Hits == nil || st.Misses == nil {
 		g.noStats = true
 		return nil
 	}
-	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses, Remote: st.Remote, HitMedianMs: st.HitMs, RemoteHitMedianMs: st.RemoteHitMs}
+	c := &report.Cache{Hits: *st.Hits, Misses: *st.Misses, Remote: st.Remote, HitMedianMs: st.HitMs, RemoteHitMedianMs: st.RemoteHitMs,
+		RunsReplayed: st.Runs.Replayed, RunsRemote: st.Runs.Remote,
+		RunsRun: st.Runs.Stored + st.Runs.NotStored + st.Runs.Errors + st.Runs.Failed}
 	if st.Uncacheable != nil {
 		c.Uncacheable = *st.Uncacheable
 	}

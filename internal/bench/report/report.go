@@ -98,6 +98,12 @@ type Cache struct {
 	// RemoteHitMedianMs is, likewise, the median time a hit the remote
 	// served spent asking it: a remote hit's cost over a local hit.
 	RemoteHitMedianMs float64 `json:"median_remote_hit_ms,omitempty"`
+	// Runs are grove's build-script runs over the store's life, like
+	// HitMedianMs: replayed, run, and what the remote did for the local
+	// run misses (on machine 2, a replayed run came from the remote).
+	RunsReplayed int            `json:"runs_replayed,omitempty"`
+	RunsRun      int            `json:"runs_run,omitempty"`
+	RunsRemote   map[string]int `json:"runs_remote,omitempty"`
 }
 
 // Remote is the traffic of one step with the bench's S3 server, counted
