@@ -5,8 +5,9 @@
 // reports "signal: 6, SIGABRT: process abort signal" — a different result.
 //
 // A status is an int, as os.Exit takes one: a value from 0 to 255 is an
-// exit code, a negative value -n is death by signal n. Only Exit turns it
-// into the process's end.
+// exit code, a negative value -n is death by signal n&0x7f, with a core
+// dumped if n&0x80 (as in a wait status: Cargo says "(core dumped)"). Only
+// Exit turns it into the process's end.
 package exitstatus
 
 import (
@@ -29,22 +30,36 @@ func FromWait(err error) (status int, ok bool) {
 		return 0, false
 	}
 	if ws, wok := ee.Sys().(syscall.WaitStatus); wok && ws.Signaled() {
-		return -int(ws.Signal()), true
+		n := int(ws.Signal())
+		if ws.CoreDump() {
+			n |= coreFlag
+		}
+		return -n, true
 	}
 	return ee.ExitCode(), true
 }
 
+// coreFlag marks, in -status, a child that dumped core.
+const coreFlag = 0x80
+
 // Signal reports the signal a status stands for, if it is one.
 func Signal(status int) (syscall.Signal, bool) {
 	if status < 0 {
-		return syscall.Signal(-status), true
+		return syscall.Signal(-status &^ coreFlag), true
 	}
 	return 0, false
 }
 
+// coreDumped reports whether a status is death by a signal with a core
+// dumped.
+func coreDumped(status int) bool { return status < 0 && -status&coreFlag != 0 }
+
 // String describes a status for logs ("exit 1", "signal 9 (killed)").
 func String(status int) string {
 	if sig, ok := Signal(status); ok {
+		if coreDumped(status) {
+			return fmt.Sprintf("signal %d (%v, core dumped)", int(sig), sig)
+		}
 		return fmt.Sprintf("signal %d (%v)", int(sig), sig)
 	}
 	return fmt.Sprintf("exit %d", status)
@@ -54,9 +69,16 @@ func String(status int) string {
 // handler to the default and sends it to itself (raise), so the process
 // dies by it as the child did; should it survive that (the signal is
 // ignored, or stops rather than kills), it exits with 128+n, the shell's
-// convention. Exit never returns.
+// convention. A child that dumped no core (its limit, or a signal that
+// dumps none) makes grove dump none either: its core size limit is set to
+// 0 first, so Cargo never says "(core dumped)" where plain cargo does not,
+// nor does a core of grove's land in the package dir. One that did is
+// followed, limit unchanged. Exit never returns.
 func Exit(status int) {
 	if sig, ok := Signal(status); ok {
+		if !coreDumped(status) {
+			_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+		}
 		raise(sig)
 		os.Exit(128 + int(sig))
 	}

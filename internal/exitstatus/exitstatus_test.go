@@ -82,3 +82,41 @@ func TestFromWait(t *testing.T) {
 		t.Errorf("a child that never started has a status")
 	}
 }
+
+// A core is dumped as the child's was: with the limit allowing one, a
+// status that says the child dumped core ends in a dump ("core dumped" to
+// Cargo), and one that says it did not ends without one.
+func TestExitDumpsCoreAsTheChild(t *testing.T) {
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Max == 0 {
+		t.Skip("core dumps are off (hard limit 0)")
+	}
+	lim := syscall.Rlimit{Cur: old.Max, Max: old.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_CORE, &old)
+	for _, core := range []bool{false, true} {
+		status := -int(syscall.SIGABRT)
+		if core {
+			status = -(int(syscall.SIGABRT) | coreFlag)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"="+strconv.Itoa(status))
+		cmd.Dir = t.TempDir()
+		err := cmd.Run()
+		got, ok := FromWait(err)
+		if !ok {
+			t.Fatalf("run helper: %v", err)
+		}
+		if core && got == -int(syscall.SIGABRT) {
+			t.Skip("this system dumped no core (core_pattern)")
+		}
+		if got != status {
+			t.Errorf("ended with %s, want %s", String(got), String(status))
+		}
+	}
+}
