@@ -23,6 +23,17 @@ func checkObjectName(ns, key string) error {
 	return nil
 }
 
+// HasObject reports whether object key is in namespace ns: one stat, for
+// a caller that only needs to know a record is there (it does not read or
+// check it).
+func (s *Store) HasObject(ns, key string) bool {
+	if checkObjectName(ns, key) != nil {
+		return false
+	}
+	_, err := os.Stat(s.objectPath(ns, key))
+	return err == nil
+}
+
 // GetObject returns the object key in namespace ns. A missing object gives an
 // error that wraps fs.ErrNotExist. Because objects are only ever renamed into
 // place, the bytes returned are one complete version of the object.
