@@ -159,7 +159,16 @@ func (u *Unit) NoteCopied(path, digest string) {
 	if err != nil || st.Nlink != 1 || st.Mode&0o170000 != 0o100000 {
 		return
 	}
-	_ = s.PutObject(blobInodeNS, blobInodeKey(st), []byte(copyNotePrefix+digest+" "+copyStamp(st))) // a lost note costs a read
+	k, note := blobInodeKey(st), []byte(copyNotePrefix+digest+" "+copyStamp(st))
+	// Most copies are a new inode number, with no note yet: create it in
+	// place, which spares a rename on every hit. A reader that sees it
+	// partly written rejects it: a strict prefix of a note names no digest,
+	// or a ctime with fewer digits than this copy's (or any later inode's
+	// at this number) ever has.
+	if c, ok := s.(interface{ CreateObject(ns, key string, data []byte) error }); ok && c.CreateObject(blobInodeNS, k, note) == nil {
+		return
+	}
+	_ = s.PutObject(blobInodeNS, k, note) // a lost note costs a read
 }
 
 // noteBlobInode writes the note when the store's blob digest is st's inode.
