@@ -46,8 +46,8 @@ import (
 // note restore's caller writes right after the copy (NoteCopied): the
 // file is known to hash to D when
 //
-//   - a copy note for its inode says D, with the size, mtime and ctime the
-//     copy had once renamed into place: restore wrote it whole from blob
+//   - a copy note for its inode and ctime says D, with the size, mtime and
+//     ctime the copy had once renamed into place: restore wrote it whole from blob
 //     D (checked by store.CheckBlob first) into a temp name it created
 //     exclusively, and renamed it, so D is its content by construction,
 //     not by a read of a file someone else may be writing;
@@ -55,6 +55,14 @@ import (
 //     write moves mtime and ctime, and a chmod, a link or a rename moves
 //     the ctime; a new inode at the same number (the file deleted and
 //     another made) has its own times.
+//
+// The ctime is in a copy note's key, not only in its stamp, so that every
+// copy (each has a new ctime) gets a note of its own, created in place
+// (store.CreateObject), never replacing the note of an earlier copy at a
+// reused inode number: a restore that writes fresh copies again, in a tree
+// that had them, reuses the numbers it just freed, and that rename was a
+// third of such a hit. The two kinds of note never meet: a copy has one
+// link, a blob's inode two or more.
 //
 // What that leaves open is the gap every stamp taken right after a write
 // has (store.CheckBlob's for a blob stamped after rustc wrote it): a
@@ -84,6 +92,15 @@ func blobInodeKey(st filehash.Stat) string {
 	return hex.EncodeToString(b[:])
 }
 
+// copyNoteKey is blobInodeKey with the ctime: one note per copy.
+func copyNoteKey(st filehash.Stat) string {
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], st.Dev)
+	binary.LittleEndian.PutUint64(b[8:], st.Ino)
+	binary.LittleEndian.PutUint64(b[16:], uint64(st.Ctime))
+	return hex.EncodeToString(b[:])
+}
+
 func blobInodeNote(digest string, st filehash.Stat) []byte {
 	return fmt.Appendf(nil, "%s %d %d", digest, st.Size, st.Mtime)
 }
@@ -91,19 +108,24 @@ func blobInodeNote(digest string, st filehash.Stat) []byte {
 // Digest returns the blob digest of a file that is a store blob, or a
 // copy restore made of one (the rule).
 func (b blobInodes) Digest(_ string, st filehash.Stat) (string, bool) {
-	note, err := b.st.GetObject(blobInodeNS, blobInodeKey(st))
-	if err != nil {
-		return "", false
-	}
-	if rest, ok := strings.CutPrefix(string(note), copyNotePrefix); ok {
-		d, stamp, ok := strings.Cut(rest, " ")
-		if !ok || len(d) != 64 || st.Nlink != 1 || stamp != copyStamp(st) {
+	if st.Nlink == 1 {
+		note, err := b.st.GetObject(blobInodeNS, copyNoteKey(st))
+		if err != nil {
+			return "", false
+		}
+		rest, ok := strings.CutPrefix(string(note), copyNotePrefix)
+		d, stamp, ok2 := strings.Cut(rest, " ")
+		if !ok || !ok2 || len(d) != 64 || stamp != copyStamp(st) {
 			return "", false
 		}
 		return d, true
 	}
 	if st.Nlink < 2 {
 		return "", false // a blob's inode has the blob's name too
+	}
+	note, err := b.st.GetObject(blobInodeNS, blobInodeKey(st))
+	if err != nil {
+		return "", false
 	}
 	d, rest, ok := strings.Cut(string(note), " ")
 	if !ok || len(d) != 64 || rest != fmt.Sprintf("%d %d", st.Size, st.Mtime) {
@@ -159,7 +181,15 @@ func (u *Unit) NoteCopied(path, digest string) {
 	if err != nil || st.Nlink != 1 || st.Mode&0o170000 != 0o100000 {
 		return
 	}
-	_ = s.PutObject(blobInodeNS, blobInodeKey(st), []byte(copyNotePrefix+digest+" "+copyStamp(st))) // a lost note costs a read
+	k, note := copyNoteKey(st), []byte(copyNotePrefix+digest+" "+copyStamp(st))
+	// A copy has no note yet (its ctime is in the key): create it in
+	// place, which spares a rename on every hit. A reader that sees it
+	// partly written rejects it: a strict prefix of a note names no
+	// digest, or lacks part of the stamp the key's own copy has.
+	if c, ok := s.(interface{ CreateObject(ns, key string, data []byte) error }); ok && c.CreateObject(blobInodeNS, k, note) == nil {
+		return
+	}
+	_ = s.PutObject(blobInodeNS, k, note) // a lost note costs a read
 }
 
 // noteBlobInode writes the note when the store's blob digest is st's inode.

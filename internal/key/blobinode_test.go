@@ -198,3 +198,45 @@ func TestCopyNoteRule(t *testing.T) {
 		})
 	}
 }
+
+// A restore that writes its copies again (the same unit restored twice in
+// one tree) frees an inode number and likely reuses it: each copy has a
+// note of its own (the ctime is in the key), the later copy is known by
+// its own note (two copies within one clock tick share a ctime and
+// so a key: the later note replaces the earlier, as before).
+func TestCopyNoteEachCopy(t *testing.T) {
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var digests []string
+	for _, content := range []string{"libA", "libBB"} {
+		src := filepath.Join(dir, "src")
+		os.WriteFile(src, []byte(content), 0o644)
+		d := filehash.Bytes([]byte(content))
+		if err := s.PutBlob(src, d, false); err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d)
+	}
+	out := filepath.Join(t.TempDir(), "libx.rmeta")
+	u := &Unit{records: s}
+	for i := 0; i < 4; i++ {
+		d := digests[i%2]
+		os.Remove(out)
+		if m, err := s.Materialize(d, out, false); err != nil || m == store.MethodHardlink {
+			t.Fatalf("materialize: %v %v", m, err)
+		}
+		u.NoteCopied(out, d)
+		var r readCounter
+		h := &filehash.Hasher{Known: blobInodes{st: s, now: time.Now}}
+		got, _, err := h.FileWith(out, "filehash", r.digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != d || r.n != 0 {
+			t.Errorf("copy %d: digest %s with %d reads, want %s with none", i, got, r.n, d)
+		}
+	}
+}

@@ -55,6 +55,18 @@ func (s Store) PutManifest(k ArgKey, m *Manifest) error { return put(s, NSManife
 // Lib returns the lib record of the rlib blob d.
 func (s Store) Lib(d Digest) (Lib, error) { return get(s, NSLib, string(d), DecodeLib) }
 
+// HasLib reports whether a lib record of the rlib blob d is there, without
+// reading it, when the objects can say so (a stat); otherwise it reads it.
+// A corrupt record counts as there: the closure walk that reads it drops
+// it (Lib), and the next caller finds it missing.
+func (s Store) HasLib(d Digest) bool {
+	if h, ok := s.objs.(interface{ HasObject(ns, key string) bool }); ok {
+		return h.HasObject(NSLib, string(d))
+	}
+	_, err := s.Lib(d)
+	return err == nil
+}
+
 // PutLib stores l as the lib record of the rlib blob d.
 func (s Store) PutLib(d Digest, l Lib) error { return put(s, NSLib, string(d), &l) }
 

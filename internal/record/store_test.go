@@ -94,3 +94,37 @@ func TestCheckEveryKind(t *testing.T) {
 		}
 	}
 }
+
+// statObjs can say an object is there without a read, as *store.Store does.
+type statObjs struct{ *objs }
+
+func (o statObjs) HasObject(ns, key string) bool { _, ok := o.m[ns+"/"+key]; return ok }
+
+// HasLib: false for a missing record, true once written, with or without
+// the objects' stat; a corrupt record counts as there only when it is not
+// read (the closure walk that reads it drops it).
+func TestHasLib(t *testing.T) {
+	d := Digest(strings.Repeat("ab", 32))
+	for _, stat := range []bool{false, true} {
+		o := &objs{m: map[string][]byte{}}
+		var s Store
+		if stat {
+			s = New(statObjs{o})
+		} else {
+			s = New(o)
+		}
+		if s.HasLib(d) {
+			t.Errorf("stat=%v: missing record reported there", stat)
+		}
+		if err := s.PutLib(d, Lib{}); err != nil {
+			t.Fatal(err)
+		}
+		if !s.HasLib(d) {
+			t.Errorf("stat=%v: written record reported missing", stat)
+		}
+		o.m[NSLib+"/"+string(d)] = []byte("garbage")
+		if got := s.HasLib(d); got != stat {
+			t.Errorf("stat=%v: corrupt record: HasLib = %v", stat, got)
+		}
+	}
+}

@@ -89,11 +89,7 @@ func zeroPath(storeDir string) string { return filepath.Join(storeDir, "stats", 
 // Append writes ev to the store's event log. Errors are returned but the
 // wrapper ignores them: statistics never break a build.
 func Append(storeDir string, ev Event) error {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
+	b := append(appendEvent(make([]byte, 0, 512), &ev), '\n')
 	p := logPath(storeDir)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -23,6 +23,17 @@ func checkObjectName(ns, key string) error {
 	return nil
 }
 
+// HasObject reports whether object key is in namespace ns: one stat, for
+// a caller that only needs to know a record is there (it does not read or
+// check it).
+func (s *Store) HasObject(ns, key string) bool {
+	if checkObjectName(ns, key) != nil {
+		return false
+	}
+	_, err := os.Stat(s.objectPath(ns, key))
+	return err == nil
+}
+
 // GetObject returns the object key in namespace ns. A missing object gives an
 // error that wraps fs.ErrNotExist. Because objects are only ever renamed into
 // place, the bytes returned are one complete version of the object.
@@ -77,6 +88,36 @@ func (s *Store) PutObject(ns, key string, data []byte) (err error) {
 	if err != nil {
 		os.Remove(tmp)
 		return err
+	}
+	return nil
+}
+
+// CreateObject stores data as object key in namespace ns when there is no
+// such object yet, written in place (O_EXCL) without PutObject's temp file
+// and rename: a rename costs more than the rest of a small write. An
+// existing object gives an error wrapping fs.ErrExist. A reader can see
+// the object empty or partly written (and a crash can leave it so), so
+// this is only for objects whose readers reject every strict prefix of
+// what was written; a caller that finds it there uses PutObject.
+func (s *Store) CreateObject(ns, key string, data []byte) (err error) {
+	if err := checkObjectName(ns, key); err != nil {
+		return fmt.Errorf("store: create object %q/%q: %w", ns, key, err)
+	}
+	final := s.objectPath(ns, key)
+	f, err := s.createExcl(final, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: create object %s/%s: %w", ns, key, err)
+	}
+	err = s.fixFileMode(f, 0o644)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(final)
+		return fmt.Errorf("store: create object %s/%s: %w", ns, key, err)
 	}
 	return nil
 }

@@ -133,13 +133,14 @@ func (w *wrapper) putLib(u *key.Unit, rlibDigest record.Digest) error {
 }
 
 // ensureLib rewrites the lib record of a restored rlib if it is missing
-// (trimmed, or dropped as corrupt by a closure walk) or unreadable (the
-// record store drops it first, so grove stats counts it), so that
-// binaries linking it become cacheable again.
+// (trimmed, or dropped as corrupt by a closure walk), so that binaries
+// linking it become cacheable again. A stat, not a read: this runs on
+// every hit, and a corrupt record is dropped by the closure walk that
+// reads it, so the next hit finds it missing.
 func (w *wrapper) ensureLib(u *key.Unit, e *record.Entry) {
 	for _, o := range e.Outputs {
 		if strings.HasSuffix(o.Name, ".rlib") {
-			if _, err := w.rec.Lib(o.Digest); err != nil {
+			if !w.rec.HasLib(o.Digest) {
 				_ = w.putLib(u, o.Digest)
 			}
 		}
