@@ -78,11 +78,11 @@ func (r *Repo) cacheCoverage(wts []gitwt.Worktree) []Coverage {
 		case found:
 			c.Reason = fmt.Sprintf("%s sets build.rustc-wrapper = %q", src, v)
 		case w.Location == gitwt.LocElsewhere:
-			c.Reason = "outside the repository root: Cargo never reads " + r.ConfigPath
-			c.Fix = "grove init --user"
+			c.Reason = "no config Cargo reads there sets build.rustc-wrapper (outside the repository root, " + r.ConfigPath + " is never read)"
+			c.Fix = "grove init in that worktree, or commit .cargo/config.toml on its branch, or grove init --user"
 		default:
-			c.Reason = "no config sets build.rustc-wrapper"
-			c.Fix = "grove init"
+			c.Reason = "no config Cargo reads there sets build.rustc-wrapper"
+			c.Fix = "grove init in that worktree, or commit .cargo/config.toml on its branch"
 		}
 		out = append(out, c)
 	}

@@ -59,7 +59,7 @@ func Doctor(ctx context.Context, r *Repo) (*Report, error) {
 		if _, err := exec.LookPath(WrapperName); err != nil {
 			problem("grove-on-path", "build.rustc-wrapper is \"grove\" but grove is not on PATH: every cargo build fails", "put the grove binary on PATH (go install ./cmd/...) or run grove off")
 		}
-		src := r.ConfigPath
+		src, _, _ := r.wrapperSource()
 		if userCfg != "" {
 			src = userCfg
 		}

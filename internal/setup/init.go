@@ -186,11 +186,12 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 }
 
 // InitCache turns on cache mode: build.rustc-wrapper = "grove" in the
-// root's Cargo config (which may be committed: the value is a bare name
-// Cargo looks up on PATH), or with user in $CARGO_HOME's config. Shared
-// mode's target-dir, if set by grove in the root config, is removed.
+// Cargo config of the worktree it runs in (CacheConfigPath; it may be
+// committed: the value is a bare name Cargo looks up on PATH), or with
+// user in $CARGO_HOME's config. Shared mode's target-dir, if set by grove
+// in the root config, is removed.
 func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
-	cfg := r.ConfigPath
+	cfg := r.CacheConfigPath()
 	if user {
 		home, err := cargoconfig.CargoHome(r.Env)
 		if err != nil {
@@ -248,15 +249,18 @@ func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 	return res, nil
 }
 
-// Off removes what init wrote: build.rustc-wrapper if it is "grove" and
-// build.target-dir if it points at this repository's shared dir, from the
+// Off removes what init wrote: build.rustc-wrapper if it is "grove" from
+// the config of the worktree it runs in (CacheConfigPath), and
+// build.target-dir if it points at this repository's shared dir from the
 // root config (with user, from $CARGO_HOME's config: the wrapper only).
+// When builds here still run grove afterwards (a config above a nested
+// worktree, or the user config, sets it), a note says which file does.
 // A value init replaced is put back (see cargoconfig.Restore). Every other
 // byte stays. .gitignore and .shared-target/ are left alone
 // (the dir may still hold builds; `grove reclaim` does not touch it).
 func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
-	res := &InitResult{Mode: ModeNone, Root: r.Root, ConfigPath: r.ConfigPath, Changed: []string{}}
-	files := []string{r.ConfigPath}
+	res := &InitResult{Mode: ModeNone, Root: r.Root, ConfigPath: r.CacheConfigPath(), Changed: []string{}}
+	files := dedup([]string{r.CacheConfigPath(), r.ConfigPath})
 	if user {
 		home, err := cargoconfig.CargoHome(r.Env)
 		if err != nil {
@@ -271,10 +275,10 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ok && w == WrapperName {
+		if ok && w == WrapperName && (user || cfg == r.CacheConfigPath()) {
 			p.add(cfg, func() (bool, error) { return restore(res, cfg, "rustc-wrapper", WrapperName) })
 		}
-		if user {
+		if user || cfg != r.ConfigPath {
 			continue
 		}
 		td, ok, err := cargoconfig.Get(cfg, "build", "target-dir")
@@ -309,7 +313,19 @@ func Off(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 			return res, err
 		}
 	}
+	if src, on, err := r.wrapperSource(); err == nil && on {
+		res.Notes = append(res.Notes, fmt.Sprintf("builds in %s still run grove: %s sets build.rustc-wrapper = \"grove\" (grove off leaves that file alone%s)", r.Top, src, offHint(r, src)))
+	}
 	return res, nil
+}
+
+// offHint says how to remove the wrapper from src, a config file Off did
+// not edit.
+func offHint(r *Repo, src string) string {
+	if home, err := cargoconfig.CargoHome(r.Env); err == nil && samePath(src, userConfigPath(home)) {
+		return "; grove off --user removes it"
+	}
+	return "; remove the key there, or run grove off in that worktree"
 }
 
 // removeOutsideConfigs plans the removal of the target-dir that

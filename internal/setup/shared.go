@@ -44,8 +44,12 @@ type Repo struct {
 	// Root is the main worktree (symlinks resolved).
 	Root string
 	// ConfigPath is the root's Cargo config file: `.cargo/config` if that
-	// exists (Cargo prefers it), else `.cargo/config.toml`.
+	// exists (Cargo prefers it), else `.cargo/config.toml`. Shared mode's
+	// file; cache mode edits CacheConfigPath.
 	ConfigPath string
+	// Top is the top of the worktree the command runs in (git's Current,
+	// symlinks resolved): Root in the main worktree.
+	Top string
 	// SharedDir is <Root>/.shared-target.
 	SharedDir string
 	// Env is the environment Cargo would see.
@@ -84,17 +88,21 @@ func Open(ctx context.Context, dir string, env cargoconfig.Env) (*Repo, error) {
 	if !hasCargoManifest(ctx, root) {
 		return nil, fmt.Errorf("%s has no Cargo.toml: not a Rust repository", root)
 	}
+	top := g.Current
+	if top == "" {
+		top = g.Root
+	}
+	if real, err := filepath.EvalSymlinks(top); err == nil {
+		top = real
+	}
 	r := &Repo{
 		Git:        g,
 		Root:       root,
 		ConfigPath: ConfigPathIn(root),
+		Top:        top,
 		SharedDir:  filepath.Join(root, SharedDirName),
 		Env:        env,
 		Workspace:  ".",
-	}
-	top := g.Current
-	if top == "" {
-		top = g.Root
 	}
 	manifests, err := gitwt.TrackedManifests(ctx, top)
 	if err != nil {
@@ -149,6 +157,34 @@ func ConfigPathIn(dir string) string {
 	return filepath.Join(dir, ".cargo", "config.toml")
 }
 
+// CacheConfigPath is the Cargo config file cache-mode `grove init` and
+// `grove off` (without --user) edit: the one at the top of the worktree the
+// command runs in (Top), not the main worktree's. The rule: in cache mode
+// the config Cargo reads is the one in the worktree being built — it is
+// committed per branch, so every worktree has its own copy — and editing
+// the main worktree's from a linked worktree would leave an uncommitted
+// change in another checkout while builds here kept (or never got) the
+// wrapper. Whether builds in a worktree use grove is decided by what Cargo
+// reads there (wrapperSource), which also sees a config above a worktree
+// nested inside the main one and the user config. Shared mode keeps the
+// root's config (ConfigPath): the shared target dir is one setting for
+// the whole repository.
+func (r *Repo) CacheConfigPath() string {
+	return ConfigPathIn(r.Top)
+}
+
+// wrapperSource reports whether a build started in the current worktree
+// runs grove as rustc-wrapper according to the config files Cargo reads
+// there (environment overrides are reported separately), and which file
+// says so.
+func (r *Repo) wrapperSource() (src string, on bool, err error) {
+	v, src, found, err := cargoconfig.Lookup(r.WorkspaceIn(r.Top), configEnv(r.Env), "build", "rustc-wrapper")
+	if err != nil {
+		return "", false, err
+	}
+	return src, found && v == WrapperName, nil
+}
+
 // hasCargoManifest reports whether the main worktree has a Cargo.toml at
 // its root or anywhere git tracks one.
 func hasCargoManifest(ctx context.Context, root string) bool {
@@ -160,9 +196,10 @@ func hasCargoManifest(ctx context.Context, root string) bool {
 }
 
 // Mode reports how the repository is set up: shared when the root config
-// sets build.target-dir to the shared dir, cache when build.rustc-wrapper
-// is grove in the root or user config, none otherwise. userWrapper is the
-// user config file that enables cache mode for every repository, if any.
+// sets build.target-dir to the shared dir, cache when the config Cargo
+// reads in the current worktree sets build.rustc-wrapper = "grove" (see
+// CacheConfigPath), none otherwise. userWrapper is the user config file
+// that enables cache mode for every repository, when that is the one.
 func (r *Repo) Mode() (mode Mode, userWrapper string, err error) {
 	td, ok, err := cargoconfig.Get(r.ConfigPath, "build", "target-dir")
 	if err != nil {
@@ -176,20 +213,14 @@ func (r *Repo) Mode() (mode Mode, userWrapper string, err error) {
 	} else if on {
 		return ModeShared, "", nil
 	}
-	w, ok, err := cargoconfig.Get(r.ConfigPath, "build", "rustc-wrapper")
-	if err != nil {
+	src, on, err := r.wrapperSource()
+	if err != nil || !on {
 		return ModeNone, "", err
 	}
-	if ok && w == WrapperName {
-		return ModeCache, "", nil
+	if home, err := cargoconfig.CargoHome(r.Env); err == nil && samePath(src, userConfigPath(home)) {
+		return ModeCache, src, nil
 	}
-	if home, err := cargoconfig.CargoHome(r.Env); err == nil {
-		p := userConfigPath(home)
-		if w, ok, err := cargoconfig.Get(p, "build", "rustc-wrapper"); err == nil && ok && w == WrapperName {
-			return ModeCache, p, nil
-		}
-	}
-	return ModeNone, "", nil
+	return ModeCache, "", nil
 }
 
 // userConfigPath returns $CARGO_HOME's config file (`config` if present).

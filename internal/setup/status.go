@@ -107,6 +107,11 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 	if mode == ModeShared {
 		st.SharedDir = r.SharedDir
 	}
+	if mode == ModeCache {
+		if src, _, err := r.wrapperSource(); err == nil {
+			st.ConfigPath = src
+		}
+	}
 	wts, err := r.worktrees(ctx)
 	if err != nil {
 		return nil, err
