@@ -297,3 +297,34 @@ func TestStatusCacheModeCommittedNotShared(t *testing.T) {
 		t.Errorf("cache mode: status says (shared):\n%s", r.stdout)
 	}
 }
+
+// An empty RUSTC_WRAPPER (or CARGO_BUILD_RUSTC_WRAPPER) makes Cargo run no
+// wrapper, so builds bypass grove: doctor reports it like another wrapper.
+func TestDoctorEmptyWrapperEnv(t *testing.T) {
+	for _, k := range []string{"RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"} {
+		t.Run(k, func(t *testing.T) {
+			root := tinyRepo(t)
+			if r := runGrove(t, root, "init"); r.code != 0 {
+				t.Fatalf("grove init: %s", r.stderr)
+			}
+			cmd := exec.Command(grove, "doctor", "--json")
+			cmd.Dir = root
+			cmd.Env = env("GROVE_DIR="+filepath.Join(filepath.Dir(root), "store"), k+"=")
+			out, err := cmd.Output()
+			var rep struct {
+				OK       bool
+				Problems []struct{ Check, Message string }
+			}
+			if jerr := json.Unmarshal(out, &rep); jerr != nil {
+				t.Fatalf("%v\n%s", jerr, out)
+			}
+			found := false
+			for _, p := range rep.Problems {
+				found = found || (p.Check == "environment" && strings.Contains(p.Message, k))
+			}
+			if !found || rep.OK || err == nil {
+				t.Fatalf("doctor with %s= set: exit %v, problems %+v", k, err, rep.Problems)
+			}
+		})
+	}
+}

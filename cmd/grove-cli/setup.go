@@ -35,6 +35,7 @@ func openRepo(cmd *cobra.Command, dir string) (*setup.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.LookupEnv = os.LookupEnv
 	r.StoreDir = settings.FromEnv(buildEnv(dir)).Dir
 	return r, nil
 }

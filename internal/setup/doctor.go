@@ -43,7 +43,7 @@ func Doctor(ctx context.Context, r *Repo) (*Report, error) {
 	rep := &Report{Root: r.Root, Mode: mode, Problems: []Finding{}, Caveats: []Finding{}, Notes: []Finding{}}
 	problem := func(check, msg, fix string) { rep.Problems = append(rep.Problems, Finding{check, msg, fix}) }
 	note := func(check, msg, fix string) { rep.Notes = append(rep.Notes, Finding{check, msg, fix}) }
-	for _, n := range envNotes(r.Env) {
+	for _, n := range r.envNotes() {
 		problem("environment", n, "unset it, or keep it deliberately")
 	}
 	switch mode {

@@ -98,7 +98,7 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 			return res, err
 		}
 		res.Worktrees = r.sharedCoverage(wts)
-		res.Notes = append(res.Notes, envNotes(r.Env)...)
+		res.Notes = append(res.Notes, r.envNotes()...)
 		return res, nil
 	}
 	if err := r.refuseTracked(ctx, r.Root, r.ConfigPath); err != nil {
@@ -181,7 +181,7 @@ func InitShared(ctx context.Context, r *Repo, opts InitOptions) (*InitResult, er
 		return res, err
 	}
 	res.Worktrees = r.sharedCoverage(wts)
-	res.Notes = append(res.Notes, envNotes(r.Env)...)
+	res.Notes = append(res.Notes, r.envNotes()...)
 	return res, nil
 }
 
@@ -245,7 +245,7 @@ func InitCache(ctx context.Context, r *Repo, user bool) (*InitResult, error) {
 	if _, err := exec.LookPath(WrapperName); err != nil {
 		res.Notes = append(res.Notes, "grove is not on PATH: Cargo looks the bare name \"grove\" up on PATH, so builds will fail until it is (e.g. go install ./cmd/..., or copy grove and grove-cli to ~/.cargo/bin)")
 	}
-	res.Notes = append(res.Notes, envNotes(r.Env)...)
+	res.Notes = append(res.Notes, r.envNotes()...)
 	return res, nil
 }
 
@@ -439,11 +439,18 @@ func appendLine(path, line string) (bool, error) {
 }
 
 // envNotes warns about environment variables that override config files.
-func envNotes(env cargoconfig.Env) []string {
+// A wrapper variable set but empty counts too: Cargo then runs rustc with
+// no wrapper at all, so builds started from this environment bypass grove
+// as surely as with another wrapper.
+func (r *Repo) envNotes() []string {
 	var out []string
 	for _, k := range []string{"CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"} {
-		if v := env(k); v != "" {
+		if v := r.Env(k); v != "" {
 			out = append(out, fmt.Sprintf("%s=%s is set in this environment and overrides the config files for builds started from it", k, v))
+		} else if r.LookupEnv == nil {
+			continue
+		} else if _, set := r.LookupEnv(k); set && strings.HasSuffix(k, "RUSTC_WRAPPER") {
+			out = append(out, fmt.Sprintf("%s is set but empty in this environment: Cargo then runs rustc with no wrapper, so builds started from it bypass grove", k))
 		}
 	}
 	return out

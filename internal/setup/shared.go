@@ -54,6 +54,10 @@ type Repo struct {
 	SharedDir string
 	// Env is the environment Cargo would see.
 	Env cargoconfig.Env
+	// LookupEnv, when set, tells a variable set but empty from an unset
+	// one in that environment (os.LookupEnv): an empty RUSTC_WRAPPER
+	// turns the wrapper off.
+	LookupEnv func(string) (string, bool)
 	// Workspace is the Cargo workspace grove works on, relative to a
 	// worktree's top: "." or a subdirectory such as "rust" (the same in
 	// every worktree). WorkspaceErr says why none could be chosen (several

@@ -228,7 +228,7 @@ func GetStatus(ctx context.Context, r *Repo) (*Status, error) {
 		}
 		st.ReclaimBytes = u.Freeable
 	}
-	st.Notes = envNotes(r.Env)
+	st.Notes = r.envNotes()
 	if r.WorkspaceErr != nil {
 		st.Notes = append(st.Notes, r.WorkspaceErr.Error())
 	}
