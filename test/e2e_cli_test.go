@@ -328,3 +328,20 @@ func TestDoctorEmptyWrapperEnv(t *testing.T) {
 		})
 	}
 }
+
+// `grove stats --zero --json` prints JSON like every other --json.
+func TestStatsZeroJSON(t *testing.T) {
+	root := tinyRepo(t)
+	store := filepath.Join(filepath.Dir(root), "store")
+	cmd := exec.Command(grove, "stats", "--zero", "--json")
+	cmd.Dir = root
+	cmd.Env = env("GROVE_DIR=" + store)
+	out, err := cmd.Output()
+	var res struct {
+		Store  string `json:"store"`
+		Zeroed bool   `json:"zeroed"`
+	}
+	if err != nil || json.Unmarshal(out, &res) != nil || !res.Zeroed || res.Store != store {
+		t.Fatalf("grove stats --zero --json: %v\n%s", err, out)
+	}
+}

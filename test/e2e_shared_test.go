@@ -231,6 +231,13 @@ func TestBadInput(t *testing.T) {
 			msg:   "--all only applies with --shared", code: 2,
 		},
 		{
+			// cobra calls a stray argument an "unknown command".
+			name:  "usage: stray argument",
+			setup: func(t *testing.T) string { return tinyRepo(t) },
+			args:  [][]string{{"status", "extra"}, {"doctor", "extra"}, {"stats", "--json", "extra"}},
+			msg:   "unexpected argument \"extra\"", code: 2,
+		},
+		{
 			name:  "usage: reclaim without a terminal",
 			setup: func(t *testing.T) string { return tinyRepo(t) },
 			args:  [][]string{{"reclaim"}},

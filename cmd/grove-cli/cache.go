@@ -72,8 +72,10 @@ bytes restored and bytes restored without new data blocks (hardlink/reflink).`,
 				if err := stats.Zero(dir, time.Now()); err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), "statistics zeroed")
-				return nil
+				return cli.Print(cmd.OutOrStdout(), asJSON, struct {
+					Store  string `json:"store"`
+					Zeroed bool   `json:"zeroed"`
+				}{dir, true}, func(w io.Writer) { fmt.Fprintln(w, "statistics zeroed") })
 			}
 			evs, err := stats.Read(dir)
 			if err != nil {

@@ -62,13 +62,19 @@ func Print(w io.Writer, asJSON bool, v any, text func(io.Writer)) error {
 }
 
 // Args wraps a cobra positional-argument validator so that its errors are
-// usage errors (exit code 2).
+// usage errors (exit code 2). cobra.NoArgs calls a stray argument of a
+// command without subcommands an "unknown command"; it is said to be an
+// argument instead.
 func Args(v func(cmd *cobra.Command, args []string) error) func(cmd *cobra.Command, args []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := v(cmd, args); err != nil {
-			return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+		err := v(cmd, args)
+		if err == nil {
+			return nil
 		}
-		return nil
+		if len(args) > 0 && IsUnknownCommand(err) && !cmd.HasAvailableSubCommands() {
+			err = fmt.Errorf("unexpected argument %q: %s takes no arguments", args[0], cmd.CommandPath())
+		}
+		return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	}
 }
 
