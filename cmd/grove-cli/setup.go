@@ -53,9 +53,12 @@ func newInitCmd() *cobra.Command {
 		Long: `Set up grove for the repository that contains the current directory.
 
 Without flags, turns on cache mode: build.rustc-wrapper = "grove" in the
-repository root's .cargo/config.toml. The value is a bare name that Cargo
-looks up on PATH, so the file may be committed. --user writes it to
-$CARGO_HOME/config.toml instead, for every repository.
+.cargo/config.toml of the worktree it runs in (each worktree reads its own;
+one inside the main worktree also reads the main one's). The value is a bare
+name that Cargo looks up on PATH, so the file may be committed — but then
+every clone and CI job that builds the repository needs grove on PATH.
+--user writes it to $CARGO_HOME/config.toml instead, for every repository
+of this user only.
 
 Cache mode also installs a git post-checkout hook that seeds every new
 worktree from a built one (grove seed), whatever tool runs 'git worktree
@@ -175,9 +178,9 @@ func newOffCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "off [--user]",
 		Short: "Undo grove init: remove the keys grove wrote, nothing else",
-		Long: `Remove what grove init wrote to the repository root's .cargo/config.toml:
-build.rustc-wrapper if it is "grove", and build.target-dir if it points at
-this repository's .shared-target. Configs written by init --shared --all into
+		Long: `Remove what grove init wrote: build.rustc-wrapper if it is "grove" from the
+.cargo/config.toml of the worktree it runs in, and build.target-dir if it
+points at this repository's .shared-target from the repository root's. Configs written by init --shared --all into
 worktrees outside the root are cleaned too. A value init replaced (say
 rustc-wrapper = "sccache") is put back: init kept it in a comment on the
 key's line ("# grove off restores: ..."). Every other byte stays as it was.
