@@ -71,6 +71,9 @@ func TestCacheConfigOfCurrentWorktree(t *testing.T) {
 	if err != nil || rep.Mode != ModeCache {
 		t.Fatalf("doctor in the nested worktree: %v %+v", err, rep)
 	}
+	if st, err := GetStatus(ctx, rn); err != nil || st.Mode != ModeCache || st.ConfigPath != rootCfg {
+		t.Fatalf("status in the nested worktree: %v mode %s config %s", err, st.Mode, st.ConfigPath)
+	}
 	res, err = Off(ctx, rn, false)
 	if err != nil {
 		t.Fatal(err)
