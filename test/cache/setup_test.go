@@ -30,17 +30,31 @@ exec "$@"
 	})
 
 	// A config that held only the user's wrapper, and nothing else in
-	// .cargo/ (init and off work on the repository root, worktree a).
+	// .cargo/, in a linked worktree: init and off there edit its own
+	// config (setup.Repo.CacheConfigPath), not the main worktree's.
 	tw.both(func(s *side) {
-		s.write("a", map[string]string{".cargo/config.toml": "[build]\nrustc-wrapper = \"mywrap\"\n"})
-		os.Remove(filepath.Join(s.wt("a"), ".cargo", "notes.txt"))
-		os.Remove(filepath.Join(s.wt("a"), "wrapped.log"))
+		s.write("b", map[string]string{".cargo/config.toml": "[build]\nrustc-wrapper = \"mywrap\"\n"})
+		os.Remove(filepath.Join(s.wt("b"), ".cargo", "notes.txt"))
+		os.Remove(filepath.Join(s.wt("b"), "wrapped.log"))
 	})
 	tw.step("b: grove init", func(s *side) string { return s.groveCLI("b", "init") })
+	bConfig := func(s *side) string {
+		b, _ := os.ReadFile(filepath.Join(s.wt("b"), ".cargo", "config.toml"))
+		return string(b)
+	}
+	if got := bConfig(tw.grove); !strings.Contains(got, `rustc-wrapper = "grove"`) {
+		t.Errorf("grove init in worktree b left its config:\n%s", got)
+	}
 	tw.step("b: grove off", func(s *side) string { return s.groveCLI("b", "off") })
-	tw.step("a: .cargo after init and off", func(s *side) string { return s.tree("a", ".cargo") })
-	tw.step("a: build by config", func(s *side) string {
-		return s.cargoByConfig("a", extra, "build", "--release") + "\n" + s.run("a", "target/release/app") + "\n" + wrappedLog(s, "a")
+	tw.step("b: .cargo after init and off", func(s *side) string { return s.tree("b", ".cargo") })
+	tw.both(func(s *side) {
+		if got := bConfig(s); got != "[build]\nrustc-wrapper = \"mywrap\"\n" {
+			t.Errorf("grove off in worktree b did not restore its config:\n%s", got)
+		}
+	})
+	tw.step("a: .cargo untouched", func(s *side) string { return s.tree("a", ".cargo") })
+	tw.step("b: build by config", func(s *side) string {
+		return s.cargoByConfig("b", extra, "build", "--release") + "\n" + s.run("b", "target/release/app") + "\n" + wrappedLog(s, "b")
 	})
 }
 
