@@ -92,8 +92,8 @@ func isDigest(d string) bool {
 
 // DecodeEntry decodes an entry and checks it (Entry.Check).
 func DecodeEntry(b []byte) (Entry, error) {
-	var e Entry
-	if err := json.Unmarshal(b, &e); err != nil {
+	e, err := unmarshalEntry(b)
+	if err != nil {
 		return Entry{}, corrupt(err)
 	}
 	if err := e.Check(); err != nil {
@@ -105,8 +105,8 @@ func DecodeEntry(b []byte) (Entry, error) {
 // DecodeManifest decodes a manifest. One without candidates ({}, null)
 // can match nothing and is corrupt; so is a candidate without an entry key.
 func DecodeManifest(b []byte) (Manifest, error) {
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	m, err := unmarshalManifest(b)
+	if err != nil {
 		return Manifest{}, corrupt(err)
 	}
 	if len(m.Candidates) == 0 {
