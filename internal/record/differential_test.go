@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,6 +26,32 @@ func agree(t *testing.T, b []byte) {
 	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(wm, gm) {
 		t.Fatalf("manifest %q:\njson.Unmarshal %#v, %v\nunmarshalManifest %#v, %v", b, wm, werr, gm, gerr)
 	}
+	var wr Rustc
+	werr = json.Unmarshal(b, &wr)
+	gr, gerr := unmarshalRustc(b)
+	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(wr, gr) {
+		t.Fatalf("rustc %q:\njson.Unmarshal %#v, %v\nunmarshalRustc %#v, %v", b, wr, werr, gr, gerr)
+	}
+	wl, werr := jsonDecodeLib(b)
+	gl, gerr := DecodeLib(b)
+	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(wl, gl) {
+		t.Fatalf("lib %q:\nencoding/json %#v, %v\nDecodeLib %#v, %v", b, wl, werr, gl, gerr)
+	}
+}
+
+// jsonDecodeLib is DecodeLib as it was before the scanner: encoding/json
+// alone.
+func jsonDecodeLib(b []byte) (Lib, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return Lib{}, err
+	}
+	if _, ok := raw["externs"]; !ok {
+		return Lib{}, errors.New("lib record without externs")
+	}
+	var l Lib
+	err := json.Unmarshal(b, &l)
+	return l, err
 }
 
 // seedRecords are records real builds wrote (testdata/records: the
@@ -55,7 +82,9 @@ func seedRecords(t testing.TB) [][]byte {
 		`{"candidates":[]}`, `{"candidates":null}`, `{"candidates":[{"entry":"abcdef01","inputs":[{"p":"a","d":"absent"}]}]}`,
 		`{"candidates":[{"entry":"abcdef01","inputs":[],"env":[{"n":"A","v":"b","s":true,"raw":false}],"pins":{"a":"b","a":"c"}}]}`,
 		`{"candidates":[{"entry":"abcdef01","inputs":null,"env":null}]}`, `{"candidates":[{"env":[null]}]}`, `{"crate":nul}`, `{"crate":nullx}`, `{"candidates":[{"env":[{"s":"true"}]}]}`, `{"candidates":[{"pins":{}}]}`, `{"candidates":[{"pins":null}]}`,
-		`{"candidates":[{"pins":{"a":1}}]}`, `{"candidates":[{"inputs":[{"p":"a","d":"b","x":1}]}]}`,
+		`{"candidates":[{"pins":{"a":1}}]}`,
+		`{"externs":null}`, `{"externs":[]}`, `{"externs":["a",null]}`, `{"Externs":["a"]}`, `{"externs":["a"],"externs":["b"]}`,
+		`{"externs":["a"],"x":1}`, `{"externs":[1]}`, `{"version":"v","sysroot":"/s","sysroot_digest":"d"}`, `{"version":null,"sysroot":"s"}`, `{"candidates":[{"inputs":[{"p":"a","d":"b","x":1}]}]}`,
 	} {
 		out = append(out, []byte(s))
 	}
@@ -76,10 +105,17 @@ func TestRealRecordsScan(t *testing.T) {
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		var err error
-		if strings.HasPrefix(filepath.Base(f), "entry") {
+		switch base := filepath.Base(f); {
+		case strings.HasPrefix(base, "entry"):
 			_, err = scanEntry(b)
-		} else {
+		case strings.HasPrefix(base, "manifest"):
 			_, err = scanManifest(b)
+		case strings.HasPrefix(base, "lib"):
+			_, err = scanLib(b)
+		case strings.HasPrefix(base, "rustc"):
+			_, err = scanRustc(b)
+		default:
+			t.Fatalf("%s: name a record entry-*, manifest-*, lib-* or rustc-*", f)
 		}
 		if err != nil {
 			t.Errorf("%s: %v", f, err)

@@ -34,6 +34,7 @@ var (
 	candidateFields = []string{"entry", "inputs", "env", "pins"}
 	inputFields     = []string{"p", "d"}
 	envFields       = []string{"n", "v", "s", "raw"}
+	rustcFields     = []string{"version", "sysroot", "sysroot_digest"}
 )
 
 func scanEntry(b []byte) (Entry, error) {
@@ -140,4 +141,55 @@ func (s *scanner) env() Env {
 		}
 	})
 	return e
+}
+
+// unmarshalRustc is json.Unmarshal(b, &r), fast for the canonical form.
+func unmarshalRustc(b []byte) (Rustc, error) {
+	if r, err := scanRustc(b); err == nil {
+		return r, nil
+	}
+	var r Rustc
+	err := json.Unmarshal(b, &r)
+	return r, err
+}
+
+// scanLib reads a lib record, which must hold the externs field (see
+// DecodeLib): {} is outside the form, "externs": null is not.
+func scanLib(b []byte) (Lib, error) {
+	s := scanner{b: b}
+	var l Lib
+	has := false
+	s.object(func(k string) {
+		if k != "externs" || has {
+			s.fail()
+			return
+		}
+		has = true
+		if !s.literal("null") {
+			l.Externs = []string{}
+			s.array(func() { l.Externs = append(l.Externs, s.str()) })
+		}
+	})
+	if !has {
+		s.fail()
+	}
+	s.end()
+	return l, s.err
+}
+
+func scanRustc(b []byte) (Rustc, error) {
+	s := scanner{b: b}
+	var r Rustc
+	s.fields(rustcFields, func(k string) {
+		switch k {
+		case "version":
+			r.Version = s.str()
+		case "sysroot":
+			r.Sysroot = s.str()
+		case "sysroot_digest":
+			r.SysrootDigest = s.str()
+		}
+	})
+	s.end()
+	return r, s.err
 }
