@@ -92,8 +92,8 @@ func isDigest(d string) bool {
 
 // DecodeEntry decodes an entry and checks it (Entry.Check).
 func DecodeEntry(b []byte) (Entry, error) {
-	var e Entry
-	if err := json.Unmarshal(b, &e); err != nil {
+	e, err := unmarshalEntry(b)
+	if err != nil {
 		return Entry{}, corrupt(err)
 	}
 	if err := e.Check(); err != nil {
@@ -105,8 +105,8 @@ func DecodeEntry(b []byte) (Entry, error) {
 // DecodeManifest decodes a manifest. One without candidates ({}, null)
 // can match nothing and is corrupt; so is a candidate without an entry key.
 func DecodeManifest(b []byte) (Manifest, error) {
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	m, err := unmarshalManifest(b)
+	if err != nil {
 		return Manifest{}, corrupt(err)
 	}
 	if len(m.Candidates) == 0 {
@@ -124,6 +124,9 @@ func DecodeManifest(b []byte) (Manifest, error) {
 // null) says nothing about the rlib's dependencies and is an error, not an
 // rlib without dependencies ("externs": null).
 func DecodeLib(b []byte) (Lib, error) {
+	if l, err := scanLib(b); err == nil {
+		return l, nil
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return Lib{}, corrupt(err)
@@ -162,8 +165,8 @@ func DecodeComponents(b []byte) ([]Component, error) {
 // DecodeRustc decodes a compiler identity memo; one without a version
 // identifies nothing.
 func DecodeRustc(b []byte) (Rustc, error) {
-	var r Rustc
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := unmarshalRustc(b)
+	if err != nil {
 		return Rustc{}, corrupt(err)
 	}
 	if r.Version == "" {
