@@ -77,6 +77,12 @@ func TestTrimKeepsStoreBounded(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "src", "lib.rs"), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// Written a moment before the compile, as an editor's save is
+		// before Cargo starts: a source changed (ctime) in the clock tick
+		// the compile starts in is not trusted and the unit is then
+		// uncacheable, by design (key/inputs.go), and the wrapper, invoked
+		// directly here, now starts within that tick.
+		time.Sleep(30 * time.Millisecond)
 		cmd := exec.Command(groveBin, rustc, "--crate-name", "tiny", "--edition=2021", "src/lib.rs",
 			"--error-format=json", "--json=diagnostic-rendered-ansi,artifacts,future-incompat",
 			"--crate-type", "lib", "--emit=dep-info,metadata,link", "-C", "embed-bitcode=no",
