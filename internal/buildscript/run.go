@@ -325,7 +325,12 @@ func (r *runner) runAndStore() int {
 		r.logf("build-script miss %s: not stored: %s", os.Getenv("CARGO_PKG_NAME"), reason)
 		r.finish(stats.Uncacheable, reason)
 	default:
-		r.logf("build-script miss %s (ran %d ms, stored)", os.Getenv("CARGO_PKG_NAME"), runMs)
+		what := "stored"
+		if git.read {
+			// Served only where git's state is this one (key.GitHead).
+			what = "stored, read git"
+		}
+		r.logf("build-script miss %s (ran %d ms, %s)", os.Getenv("CARGO_PKG_NAME"), runMs, what)
 		r.finish(stats.Miss, "")
 		r.remotePush()
 	}
