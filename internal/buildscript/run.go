@@ -17,6 +17,7 @@ import (
 
 	"github.com/grove-rs/grove/internal/exitstatus"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/gitwatch"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/settings"
@@ -40,6 +41,9 @@ const maxStream = 8 << 20
 // on, as when grove execs it).
 func Main(real string) (code int) {
 	os.Unsetenv(EnvReal)
+	// Whatever happens next, the last run's marker says nothing of this
+	// one (package gitwatch).
+	gitwatch.ClearMark(os.Getenv("OUT_DIR"))
 	cfg := settings.FromEnv(os.Getenv)
 	if cfg.Disable || !cfg.CacheBuildScripts || !groveIsWrapper() || excluded(cfg, os.Getenv("CARGO_PKG_NAME")) {
 		return execReal(real)
@@ -208,6 +212,9 @@ func (r *runner) tryReplay() bool {
 			return false
 		}
 		r.st.TouchObject(record.NSRun, string(c.Entry))
+		if c.Git == nil && r.run.Tree() != "" {
+			gitwatch.MarkReadNoGit(r.run.OutDir)
+		}
 		r.logf("build-script hit %s (%d ms, saved %d ms)", e.Package, time.Since(r.start).Milliseconds(), e.RunMs)
 		r.ev.SavedMs = max(e.RunMs-time.Since(r.start).Milliseconds(), 0)
 		r.finish(stats.Hit, "")
@@ -284,10 +291,12 @@ func (r *runner) runAndStore() int {
 	cmd.Stdin = os.Stdin
 	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
 	cmd.Stderr = io.MultiWriter(os.Stderr, &errb)
+	w := r.watchGit()
 	t0 := time.Now()
 	r.ev.CompileAt = t0.UnixMilli()
 	err := cmd.Run()
 	runMs := time.Since(t0).Milliseconds()
+	git := w.result()
 	r.ev.CompileUs = time.Since(t0).Microseconds()
 	r.ev.ChildCPUUs = stats.ChildCPU(cmd.ProcessState)
 	if err != nil {
@@ -306,7 +315,7 @@ func (r *runner) runAndStore() int {
 		return 0
 	}
 	ts := time.Now()
-	reason, err := r.save(out.String(), errb.String(), runMs, t0)
+	reason, err := r.save(out.String(), errb.String(), runMs, t0, git)
 	r.ev.StoreUs = time.Since(ts).Microseconds()
 	switch {
 	case err != nil:
@@ -316,7 +325,12 @@ func (r *runner) runAndStore() int {
 		r.logf("build-script miss %s: not stored: %s", os.Getenv("CARGO_PKG_NAME"), reason)
 		r.finish(stats.Uncacheable, reason)
 	default:
-		r.logf("build-script miss %s (ran %d ms, stored)", os.Getenv("CARGO_PKG_NAME"), runMs)
+		what := "stored"
+		if git.read {
+			// Served only where git's state is this one (key.GitHead).
+			what = "stored, read git"
+		}
+		r.logf("build-script miss %s (ran %d ms, %s)", os.Getenv("CARGO_PKG_NAME"), runMs, what)
 		r.finish(stats.Miss, "")
 		r.remotePush()
 	}
@@ -346,9 +360,12 @@ func (r *runner) finish(kind, reason string) {
 }
 
 // save stores a successful run. reason says why one is not stored.
-func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (reason string, err error) {
+func (r *runner) save(stdout, stderr string, runMs int64, started time.Time, git gitSeen) (reason string, err error) {
 	if r.run.PackageChanged() {
 		return "it changed its package's or its tree's files", nil
+	}
+	if git.moved {
+		return "git's HEAD or refs moved during the run", nil
 	}
 	if p := r.run.WroteOutsideOutDir(); p != "" {
 		return "it wrote " + p + " outside OUT_DIR", nil
@@ -390,6 +407,9 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 		pins[ph] = p
 	}
 	c := record.Candidate{Inputs: inputs, Pins: pins}
+	if git.read {
+		c.Git = &git.state
+	}
 	c.Entry = record.EntryKey(r.run.EntryKey(c))
 	r.stored = string(c.Entry)
 	b, err := json.Marshal(e)
@@ -407,7 +427,69 @@ func (r *runner) save(stdout, stderr string, runMs int64, started time.Time) (re
 	if b, err = json.Marshal(m); err != nil {
 		return "", err
 	}
-	return "", r.st.PutObject(record.NSRunManifest, r.run.ArgKey, b)
+	if err := r.st.PutObject(record.NSRunManifest, r.run.ArgKey, b); err != nil {
+		return "", err
+	}
+	if c.Git == nil && r.run.Tree() != "" {
+		gitwatch.MarkReadNoGit(r.run.OutDir)
+	}
+	return "", nil
+}
+
+// gitSeen is what a run read of git (key.GitHead's rule).
+type gitSeen struct {
+	read  bool   // it opened git's dirs, or could not be watched
+	state string // then: the tree's GitHead after the run
+	moved bool   // HEAD or a ref was written while it ran
+}
+
+// gitWatch watches a path package's run: an inotify watch on the
+// worktree's git dirs (package gitwatch), or, where none can be set, the
+// GitHead before the run, to tell a move.
+type gitWatch struct {
+	r      *runner
+	w      *gitwatch.Watch
+	before string
+}
+
+// watchGit starts watching before the script starts; the dirs are
+// resolved first, so grove's own git process is not seen.
+func (r *runner) watchGit() *gitWatch {
+	g := &gitWatch{r: r}
+	tree := r.run.Tree()
+	if tree == "" {
+		return g
+	}
+	dirs, err := gitwatch.Dirs(tree)
+	if err == nil {
+		g.w, err = gitwatch.Start(dirs)
+	}
+	if err != nil {
+		r.logf("build-script %s: git dirs not watched: %v (the run counts as reading git)", os.Getenv("CARGO_PKG_NAME"), err)
+		g.before = r.run.GitHead()
+	}
+	return g
+}
+
+// result reads what the run did, after it has exited.
+func (g *gitWatch) result() gitSeen {
+	tree := g.r.run.Tree()
+	if tree == "" {
+		return gitSeen{}
+	}
+	if g.w == nil {
+		now := key.GitHead(tree)
+		return gitSeen{read: true, state: now, moved: now != g.before}
+	}
+	defer g.w.Close()
+	res := g.w.Result()
+	if !res.Read {
+		return gitSeen{}
+	}
+	// A ref written after the run but before git answers is seen by a
+	// second read of the queue.
+	state := key.GitHead(tree)
+	return gitSeen{read: true, state: state, moved: res.Moved || g.w.Result().Moved}
 }
 
 // putBlob stores one OUT_DIR file (its normalized text for a Text file)

@@ -70,12 +70,20 @@ import (
 //   - an argument in its environment that is resolved from the host
 //     (RUSTFLAGS with -C target-cpu=native, CFLAGS with -march=native):
 //     the host CPU it resolves to (hostcpu.go);
-//   - for a package inside the git worktree, the commit checked out, the
-//     branch HEAD is on and the tags (GitHead, githead.go): scripts that
-//     embed them (`git rev-parse HEAD`, `git describe --tags`, vergen,
-//     built) read .git outside their package, often without declaring it;
-//   - for such a package, also what the commit does not say of the rest
-//     of the tree (treestate.go): every path git reports modified,
+//   - for a package inside the git worktree whose run read git's dirs,
+//     the git state it saw: commit, branch HEAD is on, every ref
+//     (GitHead; githead.go says how a run is seen to read git and why
+//     that is sound). Scripts embed them (`git rev-parse HEAD`, `git
+//     describe --tags`, vergen, built) reading .git outside their
+//     package, often without declaring it. This is known only after the
+//     run, like declared inputs: the argument key holds no git state, and
+//     the candidate in the manifest notes the state when the run read
+//     git (record.Candidate.Git); a lookup computes the tree's GitHead
+//     only for such a candidate. A run that read no git is served on any
+//     branch;
+//   - for a package inside the git worktree, the rest of the tree
+//     (treestate.go): the files of the commit checked out (its tree
+//     object, not the commit), and every path git reports modified,
 //     untracked or ignored outside the package and the target dir, by
 //     content. A script reads `../shared/x` or a git-ignored `../.env`
 //     without declaring it; plain cargo in a fresh worktree reads that
@@ -116,14 +124,18 @@ type BuildRun struct {
 
 	pkg  string // digest of the package's files at keying
 	tree string // the worktree (empty: the package is in none)
-	rest string // treeState at keying
+	// git: the tree's GitHead, computed at the first candidate that
+	// read git (gitDone)
+	git     string
+	gitDone bool
+	rest    string // treeState at keying
 	// scope: the entries between OUT_DIR and the target root at keying
 	// (runwrites.go)
 	scope map[string]dirEntryState
 }
 
 // buildRunRule changes when this rule does, so old entries stop matching.
-const buildRunRule = "buildrun/2"
+const buildRunRule = "buildrun/3"
 
 // maxPackageFiles bounds the walk of a package; a bigger one is run, not
 // keyed (a script in a dir holding other trees' data).
@@ -225,9 +237,8 @@ func NewBuildRun(real, cwd string, environ []string, h *filehash.Hasher) (*Build
 	}
 	r.keyCTools(env)
 	if tree != "" && within(r.ManifestDir, tree) {
-		// A path package: the commit checked out, the branch, the tags
-		// (see the rule).
-		b.Add("git-head", GitHead(tree))
+		// A path package: git state is keyed per candidate, when the
+		// run read it (see the rule).
 		r.tree = tree
 		if r.rest, err = r.treeState(); err != nil {
 			return nil, err
@@ -474,7 +485,22 @@ func (r *BuildRun) Matches(c record.Candidate) bool {
 			return false
 		}
 	}
-	return true
+	return c.Git == nil || *c.Git == r.GitHead()
+}
+
+// Tree is the git worktree of a path package's run, whose git dirs are
+// watched while it runs; "" for a package in no worktree.
+func (r *BuildRun) Tree() string { return r.tree }
+
+// GitHead is the tree's git state (GitHead), computed once.
+func (r *BuildRun) GitHead() string {
+	if !r.gitDone {
+		r.gitDone = true
+		if r.tree != "" {
+			r.git = GitHead(r.tree)
+		}
+	}
+	return r.git
 }
 
 // InputPins returns the pins a run's declared inputs call for: all of the
@@ -503,6 +529,9 @@ func (r *BuildRun) EntryKey(c record.Candidate) string {
 	b := Builder{Components: append([]Component(nil), r.Comps.Components...)}
 	for _, in := range c.Inputs {
 		b.Add("declared:"+in.Path, in.Digest)
+	}
+	if c.Git != nil {
+		b.Add("git-head", *c.Git)
 	}
 	return b.Sum()
 }

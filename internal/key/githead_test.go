@@ -1,56 +1,66 @@
 package key
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/record"
 )
 
-// GitHead tells apart every state of HEAD a script can see at one commit:
-// branch, detached, another branch, a tag added, a tag moved; and is the
-// same for the same state.
-func TestGitHead(t *testing.T) {
-	needTool(t, "git")
+// A candidate that read no git matches on any branch; one that read git
+// matches only a tree whose GitHead (commit, branch, every ref) is the one
+// it recorded; the entry key binds the recorded state.
+func TestBuildRunMatchesGitState(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
 	repo := t.TempDir()
-	git := func(args ...string) {
+	g := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
-		cmd.Env = append(cmd.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	if GitHead(repo) != "" {
-		t.Error("not a repository: git state keyed")
+	g("init", "-q", "-b", "main")
+	if err := os.WriteFile(filepath.Join(repo, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	git("init", "-q", "-b", "main")
-	git("commit", "-q", "--allow-empty", "-m", "one")
-	git("commit", "-q", "--allow-empty", "-m", "two")
-	seen := map[string]string{}
-	for _, step := range []struct {
+	g("add", "f")
+	g("commit", "-qm", "c")
+	onMain := GitHead(repo)
+	g("branch", "other")
+	withOther := GitHead(repo)
+	g("checkout", "-q", "other")
+	onOther := GitHead(repo)
+	if onMain == withOther || withOther == onOther || onMain == "" {
+		t.Fatalf("GitHead does not tell a new branch or HEAD's branch: %q %q %q", onMain, withOther, onOther)
+	}
+	str := func(s string) *string { return &s }
+	tests := []struct {
 		name string
-		do   []string
+		git  *string
+		want bool
 	}{
-		{"on main", nil},
-		{"on another branch", []string{"checkout", "-q", "-b", "feat"}},
-		{"detached", []string{"checkout", "-q", "--detach"}},
-		{"tag added", []string{"tag", "v1"}},
-		{"tag moved", []string{"tag", "-f", "v1", "HEAD~1"}},
-		{"annotated tag", []string{"tag", "-a", "-m", "v2", "v2"}},
-	} {
-		if step.do != nil {
-			git(step.do...)
+		{"read no git", nil, true},
+		{"read git, same state", str(onOther), true},
+		{"read git on main", str(onMain), false},
+		{"read git before a branch was added", str(withOther), false},
+		{"read git outside a repository", str(""), false},
+	}
+	r := &BuildRun{tree: repo, Norm: NewNormalizer(map[string]string{Cwd: repo})}
+	keys := map[string]bool{}
+	for _, tt := range tests {
+		c := record.Candidate{Git: tt.git}
+		if got := r.Matches(c); got != tt.want {
+			t.Errorf("%s: Matches = %v, want %v", tt.name, got, tt.want)
 		}
-		h := GitHead(repo)
-		if h == "" {
-			t.Fatalf("%s: no git state", step.name)
-		}
-		if prev, ok := seen[h]; ok {
-			t.Errorf("%s: same git state as %s:\n%s", step.name, prev, h)
-		}
-		seen[h] = step.name
-		if again := GitHead(filepath.Join(repo, ".")); again != h {
-			t.Errorf("%s: two reads differ", step.name)
-		}
+		keys[r.EntryKey(c)] = true
+	}
+	if len(keys) != len(tests) {
+		t.Errorf("entry keys of %d candidates with different git states: %d distinct", len(tests), len(keys))
 	}
 }

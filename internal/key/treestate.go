@@ -17,7 +17,10 @@ import (
 //
 // The commit checked out says what every tracked file of the tree holds,
 // except what git reports as changed; it says nothing of untracked and
-// ignored files. A script reads such files without declaring them (a
+// ignored files. The key holds the commit's tree object (its files, by
+// content), not the commit: two worktrees at one commit, or at two
+// commits of the same files, hold the same files; the commit, the branch
+// and the refs are keyed only for runs that read git (githead.go). A script reads such files without declaring them (a
 // sibling crate's uncommitted data, a git-ignored `../.env`), and plain
 // cargo in a fresh worktree reads that worktree's. So the key holds, for
 // every path `git status` lists as modified, deleted, untracked or
@@ -42,6 +45,10 @@ func TreeState(tree, manifestDir, targetRoot, cargoHome string, h *filehash.Hash
 
 // treeState digests what git reports of r.tree beyond its commit.
 func (r *BuildRun) treeState() (string, error) {
+	var buf bytes.Buffer
+	// No commit yet (an unborn branch): status lists every file.
+	head, _ := exec.Command("git", "-C", r.tree, "rev-parse", "-q", "--verify", "HEAD^{tree}").Output()
+	fmt.Fprintf(&buf, "tree %s\n", bytes.TrimSpace(head))
 	out, err := exec.Command("git", "-C", r.tree, "status", "--porcelain=v1", "-z",
 		"--untracked-files=all", "--ignored=matching", "--no-renames", "--ignore-submodules=none").Output()
 	if err != nil {
@@ -49,7 +56,6 @@ func (r *BuildRun) treeState() (string, error) {
 	}
 	targetRoot := r.Norm.Paths()[Target]
 	cargoHome := r.Norm.Paths()[CargoHome]
-	var buf bytes.Buffer
 	n := 0
 	skipped := map[string]bool{}
 	for _, ent := range strings.Split(string(out), "\x00") {

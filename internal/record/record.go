@@ -56,6 +56,11 @@ type Candidate struct {
 	// outputs name outside debug info: it is served only where they are
 	// the same (see key/pin.go).
 	Pins map[string]string `json:"pins,omitempty"`
+	// Git is the git state (key.GitHead) a build-script run saw, set
+	// when it read git's dirs: the entry is served only to a tree whose
+	// state is the same. nil: the run read no git, and its key holds
+	// none (key/buildrun.go).
+	Git *string `json:"git,omitempty"`
 }
 
 // MaxCandidates bounds a manifest; the oldest candidates are dropped.

@@ -16,6 +16,7 @@ import (
 	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/gitwatch"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/restore"
 )
@@ -29,9 +30,12 @@ import (
 //     is the same file), and its outputs do not name the donor's dirs;
 //   - a build-script run: it declares rerun-if-changed (else Cargo reruns
 //     it anyway); every file of its package and every rerun-if-changed
-//     path has the same bytes in both trees; both trees have the same
-//     commit checked out, on the same branch, with the same tags
-//     (key.GitHead: scripts read .git undeclared to embed them); and
+//     path has the same bytes in both trees; when the run read git (the
+//     trampoline saw it open git's dirs, or could not tell: package
+//     gitwatch), both trees have the same commit checked out, on the
+//     same branch, with the same refs (key.GitHead: scripts read .git
+//     undeclared to embed them); a run that read no git is seeded
+//     whatever the branch, as the build-run key holds; and
 //     its OUT_DIR and `cargo:` lines name neither the donor's worktree nor
 //     its dirs, but for the OUT_DIR Cargo rewrites itself (root-output);
 //     and the run read the tree the new one is (runSawThisTree): a script
@@ -43,7 +47,8 @@ import (
 //     reverted. So, as the build-run key holds (key.TreeState), the
 //     donor's state beyond its commit equals the new tree's; the run
 //     started after the donor's HEAD last moved (its per-worktree reflog
-//     file, none: not seeded) and after its tags last changed; and no tracked or untracked file of the
+//     file, none: not seeded) and, when it read git, after its refs last
+//     changed; and no tracked or untracked file of the
 //     donor is newer than the run's start (an edit, or a revert, since);
 //   - in both cases, the unit is fresh in the donor by Cargo's own rules,
 //     and what Cargo makes fresh in the new tree is stamped by
@@ -222,7 +227,9 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 	var inputs []string // donor paths whose bytes must match the new tree's
 	switch u.kind {
 	case kindRun:
-		if !c.sameHead {
+		// A run that read git is seeded only where git says the same.
+		readGit := !gitwatch.ReadNoGit(u.Dir)
+		if readGit && !c.sameHead {
 			return false, nil
 		}
 		root, ok := c.packageRoot(u.Pkg)
@@ -251,7 +258,7 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 		if err != nil || !same {
 			return false, err
 		}
-		if !c.runSawThisTree(u, root) {
+		if !c.runSawThisTree(u, root, readGit) {
 			return false, nil
 		}
 		if names, err := c.runNamesDonor(u); err != nil || names {
@@ -427,6 +434,9 @@ func (c *copier) copyPathUnit(u pathUnit, dst string) error {
 		}
 	}
 	if u.kind == kindRun {
+		if !c.dry {
+			gitwatch.CopyMark(u.Dir, c.here(u.Dir))
+		}
 		return c.tree(filepath.Join(u.Dir, "out"), filepath.Join(c.here(u.Dir), "out"), false)
 	}
 	return nil
@@ -535,8 +545,10 @@ func exists(p string) bool {
 
 // runSawThisTree applies the tree half of the rule for a run (see the
 // top): what the run may have read of its worktree outside its package is
-// what the new tree holds. Anything it cannot tell is a no.
-func (c *copier) runSawThisTree(u pathUnit, root roots) bool {
+// what the new tree holds. Anything it cannot tell is a no. readGit: the
+// run may have read git's state, so the donor's refs must not have moved
+// since either.
+func (c *copier) runSawThisTree(u pathUnit, root roots, readGit bool) bool {
 	inv, err := os.Stat(filepath.Join(u.Dir, "invoked.timestamp"))
 	if err != nil {
 		return false
@@ -544,8 +556,8 @@ func (c *copier) runSawThisTree(u pathUnit, root roots) bool {
 	// Strictly after: the coarse file-system clock stamps a HEAD move
 	// and a run start in the same tick alike, whatever their order.
 	start := inv.ModTime()
-	moved, ok := c.donorGitMoved()
-	if !ok || !start.After(moved) {
+	head, refs, ok := c.donorGitMoved()
+	if !ok || !start.After(head) || readGit && !start.After(refs) {
 		return false
 	}
 	newest, ok := c.donorNewestFile()
@@ -569,22 +581,23 @@ func (c *copier) runSawThisTree(u pathUnit, root roots) bool {
 // changed. Its HEAD (commit, branch): the mtime of its per-worktree
 // reflog, which git appends to on every move (commit, checkout, reset)
 // and rewrites only to expire entries, so it is never older than the
-// last move. It is read rather than the last entry's time (`git log -g
-// -1 --date=unix`), which has whole seconds only and could not order a
-// move and a run within one second. Its tags, which have no reflog: the
-// newest mtime of the refs/tags tree (a tag added or removed changes a
-// dir's mtime), packed-refs and a reftable dir, in the common git dir.
-// ok is false without a reflog.
-func (c *copier) donorGitMoved() (time.Time, bool) {
+// last move; a move also changes the tree's files, so every run is
+// checked against it. It is read rather than the last entry's time (`git
+// log -g -1 --date=unix`), which has whole seconds only and could not
+// order a move and a run within one second. Its refs, which need not
+// have a reflog (tags): the newest mtime of the refs tree (a ref added or
+// removed changes a dir's mtime), packed-refs and a reftable dir, in the
+// common git dir. ok is false without a reflog.
+func (c *copier) donorGitMoved() (head, refs time.Time, ok bool) {
 	if !c.headRead {
 		c.headRead = true
 		out, err := exec.Command("git", "-C", c.res.Donor, "rev-parse", "--git-path", "logs/HEAD", "--git-common-dir").Output()
 		if err != nil {
-			return time.Time{}, false
+			return time.Time{}, time.Time{}, false
 		}
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		if len(lines) != 2 {
-			return time.Time{}, false
+			return time.Time{}, time.Time{}, false
 		}
 		abs := func(p string) string {
 			if !filepath.IsAbs(p) {
@@ -594,16 +607,17 @@ func (c *copier) donorGitMoved() (time.Time, bool) {
 		}
 		fi, err := os.Stat(abs(lines[0]))
 		if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
-			return time.Time{}, false
+			return time.Time{}, time.Time{}, false
 		}
-		moved := fi.ModTime()
+		c.headMoved = fi.ModTime()
+		var moved time.Time
 		common := abs(lines[1])
 		for _, p := range []string{"packed-refs", "reftable"} {
 			if fi, err := os.Stat(filepath.Join(common, p)); err == nil && fi.ModTime().After(moved) {
 				moved = fi.ModTime()
 			}
 		}
-		_ = filepath.WalkDir(filepath.Join(common, "refs", "tags"), func(_ string, d os.DirEntry, err error) error {
+		_ = filepath.WalkDir(filepath.Join(common, "refs"), func(_ string, d os.DirEntry, err error) error {
 			if err != nil {
 				return nil
 			}
@@ -612,9 +626,9 @@ func (c *copier) donorGitMoved() (time.Time, bool) {
 			}
 			return nil
 		})
-		c.headMoved, c.headOK = moved, true
+		c.refsMoved, c.headOK = moved, true
 	}
-	return c.headMoved, c.headOK
+	return c.headMoved, c.refsMoved, c.headOK
 }
 
 // donorNewestFile returns the newest mtime of the donor's tracked and

@@ -123,8 +123,9 @@ func Seed(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.DryRun = opts.DryRun
 	c := &copier{res: res, dry: opts.DryRun, sources: sources, donorWS: filepath.Join(res.Donor, wsRel)}
-	// What the build-run key holds of git's HEAD (commit, branch, tags):
-	// a run is seeded only where its key would be the same.
+	// What the build-run key holds of git's state for a run that read
+	// it (commit, branch, refs): such a run is seeded only where its key
+	// would be the same.
 	if h := key.GitHead(res.Worktree); h != "" && h == key.GitHead(res.Donor) {
 		c.sameHead = true
 	}
@@ -326,8 +327,8 @@ type copier struct {
 	sources  map[string]source
 	rewriter *strings.Replacer
 	// For units of path packages (path.go): the seed clock (restore rule
-	// 4), whether both trees have the same git HEAD (key.GitHead: commit,
-	// branch, tags), and the
+	// 4), whether both trees have the same git state (key.GitHead:
+	// commit, branch, refs), and the
 	// donor's workspace root, rustc's working dir there.
 	clock    time.Time
 	sameHead bool
@@ -335,7 +336,7 @@ type copier struct {
 	// What runSawThisTree reads of the donor once: when its HEAD or tags
 	// last moved, and its newest tracked or untracked file.
 	headRead, headOK     bool
-	headMoved            time.Time
+	headMoved, refsMoved time.Time
 	newestRead, newestOK bool
 	newest               time.Time
 	// copies maps a donor file with several names (Cargo hardlinks a

@@ -28,10 +28,14 @@ func cacheRuns(tw *twin) {
 }
 
 // detachRuns detaches worktrees a and b at their commit, on both sides:
-// a run of a workspace package is replayed only into a tree whose git
-// HEAD is the same, branch included (key.GitHead), and the twins' a and
-// b are on two branches. Worktrees added later (addWorktree) are
-// detached too. TestBuildRunGitBranchAndTags is the test with branches.
+// a run of a workspace package that read git is replayed only into a tree
+// whose git state is the same, branch included (key.GitHead), and the
+// twins' a and b are on two branches. A run that reads no git may still
+// count as reading it when another script's trampoline keyed its run
+// (git status) meanwhile, so tests that count replays stay detached.
+// Worktrees added later (addWorktree) are detached too.
+// TestBuildRunGitBranchAndTags and buildrun_gitread_test.go are the tests
+// with branches.
 func detachRuns(tw *twin) {
 	tw.both(func(s *side) {
 		s.git("a", "checkout", "-q", "--detach")
