@@ -36,7 +36,7 @@ type s3Server struct {
 	user   string
 	secret string
 
-	up, down atomic.Int64 // bytes client→server, server→client
+	up, down atomic.Int64  // bytes client→server, server→client
 	latency  time.Duration // added each way (Options.RemoteLatency)
 
 	mu    sync.Mutex

@@ -186,7 +186,9 @@ func (u *Unit) NoteCopied(path, digest string) {
 	// place, which spares a rename on every hit. A reader that sees it
 	// partly written rejects it: a strict prefix of a note names no
 	// digest, or lacks part of the stamp the key's own copy has.
-	if c, ok := s.(interface{ CreateObject(ns, key string, data []byte) error }); ok && c.CreateObject(blobInodeNS, k, note) == nil {
+	if c, ok := s.(interface {
+		CreateObject(ns, key string, data []byte) error
+	}); ok && c.CreateObject(blobInodeNS, k, note) == nil {
 		return
 	}
 	_ = s.PutObject(blobInodeNS, k, note) // a lost note costs a read
