@@ -101,22 +101,9 @@ func (s *Server) uploadRun(runKey, entryKey string) error {
 	if err != nil {
 		return fmt.Errorf("local run %s: %w", entryKey, err)
 	}
-	mb, err := s.st.GetObject(record.NSRunManifest, runKey)
-	if err != nil {
-		return err
-	}
-	local, err := record.DecodeManifest(mb)
-	if err != nil {
-		return fmt.Errorf("local run manifest %s: %w", runKey, err)
-	}
-	var cand *record.Candidate
-	for i := range local.Candidates {
-		if string(local.Candidates[i].Entry) == entryKey {
-			cand = &local.Candidates[i]
-		}
-	}
-	if cand == nil {
-		return nil // replaced meanwhile: nothing to upload
+	cand, err := s.localCandidate(record.NSRunManifest, runKey, entryKey)
+	if err != nil || cand == nil {
+		return err // nil: replaced meanwhile, nothing to upload
 	}
 	for _, f := range e.Files {
 		if f.Dir {

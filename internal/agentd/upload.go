@@ -83,22 +83,9 @@ func (s *Server) upload(arg, entryKey string) error {
 	if err := e.Check(); err != nil {
 		return fmt.Errorf("local entry %s: %w", entryKey, err)
 	}
-	mb, err := s.st.GetObject(record.NSManifest, arg)
-	if err != nil {
-		return err
-	}
-	var local record.Manifest
-	if err := json.Unmarshal(mb, &local); err != nil {
-		return fmt.Errorf("local manifest %s: %w", arg, err)
-	}
-	var cand *record.Candidate
-	for i := range local.Candidates {
-		if string(local.Candidates[i].Entry) == entryKey {
-			cand = &local.Candidates[i]
-		}
-	}
-	if cand == nil {
-		return nil // replaced meanwhile: nothing to upload
+	cand, err := s.localCandidate(record.NSManifest, arg, entryKey)
+	if err != nil || cand == nil {
+		return err // nil: replaced meanwhile, nothing to upload
 	}
 	for _, o := range e.Outputs {
 		// The check restore makes before serving a blob: one written in
@@ -186,4 +173,24 @@ func (s *Server) putBlob(o record.Output) error {
 	ctx, cancel := context.WithTimeout(context.Background(), blobTimeout(o.Size))
 	defer cancel()
 	return remote.PutBlob(ctx, s.be, string(o.Digest), s.st.BlobPath(string(o.Digest)))
+}
+
+// localCandidate is the candidate of the local manifest (ns: a unit's or a
+// build-script run's) at key that names entryKey, or nil when the manifest
+// no longer names it (replaced since the upload was queued).
+func (s *Server) localCandidate(ns, key, entryKey string) (*record.Candidate, error) {
+	mb, err := s.st.GetObject(ns, key)
+	if err != nil {
+		return nil, err
+	}
+	local, err := record.DecodeManifest(mb)
+	if err != nil {
+		return nil, fmt.Errorf("local %s %s: %w", ns, key, err)
+	}
+	for i := range local.Candidates {
+		if string(local.Candidates[i].Entry) == entryKey {
+			return &local.Candidates[i], nil
+		}
+	}
+	return nil, nil
 }
