@@ -6,9 +6,21 @@ import (
 )
 
 // The circuit breaker: after breakerFails failures within breakerWindow the
-// remote is skipped for breakerOpen, so a server that is down or slow costs
-// a build a handful of timeouts, not one per unit. After that requests
-// are let through again, and the first failure opens the breaker at once.
+// remote is skipped for breakerOpen, so a server that is slow or sends
+// garbage costs a build a handful of timeouts, not one per unit. A remote
+// that is not there at all (connection refused, no route, a name that does
+// not resolve: remote.IsDown) opens it on the first failure: the next
+// request would only fail the same way, and each costs the build that
+// waits for it. After breakerOpen requests are let through again, and the
+// first failure opens the breaker at once.
+//
+// Where it lives: one breaker per agent process, that is per store and
+// remote (the agent's socket is keyed by both), shared by every build and
+// every wrapper that uses that agent, and gone when the agent exits (after
+// GROVE_REMOTE_IDLE without requests). Wrappers keep no state of it: a
+// local miss asks the agent, one round trip on its Unix socket, and the
+// agent answers "skipped" at once while the breaker is open. Skipped
+// requests never reach the remote, so they neither fail nor probe it.
 const (
 	breakerFails  = 5
 	breakerWindow = time.Minute
@@ -29,13 +41,20 @@ func (b *breaker) allow() bool {
 	return !b.clock().Before(b.openUntil)
 }
 
-// fail records a failure and reports whether it opened the breaker.
-func (b *breaker) fail() bool {
+// fail records a failure and reports whether it opened the breaker; down
+// says the remote was not there at all (remote.IsDown), which opens it at
+// once. A failure while the breaker is open (a request let through before
+// it opened) changes nothing.
+func (b *breaker) fail(down bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.clock()
-	if !b.openUntil.IsZero() && !now.Before(b.openUntil) {
-		// The probe after an open period failed: open again.
+	if now.Before(b.openUntil) {
+		return false
+	}
+	if down || !b.openUntil.IsZero() {
+		// Not there, or the probe after an open period failed: open now.
+		b.fails = nil
 		b.openUntil = now.Add(breakerOpen)
 		return true
 	}

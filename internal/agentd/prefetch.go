@@ -79,10 +79,14 @@ func (s *Server) startPrefetch() {
 func (s *Server) prefetch() {
 	t0 := time.Now()
 	b, found, err := s.getRecord(remote.IndexName)
-	if err != nil || !found {
-		if err != nil {
-			s.log.Printf("prefetch: %s: %v", remote.IndexName, err)
-		}
+	if err != nil {
+		// It counts with the breaker like any request: it is the first one
+		// a reader's agent sends, so a remote that is down is known down
+		// from here on.
+		s.failed("prefetch "+remote.IndexName, err)
+		return
+	}
+	if !found {
 		return
 	}
 	x, err := record.DecodeKeyIndex(b)

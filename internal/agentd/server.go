@@ -233,10 +233,10 @@ func (s *Server) handle(req Request) Response {
 	return Response{Status: Refused, Detail: "unknown op " + req.Op}
 }
 
-// failed records a failure of the remote (an error, a timeout, garbage)
-// with the circuit breaker and the log.
+// failed records a failure of the remote (an error, a timeout, garbage, a
+// server that is not there) with the circuit breaker and the log.
 func (s *Server) failed(what string, err error) {
-	if s.br.fail() {
+	if s.br.fail(remote.IsDown(err)) {
 		s.log.Printf("%s: %v; remote skipped for %s", what, err, breakerOpen)
 		return
 	}

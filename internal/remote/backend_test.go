@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -269,6 +270,9 @@ func TestWrongCredentials(t *testing.T) {
 				t.Errorf("%s with wrong credentials: %v, want ErrDenied", op, err)
 				continue
 			}
+			if remote.IsDown(err) {
+				t.Errorf("%s with wrong credentials: IsDown says the server is not there: %v", op, err)
+			}
 			if strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "wrong") {
 				t.Errorf("%s: error is not one line without the secret: %q", op, err)
 			}
@@ -483,6 +487,9 @@ func TestSlowServer(t *testing.T) {
 		if el := time.Since(t0); el > 2*time.Second {
 			t.Fatalf("the deadline was not kept: %v", el)
 		}
+		if remote.IsDown(err) {
+			t.Errorf("a request that timed out: IsDown says the server is not there: %v", err)
+		}
 		t.Logf("the error: %v", err)
 	})
 }
@@ -512,6 +519,39 @@ func TestServerDown(t *testing.T) {
 		}
 		t.Logf("the error: %v (3 requests in %v)", gerr, time.Since(t0))
 	})
+}
+
+// A server that is not there at all (nothing listens on its port: never
+// started, or killed) fails every request with an error remote.IsDown
+// knows, on which the agent's breaker opens at once; a server that is
+// there but fails (wrong credentials, too slow: above) does not.
+func TestNothingListens(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		if fx.target == "" {
+			t.Skip("no server")
+		}
+		refused := "127.0.0.1:" + strconv.Itoa(remotetest.FreePort(t))
+		cases := map[string]remote.Backend{"never started": open(t, fx.through(refused))}
+		if fx.minio != nil {
+			b := open(t, fx.env)
+			fx.minio.Kill()
+			cases["killed"] = b
+		}
+		for name, b := range cases {
+			ctx := context.Background()
+			_, gerr := b.Get(ctx, "entry/aa")
+			_, herr := b.Has(ctx, "entry/aa")
+			perr := b.Put(ctx, "entry/aa", strings.NewReader("x"), 1)
+			for op, err := range map[string]error{"get": gerr, "has": herr, "put": perr} {
+				if !remote.IsDown(err) {
+					t.Errorf("%s: %s: IsDown(%v) = false", name, op, err)
+				}
+			}
+		}
+	})
+	if remote.IsDown(nil) || remote.IsDown(context.DeadlineExceeded) || remote.IsDown(remote.ErrNotFound) {
+		t.Error("IsDown is true for nil, a deadline or a miss")
+	}
 }
 
 // A bucket on a full disk refuses the upload with an error and keeps

@@ -15,6 +15,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"syscall"
 )
 
 // Backend is one remote cache. Implementations are safe for concurrent use.
@@ -39,3 +41,22 @@ var ErrNotFound = errors.New("not found")
 
 // ErrReadOnly is returned (wrapped) by Put on a backend opened read-only.
 var ErrReadOnly = errors.New("remote is read-only")
+
+// IsDown reports whether err says the remote could not be reached at all:
+// nothing listens at its address (connection refused), no route to it, or
+// its host name does not resolve. Unlike a timeout, a server error or
+// garbage, that is not a request that failed but a server that is not
+// there, and the next request would fail the same way at once; the agent's
+// circuit breaker opens on the first one (agentd/breaker.go).
+func IsDown(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, e := range []error{syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound
+}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,24 +212,43 @@ func TestRemoteDown(t *testing.T) {
 	want := plainRun(t, repo)
 	t.Run("file", func(t *testing.T) {
 		t.Parallel()
-		remoteDown(t, repo, want, "GROVE_REMOTE=file://"+filepath.Join(t.TempDir(), "gone"))
+		remoteDown(t, repo, want, false, "GROVE_REMOTE=file://"+filepath.Join(t.TempDir(), "gone"))
 	})
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
 		r := remotetest.StartRedis(t, "")
 		r.Kill()
-		remoteDown(t, repo, want, "GROVE_REMOTE="+r.URL())
+		remoteDown(t, repo, want, true, "GROVE_REMOTE="+r.URL())
+	})
+	// An S3 endpoint where nothing listens (the server was killed, or
+	// never started): every connection is refused.
+	t.Run("s3 killed", func(t *testing.T) {
+		t.Parallel()
+		m := remotetest.StartMinIO(t, "")
+		m.Kill()
+		var env []string
+		for k, v := range m.Env("down") {
+			env = append(env, k+"="+v)
+		}
+		remoteDown(t, repo, want, true, env...)
 	})
 	// A GROVE_REMOTE that does not parse is a remote that is down, said
 	// in stats, not a remote silently switched off.
 	t.Run("bad URL", func(t *testing.T) {
 		t.Parallel()
-		remoteDown(t, repo, want, "GROVE_REMOTE=s4://x")
+		remoteDown(t, repo, want, false, "GROVE_REMOTE=s4://x")
 	})
 }
 
-func remoteDown(t *testing.T, repo, want string, remoteEnv ...string) {
-	m := newMachine(t, repo, remoteEnv...)
+// remoteDown builds on a machine whose remote fails and checks that the
+// build is plain cargo's, every miss says what the remote did, and stats
+// says it. notThere is a server nobody listens for (connection refused):
+// the agent's breaker opens on the first failure, so only the requests
+// already under way when it did (at most one per job, cargo runs
+// downJobs) reach the remote; every later one is skipped at once.
+func remoteDown(t *testing.T, repo, want string, notThere bool, remoteEnv ...string) {
+	const downJobs = 2
+	m := newMachine(t, repo, append([]string{"CARGO_BUILD_JOBS=" + strconv.Itoa(downJobs)}, remoteEnv...)...)
 	b := m.cargo(m.dir, true, "build")
 	if got := run(t, filepath.Join(m.dir, "target/debug/app")); got != want {
 		t.Errorf("program prints\n%s\nplain cargo's\n%s", got, want)
@@ -236,6 +256,9 @@ func remoteDown(t *testing.T, repo, want string, remoteEnv ...string) {
 	out := remoteOutcomes(b.events)
 	if n := out[agent.Unavailable] + out[agent.Skipped]; n != b.count(stats.Miss) || n == 0 {
 		t.Errorf("remote outcomes %v, want every miss unavailable or skipped", out)
+	}
+	if notThere && (out[agent.Unavailable] > downJobs || out[agent.Skipped] == 0) {
+		t.Errorf("remote outcomes %v: a remote nobody listens for should open the breaker on the first failure (at most %d unavailable, then skipped)", out, downJobs)
 	}
 	cmd := exec.Command(groveBin, "stats")
 	cmd.Env = append(os.Environ(), "GROVE_DIR="+m.store)
