@@ -11,7 +11,10 @@ import (
 
 // The remote cache (GROVE_REMOTE), through the per-user agent (package
 // agent). Only a local miss reaches this file: a local hit never reads the
-// remote's settings, never touches the agent's socket.
+// remote's settings, never touches the agent's socket. A remote that is
+// down costs a miss one round trip on that socket: the wrapper keeps no
+// state between processes, the agent's circuit breaker does, and the
+// agent answers "skipped" at once while it is open (agentd/breaker.go).
 
 // remoteFetch asks the remote for an entry this unit can use and, when
 // there is one, has the agent verify it and import it into the local
