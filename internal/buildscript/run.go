@@ -23,6 +23,7 @@ import (
 	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/stats"
 	"github.com/grove-rs/grove/internal/store"
+	"github.com/grove-rs/grove/internal/umask"
 )
 
 // IsCall reports whether args (os.Args) are a trampoline's call:
@@ -235,13 +236,17 @@ func (r *runner) emptyOutDir() {
 // outputs are read by rustc and linkers, and nothing here shares an inode
 // with the store.
 func (r *runner) replay(e *record.BuildRun) error {
+	// Modes are those the script's own writes would get in this process:
+	// 0666 (0777 for a program) less the umask, as for rustc's outputs
+	// (package umask).
+	fileMode, execMode := umask.Mode(r.run.OutDir, false), umask.Mode(r.run.OutDir, true)
 	for _, f := range e.Files {
 		dst := filepath.Join(r.run.OutDir, filepath.FromSlash(f.Path))
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
 			return fmt.Errorf("run entry names %q outside OUT_DIR", f.Path)
 		}
 		if f.Dir {
-			if err := os.MkdirAll(dst, 0o755); err != nil {
+			if err := os.MkdirAll(dst, 0o777); err != nil { // less the umask
 				return err
 			}
 			continue
@@ -249,15 +254,15 @@ func (r *runner) replay(e *record.BuildRun) error {
 		if _, err := r.st.CheckBlob(string(f.Digest), store.Stamp{Size: f.Size, MtimeNs: f.MtimeNs}, false); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o777); err != nil { // less the umask
 			return err
 		}
 		// The file's mode is the run's, not the blob's: one blob serves
 		// every file of its content, and a blob from a remote has the
 		// mode its header suggests.
-		mode := os.FileMode(0o644)
+		mode := fileMode
 		if f.Exec {
-			mode = 0o755
+			mode = execMode
 		}
 		if !f.Text {
 			if _, err := r.st.Materialize(string(f.Digest), dst, false); err != nil {

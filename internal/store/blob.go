@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/grove-rs/grove/internal/umask"
 )
 
 // Method says how Materialize produced its destination file.
@@ -213,10 +215,13 @@ func (s *Store) RemoveBlob(digest string) error {
 // to anything else) is never written through. Then it tries, in order:
 // reflink into a temp name beside dst; hard link (only if allowHardlink);
 // plain copy. The temp file is renamed over dst, so dst is never seen
-// partial. Reflinks and copies get mode 0644 (0755 for executable blobs) and
-// the current time as mtime, on every platform (cloneNew re-stamps a macOS
-// clone, which would keep the blob's mtime); a hard link keeps the blob's
-// inode, mode and mtime. The blob itself is only ever opened for reading.
+// partial. Reflinks and copies are dst's own file: they get the mode rustc's
+// output would get in this process, 0666 (0777 for executable blobs) less
+// the umask (package umask: with umask 002 plain cargo's programs are
+// group-writable), and the current time as mtime, on every platform
+// (cloneNew re-stamps a macOS clone, which would keep the blob's mtime); a
+// hard link keeps the blob's inode, mode and mtime. The blob itself is only
+// ever opened for reading.
 //
 // A process killed inside Materialize can leave a ".grove-tmp-*" file beside
 // dst; the caller's target directory is not the store's to clean.
@@ -239,10 +244,7 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 	if err != nil {
 		return "", err
 	}
-	mode := fs.FileMode(0o644)
-	if st.Mode()&0o111 != 0 {
-		mode = 0o755
-	}
+	exec := st.Mode()&0o111 != 0
 	// unlink(2), not os.Remove: never remove a directory in dst's place.
 	if err := syscall.Unlink(dst); err != nil && !errors.Is(err, syscall.ENOENT) {
 		return "", &fs.PathError{Op: "unlink", Path: dst, Err: err}
@@ -264,6 +266,7 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 		}
 		allowHardlink = false // tried; go on to copy
 	}
+	mode := umask.Mode(dir, exec)
 	if reflink {
 		if f, cerr := cloneNew(in, tmp, mode); cerr == nil {
 			if err := finishTemp(f, tmp, dst, mode); err != nil {
@@ -302,7 +305,7 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 	return MethodCopy, nil
 }
 
-// finishTemp sets the exact mode (the umask may have narrowed it), closes out
+// finishTemp sets the exact mode (a macOS clone has the blob's), closes out
 // and renames tmp over dst. On error it removes tmp and leaves out closed.
 func finishTemp(out *os.File, tmp, dst string, mode fs.FileMode) error {
 	err := out.Chmod(mode)

@@ -37,6 +37,9 @@ type side struct {
 	root  string            // holds the worktrees; replaced by <root> before comparing
 	wts   map[string]string // worktree name → path
 	name  string            // "plain" or "grove"
+	// cargoProg is the program run as cargo ("cargo" when empty), e.g. a
+	// script that sets a umask first.
+	cargoProg string
 }
 
 // newTwin makes the two sides from files, committed, with worktree "a"
@@ -157,7 +160,11 @@ func (s *side) cargoEnv(wt string, extra []string, args ...string) string {
 // cargoOut runs cargo and returns its exit status, stdout and stderr.
 func (s *side) cargoOut(wt string, extra []string, args ...string) (int, string, string) {
 	s.t.Helper()
-	cmd := exec.Command("cargo", args...)
+	prog := "cargo"
+	if s.cargoProg != "" {
+		prog = s.cargoProg
+	}
+	cmd := exec.Command(prog, args...)
 	cmd.Dir = s.wt(wt)
 	cmd.Env = append(cleanEnv(), "GROVE_DIR="+s.e.store, "CARGO_TERM_COLOR=never")
 	if s.grove {
