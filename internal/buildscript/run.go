@@ -271,6 +271,9 @@ func (r *runner) replay(e *record.BuildRun) error {
 			if err := os.Chmod(dst, mode); err != nil {
 				return err
 			}
+			// Units above the script key OUT_DIR's files (key/native.go)
+			// within seconds: the note spares them the read (key/blobinode.go).
+			key.NoteCopy(r.st, dst, string(f.Digest))
 			continue
 		}
 		b, err := os.ReadFile(r.st.BlobPath(string(f.Digest)))

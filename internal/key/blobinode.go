@@ -43,14 +43,19 @@ import (
 // blob's inode, and every dependent's key reads it as an --extern: in a
 // fresh worktree most rmetas are such copies, each re-read by every
 // dependent (an rmeta is up to a few MB). Its digest is known too, by a
-// note restore's caller writes right after the copy (NoteCopied): the
-// file is known to hash to D when
+// note restore's caller writes right after the copy (NoteCopied). The
+// same holds for the files a build-script run's replay copies from their
+// blobs into OUT_DIR (package buildscript, NoteCopy), which every unit
+// above the script keys when OUT_DIR is a native search dir (native.go:
+// ring's objects, 3 MB, keyed by five units of the corpus within seconds
+// of the replay). The file is known to hash to D when
 //
 //   - a copy note for its inode and ctime says D, with the size, mtime and
-//     ctime the copy had once renamed into place: restore wrote it whole from blob
-//     D (checked by store.CheckBlob first) into a temp name it created
-//     exclusively, and renamed it, so D is its content by construction,
-//     not by a read of a file someone else may be writing;
+//     ctime the copy had once in place: restore (or the replay) wrote it
+//     whole from blob D (checked by store.CheckBlob first) into a temp name
+//     it created exclusively (store.Materialize), and renamed it, so D is
+//     its content by construction, not by a read of a file someone else
+//     may be writing;
 //   - it still has one link, and its size, mtime and ctime are those: any
 //     write moves mtime and ctime, and a chmod, a link or a rename moves
 //     the ctime; a new inode at the same number (the file deleted and
@@ -173,8 +178,16 @@ func copyStamp(st filehash.Stat) string {
 // private copy of blob digest (the rule). Called right after the restore,
 // so the stamp is the copy's own.
 func (u *Unit) NoteCopied(path, digest string) {
-	s, ok := u.records.(blobStore)
-	if !ok || len(digest) != 64 {
+	if m, ok := u.records.(filehash.Memo); ok {
+		NoteCopy(m, path, digest)
+	}
+}
+
+// NoteCopy is NoteCopied for a writer without a Unit: a build-script
+// run's replay notes each file it copies from a blob into OUT_DIR (the
+// rule), right after the copy (and its chmod: the ctime is in the stamp).
+func NoteCopy(s filehash.Memo, path, digest string) {
+	if len(digest) != 64 {
 		return
 	}
 	st, err := filehash.StatFile(path)

@@ -198,7 +198,12 @@ func (u *Unit) systemDir(dir string) bool {
 // each time. The dir's lines are memoized instead, keyed by the names and
 // stat identities (device, inode, size, mtime, ctime) of its regular
 // files, once every one of them has been still for filehash.RacyWindow:
-// any change to a file moves its ctime, and so the memo key.
+// any change to a file moves its ctime, and so the memo key. A file whose
+// content is known by its identity (Hasher.Known: a copy a build-script
+// replay wrote from a blob, blobinode.go) counts as still from the start:
+// the note that vouches for it has the same gap as the memo, no other.
+// Without that, every unit keyed within two seconds of a replay in a new
+// worktree would read the dir again (ring's: 28 files, 3 MB).
 func (u *Unit) keyNativeDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -230,7 +235,7 @@ func (u *Unit) keyNativeDir(dir string) error {
 		}
 		files = append(files, file{e.Name(), st})
 		fmt.Fprintf(id, "%s\x00%d %d %d %d %d\n", e.Name(), st.Dev, st.Ino, st.Size, st.Mtime, st.Ctime)
-		if now.Sub(st.Newest()) <= filehash.RacyWindow {
+		if still && now.Sub(st.Newest()) <= filehash.RacyWindow && !u.knownContent(filepath.Join(dir, e.Name()), st) {
 			still = false
 		}
 	}
@@ -258,6 +263,16 @@ func (u *Unit) keyNativeDir(dir string) error {
 	}
 	u.Comps.Add("native-dir", u.Norm.Normalize(dir)+"\n"+strings.Join(lines, "\n"))
 	return nil
+}
+
+// knownContent reports whether Hasher.Known vouches for the content of
+// the file path with identity st.
+func (u *Unit) knownContent(path string, st filehash.Stat) bool {
+	if u.Hasher == nil || u.Hasher.Known == nil {
+		return false
+	}
+	_, ok := u.Hasher.Known.Digest(path, st)
+	return ok
 }
 
 // nativeDirMemoVersion starts every record.NSNativeDir memo key.

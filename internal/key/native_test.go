@@ -13,6 +13,7 @@ import (
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/rustc"
+	"github.com/grove-rs/grove/internal/store"
 )
 
 // nativeTree is a worktree with a target dir, and a dir outside both.
@@ -501,4 +502,80 @@ func countNS(m *mapMemo, ns string) int {
 		}
 	}
 	return n
+}
+
+// TestNativeDirMemoKnownCopies: a dir whose files were all just written
+// is memoized at once when each file is a noted copy of a blob (what a
+// build-script replay writes into OUT_DIR), and not when any one of them
+// is not (written by the script itself, or changed after its note).
+func TestNativeDirMemoKnownCopies(t *testing.T) {
+	cases := []struct {
+		name     string
+		after    func(t *testing.T, out string) // after the replay's copies and notes
+		memoized bool
+	}{
+		{"all noted copies", func(t *testing.T, out string) {}, true},
+		{"one file written by the script", func(t *testing.T, out string) {
+			writeFiles(t, out, map[string]string{"extra.o": "x"})
+		}, false},
+		{"a copy written after its note", func(t *testing.T, out string) {
+			writeFiles(t, out, map[string]string{"foo.o": "o2"})
+		}, false},
+		{"a copy chmod after its note", func(t *testing.T, out string) {
+			os.Chmod(filepath.Join(out, "foo.o"), 0o600)
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			nt := newNativeTree(t)
+			out := filepath.Join(nt.target, "debug/build/foo-1/out")
+			withSystemDirs(t)
+			s, err := store.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := t.TempDir()
+			writeFiles(t, src, map[string]string{"libfoo.a": "v1", "foo.o": "o1"})
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"libfoo.a", "foo.o"} {
+				b, _ := os.ReadFile(filepath.Join(src, name))
+				d := filehash.Bytes(b)
+				if err := s.PutBlob(filepath.Join(src, name), d, false); err != nil {
+					t.Fatal(err)
+				}
+				dst := filepath.Join(out, name)
+				if _, err := s.Materialize(d, dst, false); err != nil {
+					t.Fatal(err)
+				}
+				NoteCopy(s, dst, d)
+			}
+			c.after(t, out)
+			u := &Unit{
+				Inv: &rustc.Invocation{SearchPaths: []rustc.SearchPath{{Kind: "native", Path: out}},
+					Libs: []rustc.Lib{{Kind: "static", Name: "foo"}}},
+				Cwd: nt.cwd, TargetRoot: nt.target,
+				Norm:   NewNormalizer(map[string]string{Cwd: nt.cwd, Target: nt.target}),
+				Hasher: &filehash.Hasher{Memo: s, Known: blobInodes{st: s, now: time.Now}},
+			}
+			if err := u.keyNative(); err != nil {
+				t.Fatal(err)
+			}
+			plain := &Unit{
+				Inv: u.Inv, Cwd: nt.cwd, TargetRoot: nt.target, Norm: u.Norm,
+				Hasher: &filehash.Hasher{},
+			}
+			if err := plain.keyNative(); err != nil {
+				t.Fatal(err)
+			}
+			if u.Comps.Sum() != plain.Comps.Sum() {
+				t.Fatal("the known copies key differently from a plain read")
+			}
+			ents, _ := os.ReadDir(filepath.Join(s.Dir(), "objects", record.NSNativeDir))
+			if memoized := len(ents) > 0; memoized != c.memoized {
+				t.Errorf("memoized %v, want %v", memoized, c.memoized)
+			}
+		})
+	}
 }
