@@ -34,9 +34,12 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 	if err != nil {
 		return "", err
 	}
-	cand, reason := u.Candidate(info, key.Compile{Start: res.start, Before: res.before})
+	cand, reason := u.Candidate(info, key.Compile{Start: res.start, Before: res.before, Reads: res.reads, ReadsErr: res.readsErr})
 	if reason != "" {
 		return reason, nil
+	}
+	if n := undeclaredInputs(cand, info); n > 0 {
+		w.logf("reads %s: %d inputs beyond dep-info", u.Inv.CrateName, n)
 	}
 	var paths []string
 	for _, n := range names {
@@ -170,4 +173,17 @@ func unexpectedArtifacts(u *key.Unit, names []string, stderr []byte) string {
 		}
 	}
 	return ""
+}
+
+// undeclaredInputs counts a candidate's inputs that are not dep-info's
+// files nor their absent other module spelling: what the tree watch added
+// (key/reads.go), for the log.
+func undeclaredInputs(c record.Candidate, info *depinfo.Info) int {
+	n := 0
+	for _, in := range c.Inputs {
+		if in.Digest != record.Absent {
+			n++
+		}
+	}
+	return n - len(info.Files)
 }
