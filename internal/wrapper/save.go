@@ -38,8 +38,8 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 	if reason != "" {
 		return reason, nil
 	}
-	if n := undeclaredInputs(cand, info); n > 0 {
-		w.logf("reads %s: %d inputs beyond dep-info", u.Inv.CrateName, n)
+	if extra := undeclaredInputs(u, cand, info); len(extra) > 0 {
+		w.logf("reads %s: %d inputs beyond dep-info: %s", u.Inv.CrateName, len(extra), strings.Join(extra, " "))
 	}
 	var paths []string
 	for _, n := range names {
@@ -175,15 +175,19 @@ func unexpectedArtifacts(u *key.Unit, names []string, stderr []byte) string {
 	return ""
 }
 
-// undeclaredInputs counts a candidate's inputs that are not dep-info's
+// undeclaredInputs lists a candidate's inputs that are neither dep-info's
 // files nor their absent other module spelling: what the tree watch added
 // (key/reads.go), for the log.
-func undeclaredInputs(c record.Candidate, info *depinfo.Info) int {
-	n := 0
+func undeclaredInputs(u *key.Unit, c record.Candidate, info *depinfo.Info) []string {
+	declared := map[string]bool{}
+	for _, f := range info.Files {
+		declared[u.Norm.Normalize(u.Abs(f))] = true
+	}
+	var out []string
 	for _, in := range c.Inputs {
-		if in.Digest != record.Absent {
-			n++
+		if in.Digest != record.Absent && !declared[in.Path] {
+			out = append(out, in.Path)
 		}
 	}
-	return n - len(info.Files)
+	return out
 }
