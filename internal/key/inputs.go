@@ -15,6 +15,7 @@ import (
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/treewatch"
 )
 
 // Inputs known only after a compile: the rule.
@@ -44,6 +45,8 @@ import (
 //     spelling is recorded as absent, and a tree where it exists does not
 //     match. (A #[path] module makes this over-strict: a miss, never a
 //     stale hit.)
+//   - Files and dirs of the tree that the compile read without dep-info
+//     listing them (a proc-macro's template) are inputs too (reads.go).
 //   - The entry also records the pins (pin.go): the tree paths its outputs
 //     name, which must be the same here for it to match.
 //
@@ -57,6 +60,10 @@ type Compile struct {
 	// Before holds digests, taken just before rustc started, of files
 	// under OUT_DIR that were written moments earlier.
 	Before map[string]string
+	// Reads is what the watch of WatchRoot saw (reads.go); ReadsErr says
+	// why there was none.
+	Reads    *treewatch.Reads
+	ReadsErr string
 }
 
 // Candidate builds the input set of a finished compile from its dep-info.
@@ -64,9 +71,17 @@ type Compile struct {
 // not be cached.
 func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, reason string) {
 	racyAfter := c.Start.Add(-filehash.ClockLag)
+	read := map[string]bool{}
+	for _, f := range info.Files {
+		read[u.Abs(f)] = true
+	}
+	undeclared, listings, reason := u.treeReads(c, read)
+	if reason != "" {
+		return cand, reason
+	}
 	var paths, digests []string
 	var hashed []filehash.Stat
-	for _, f := range info.Files {
+	for _, f := range append(slices.Clone(info.Files), undeclared...) {
 		p := u.Abs(f)
 		d, st, err := u.Hasher.File(p)
 		if err != nil {
@@ -83,10 +98,7 @@ func (u *Unit) Candidate(info *depinfo.Info, c Compile) (cand record.Candidate, 
 	if set, ok := u.statInputs(paths); ok {
 		u.putDigests(set, hashed, digests)
 	}
-	read := map[string]bool{}
-	for _, f := range info.Files {
-		read[u.Abs(f)] = true
-	}
+	cand.Inputs = append(cand.Inputs, listings...)
 	for _, f := range info.Files {
 		alt := otherModuleFile(u.Abs(f))
 		if alt == "" || read[alt] {
@@ -136,6 +148,12 @@ func (u *Unit) Matches(c record.Candidate) bool {
 		p := u.Abs(u.Norm.Denormalize(in.Path))
 		if in.Digest == record.Absent {
 			if _, err := os.Lstat(p); err == nil {
+				return false
+			}
+			continue
+		}
+		if strings.HasPrefix(in.Digest, ListingPrefix) {
+			if d, err := listingDigest(p); err != nil || d != in.Digest {
 				return false
 			}
 			continue

@@ -16,6 +16,7 @@ import (
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/stats"
+	"github.com/grove-rs/grove/internal/treewatch"
 )
 
 type compileResult struct {
@@ -28,6 +29,24 @@ type compileResult struct {
 	// before holds digests, taken just before rustc started, of files
 	// under OUT_DIR that were written moments earlier (see save).
 	before map[string]string
+	// reads is what the watch of the tree saw (key/reads.go); readsErr
+	// says why there is none.
+	reads    *treewatch.Reads
+	readsErr string
+}
+
+// watchTree starts watching the unit's tree for reads (key/reads.go's
+// rule), before rustc starts. nil with no error: nothing to watch.
+func watchTree(u *key.Unit) (*treewatch.Watch, error) {
+	root := u.WatchRoot()
+	if root == "" {
+		return nil, nil
+	}
+	dirs, err := treewatch.Dirs(root, u.WatchSkip, u.WatchDirsCache())
+	if err != nil {
+		return nil, err
+	}
+	return treewatch.Start(dirs)
 }
 
 // preHashRecent digests the files under OUT_DIR written within
@@ -94,6 +113,11 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 		return nil, err
 	}
 	res := &compileResult{before: preHashRecent(u)}
+	tw, err := watchTree(u)
+	if err != nil {
+		res.readsErr = err.Error()
+	}
+	defer tw.Close()
 	res.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -119,6 +143,14 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	res.dur = time.Since(res.start)
 	res.cpuUs = stats.ChildCPU(cmd.ProcessState)
 	res.stdout, res.stderr = outBuf.Bytes(), errBuf.Bytes()
+	if tw != nil {
+		r, err := tw.Result()
+		if err != nil {
+			res.readsErr = err.Error()
+		} else {
+			res.reads = &r
+		}
+	}
 	code, ok := exitstatus.FromWait(err)
 	if !ok {
 		return nil, err

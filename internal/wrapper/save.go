@@ -34,9 +34,12 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 	if err != nil {
 		return "", err
 	}
-	cand, reason := u.Candidate(info, key.Compile{Start: res.start, Before: res.before})
+	cand, reason := u.Candidate(info, key.Compile{Start: res.start, Before: res.before, Reads: res.reads, ReadsErr: res.readsErr})
 	if reason != "" {
 		return reason, nil
+	}
+	if extra := undeclaredInputs(u, cand, info); len(extra) > 0 {
+		w.logf("reads %s: %d inputs beyond dep-info: %s", u.Inv.CrateName, len(extra), strings.Join(extra, " "))
 	}
 	var paths []string
 	for _, n := range names {
@@ -170,4 +173,21 @@ func unexpectedArtifacts(u *key.Unit, names []string, stderr []byte) string {
 		}
 	}
 	return ""
+}
+
+// undeclaredInputs lists a candidate's inputs that are neither dep-info's
+// files nor their absent other module spelling: what the tree watch added
+// (key/reads.go), for the log.
+func undeclaredInputs(u *key.Unit, c record.Candidate, info *depinfo.Info) []string {
+	declared := map[string]bool{}
+	for _, f := range info.Files {
+		declared[u.Norm.Normalize(u.Abs(f))] = true
+	}
+	var out []string
+	for _, in := range c.Inputs {
+		if in.Digest != record.Absent && !declared[in.Path] {
+			out = append(out, in.Path)
+		}
+	}
+	return out
 }

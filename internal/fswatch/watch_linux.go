@@ -1,4 +1,4 @@
-package gitwatch
+package fswatch
 
 import (
 	"errors"
@@ -7,10 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Watch is an inotify watch on git's dirs, set before a run starts and
-// read once after the child has exited: inotify queues an event inside
-// the open(2) or write that causes it, so every access of the child is
-// queued by then.
+// Watch is an inotify watch on a set of dirs.
 type Watch struct {
 	fd   int
 	dirs map[int32]string // watch descriptor → dir
@@ -20,13 +17,17 @@ const readMask = unix.IN_OPEN | unix.IN_ACCESS
 const writeMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE | unix.IN_CREATE |
 	unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
 
-// Start watches dirs. An error means the run cannot be watched.
+// ErrOverflow: the kernel's queue overflowed, events were lost.
+var ErrOverflow = errors.New("inotify queue overflowed")
+
+// Start watches dirs. An error (no inotify, the user's watch or instance
+// limit reached, a dir gone) means the run cannot be watched.
 func Start(dirs []string) (*Watch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
-	w := &Watch{fd: fd, dirs: map[int32]string{}}
+	w := &Watch{fd: fd, dirs: make(map[int32]string, len(dirs))}
 	for _, d := range dirs {
 		wd, err := unix.InotifyAddWatch(fd, d, readMask|writeMask|unix.IN_ONLYDIR)
 		if err != nil {
@@ -38,10 +39,10 @@ func Start(dirs []string) (*Watch, error) {
 	return w, nil
 }
 
-// Result drains the queued events without blocking. Anything it cannot
-// read counts as a read and a move.
-func (w *Watch) Result() Result {
-	var res Result
+// Events drains the queued events without blocking, calling fn for each.
+// An error means events were lost (overflow, a read failed): the caller
+// must assume anything happened.
+func (w *Watch) Events(fn func(Event)) error {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := unix.Read(w.fd, buf)
@@ -49,16 +50,19 @@ func (w *Watch) Result() Result {
 			continue
 		}
 		if errors.Is(err, unix.EAGAIN) {
-			return res
+			return nil
 		}
-		if err != nil || n <= 0 {
-			return Result{Read: true, Moved: true}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return errors.New("inotify: empty read")
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
 			end := off + unix.SizeofInotifyEvent + int(ev.Len)
 			if end > n {
-				return Result{Read: true, Moved: true}
+				return errors.New("inotify: short event")
 			}
 			name := string(buf[off+unix.SizeofInotifyEvent : end])
 			for len(name) > 0 && name[len(name)-1] == 0 {
@@ -66,17 +70,17 @@ func (w *Watch) Result() Result {
 			}
 			off = end
 			if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
-				return Result{Read: true, Moved: true}
+				return ErrOverflow
 			}
-			if ev.Mask&unix.IN_IGNORED != 0 {
-				// The watched dir went away (a ref dir pruned): what
-				// happens in its replacement is not seen.
-				res.Moved = true
-			}
-			res.Read = true
-			if ev.Mask&writeMask != 0 && refState(w.dirs[ev.Wd], name) {
-				res.Moved = true
-			}
+			fn(Event{
+				Dir:    w.dirs[ev.Wd],
+				Name:   name,
+				IsDir:  ev.Mask&unix.IN_ISDIR != 0,
+				Open:   ev.Mask&unix.IN_OPEN != 0,
+				Access: ev.Mask&unix.IN_ACCESS != 0,
+				Write:  ev.Mask&writeMask != 0,
+				Gone:   ev.Mask&unix.IN_IGNORED != 0,
+			})
 		}
 	}
 }

@@ -1,0 +1,142 @@
+package key
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/treewatch"
+)
+
+// Reads dep-info never lists: the rule.
+//
+// A compile can read files of the worktree that rustc's dep-info does not
+// list: a proc-macro reading a template or a schema with std::fs (sqlx's
+// .sqlx/query-*.json), or walking a dir (include_dir!-style), a linker
+// reading a script. Plain cargo in another worktree reads that tree's
+// copy, so each of them is an input:
+//
+//   - On Linux, while rustc runs on a miss of a workspace member (its
+//     input path is relative: Cargo runs it from the workspace root), the
+//     wrapper watches every dir of the workspace (package treewatch) but
+//     the target dir, .git and nested repositories or target dirs
+//     (WatchSkip). Every regular file opened there that dep-info does not
+//     list becomes an input of the stored candidate, keyed like a source:
+//     by its path, normalized (so two worktrees agree), and content. Every
+//     dir whose entries were read is keyed by its listing (each name, and
+//     whether it is a dir; ListingPrefix), so a tree where the dir holds
+//     another file does not match.
+//   - A compile during which the watch could not be set up (more than
+//     treewatch.MaxDirs dirs, the user's inotify limits reached), lost
+//     events (queue overflow, a watched dir removed), or during which a
+//     path in the tree was written, created or removed (what the compile
+//     read may be gone; a proc-macro that writes into the tree has an
+//     effect a hit would not repeat) is not stored.
+//   - inotify names the file, never the process: a file another process
+//     opened meanwhile (a concurrent rustc parsing its own crate, a build
+//     script, grove hashing another unit's sources, an editor) becomes an
+//     input too. That is a lost hit in a tree where that file differs,
+//     never a wrong one.
+//   - Not watched, and so still declared through GROVE_EXTRA_FILES
+//     (keyExtraFiles): files outside the workspace root; reads by a
+//     registry or other non-member crate's compile (run from its own
+//     package dir); a file reached through a symlink that leads out of
+//     the tree; environment variables read with std::env (GROVE_EXTRA_ENV),
+//     which cannot be observed at all. On other systems there is no
+//     inotify, and no compile is watched: only dep-info and the GROVE_EXTRA_*
+//     declarations are inputs (README, Limits).
+
+// ListingPrefix starts the digest of an input that is a dir's listing.
+const ListingPrefix = "list:"
+
+// WatchRoot is the tree whose reads a miss of this unit watches, "" for
+// none (see the rule above).
+func (u *Unit) WatchRoot() string {
+	if !treewatch.Supported || u.Inv == nil || u.Inv.Input == "" || filepath.IsAbs(u.Inv.Input) {
+		return ""
+	}
+	return u.Cwd
+}
+
+// WatchSkip reports whether a dir below WatchRoot is left unwatched: the
+// unit's target dir, a .git dir, another repository or worktree nested in
+// the tree, or a Cargo target dir (skipPackageDir).
+func (u *Unit) WatchSkip(dir string) bool {
+	return filepath.Base(dir) == ".git" || within(dir, u.TargetRoot) || skipPackageDir(dir)
+}
+
+// WatchDirsCache is the file in the target dir where treewatch keeps the
+// tree's dirs between misses.
+func (u *Unit) WatchDirsCache() string {
+	return filepath.Join(u.TargetRoot, "grove-tree-dirs-"+filehash.Bytes([]byte(u.WatchRoot()))[:16])
+}
+
+// treeReads keys what the watch of the tree saw: the files opened and
+// dirs listed that dep-info does not hold (declared: dep-info's files,
+// absolute). It returns the files to key by content, and the listings'
+// inputs.
+func (u *Unit) treeReads(c Compile, declared map[string]bool) (files []string, listings []record.Input, reason string) {
+	if u.WatchRoot() == "" {
+		return nil, nil, ""
+	}
+	if c.ReadsErr != "" {
+		return nil, nil, "tree reads not watched: " + c.ReadsErr
+	}
+	r := c.Reads
+	if r == nil {
+		return nil, nil, "tree reads not watched"
+	}
+	if r.Wrote != "" {
+		return nil, nil, "tree written during compile: " + u.Norm.Normalize(r.Wrote)
+	}
+	for _, p := range r.Opened {
+		if declared[p] {
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil, nil, "unreadable input " + p
+		}
+		if !fi.Mode().IsRegular() {
+			continue // a fifo or device node: not content
+		}
+		files = append(files, p)
+	}
+	for _, d := range r.Listed {
+		dg, err := listingDigest(d)
+		if err != nil {
+			return nil, nil, "unreadable dir " + d
+		}
+		listings = append(listings, record.Input{Path: u.Norm.Normalize(d), Digest: dg})
+	}
+	return files, listings, ""
+}
+
+// listingDigest keys a dir by its entries: each name, and whether it is a
+// dir. A `.git` entry is keyed by name only: a dir in the main worktree,
+// a file in a linked one, the same for what a compile can learn.
+func listingDigest(dir string) (string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		kind := "f"
+		if e.Name() == ".git" {
+			kind = "g"
+		} else if e.IsDir() {
+			kind = "d"
+		}
+		names = append(names, fmt.Sprintf("%s\x00%s", kind, e.Name()))
+	}
+	sort.Strings(names)
+	var b []byte
+	for _, n := range names {
+		b = append(append(b, n...), '\n')
+	}
+	return ListingPrefix + filehash.Bytes(b), nil
+}

@@ -1,0 +1,137 @@
+// Package treewatch tells which files of a worktree a compile opened and
+// which of its dirs it listed: an inotify watch (package fswatch) on every
+// dir of the tree while rustc runs. What those reads mean for the key is
+// key/reads.go's rule; this package only finds the dirs and reads the
+// events.
+package treewatch
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/grove-rs/grove/internal/atomicfile"
+	"github.com/grove-rs/grove/internal/filehash"
+)
+
+// MaxDirs bounds the dirs watched: a tree holding more is not watched
+// (and its units are not stored), because every dir costs a watch of the
+// user's inotify budget and a stat per miss.
+const MaxDirs = 4096
+
+// ErrTooMany: the tree has more than MaxDirs dirs.
+var ErrTooMany = fmt.Errorf("more than %d dirs to watch", MaxDirs)
+
+// Dirs returns root and every dir below it but those skip rejects (a
+// target dir, .git, a nested repository), without symlinks followed.
+//
+// Listing the tree on every miss would be seen by the watches of the
+// compiles running beside it as listings of every dir, so the list is
+// kept in cache (a file in the target dir) with each dir's stamp (inode,
+// mtime, ctime): a dir whose stamp is the one cached, and was old enough when cached to rule
+// out a change in the same clock tick, has the same entries, so only its
+// subdirs are visited (a stat each, which inotify does not report).
+// A dir is listed again only when it changed.
+func Dirs(root string, skip func(dir string) bool, cache string) ([]string, error) {
+	old := readCache(cache)
+	now := time.Now()
+	var dirs []string
+	next := map[string]cached{}
+	changed := false
+	var visit func(dir string) error
+	visit = func(dir string) error {
+		if len(dirs) >= MaxDirs {
+			return ErrTooMany
+		}
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, dir)
+		st, newest := stamp(fi)
+		c, ok := old[dir]
+		if !ok || c.stamp != st || c.stamp == "" {
+			changed = true
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				return err
+			}
+			c = cached{}
+			if newest.Before(now.Add(-filehash.ClockLag)) {
+				c.stamp = st
+			}
+			for _, e := range ents {
+				if e.IsDir() {
+					c.subdirs = append(c.subdirs, e.Name())
+				}
+			}
+		}
+		next[dir] = c
+		for _, name := range c.subdirs {
+			sub := filepath.Join(dir, name)
+			if skip(sub) {
+				continue
+			}
+			if err := visit(sub); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := visit(root); err != nil {
+		return nil, err
+	}
+	if changed || len(next) != len(old) {
+		writeCache(cache, next)
+	}
+	return dirs, nil
+}
+
+// cached is one dir as the cache holds it: its stamp when listed (""
+// when too recent to trust) and its subdirs.
+type cached struct {
+	stamp   string
+	subdirs []string
+}
+
+// The cache file: one line per dir, "stamp\tdir\tsub1/sub2/...".
+func readCache(path string) map[string]cached {
+	m := map[string]cached{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return m
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 3 {
+			return map[string]cached{} // corrupt: list everything again
+		}
+		var subs []string
+		if f[2] != "" {
+			subs = strings.Split(f[2], "/")
+		}
+		m[f[1]] = cached{stamp: f[0], subdirs: subs}
+	}
+	return m
+}
+
+func writeCache(path string, m map[string]cached) {
+	if path == "" {
+		return
+	}
+	var buf bytes.Buffer
+	for d, c := range m {
+		if strings.ContainsAny(d, "\t\n") || strings.ContainsAny(strings.Join(c.subdirs, ""), "\t\n/") {
+			return // not representable: list again next time
+		}
+		fmt.Fprintf(&buf, "%s\t%s\t%s\n", c.stamp, d, strings.Join(c.subdirs, "/"))
+	}
+	_ = atomicfile.Write(path, buf.Bytes(), 0o644)
+}

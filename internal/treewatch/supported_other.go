@@ -1,0 +1,6 @@
+//go:build !linux
+
+package treewatch
+
+// Supported: this OS can watch a compile's reads (inotify).
+const Supported = false
