@@ -1,6 +1,7 @@
 package key
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,6 +43,17 @@ import (
 //     script, grove hashing another unit's sources, an editor) becomes an
 //     input too. That is a lost hit in a tree where that file differs,
 //     never a wrong one.
+//   - Opens stop counting when rustc reports its metadata written
+//     (MetadataWritten): the crate is expanded by then (metadata holds its
+//     expanded items), so no proc-macro runs after it, and what is left,
+//     analysis, codegen and the linker, reads no file of the tree that is
+//     not keyed otherwise (-L dirs and link-argument files: native.go,
+//     link.go). That is exactly when Cargo starts the dependents
+//     (pipelining), whose rustc would otherwise put their sources into
+//     this unit's inputs, and a change to a dependent would cost this
+//     unit its hit. Writes count until rustc exits. Left out: a
+//     diagnostic emitted after that point whose snippet rustc loads from
+//     another crate's source file (stderr text only).
 //   - Not watched, and so still declared through GROVE_EXTRA_FILES
 //     (keyExtraFiles): files outside the workspace root; reads by a
 //     registry or other non-member crate's compile (run from its own
@@ -234,4 +246,15 @@ func SameListing(a, b string) bool {
 	}
 	db, err := listingDigest(b)
 	return err == nil && da == db
+}
+
+// MetadataWritten reports whether a line of rustc's stderr is its
+// artifact notification for the metadata (--json=artifacts, which Cargo
+// passes for pipelining): see the rule above.
+func MetadataWritten(line []byte) bool {
+	// {"$message_type":"artifact","artifact":"…/libx.rmeta","emit":"metadata"}
+	// (older rustc: without $message_type). A string value cannot hold
+	// these unescaped.
+	return bytes.HasPrefix(line, []byte(`{`)) && bytes.Contains(line, []byte(`"artifact":`)) &&
+		bytes.Contains(line, []byte(`"emit":"metadata"`))
 }

@@ -24,6 +24,7 @@ type Watch struct {
 	listed map[string]bool
 	wrote  string
 	err    error
+	frozen bool // opens no longer count (Freeze)
 }
 
 const drainEvery = 200 * time.Millisecond
@@ -85,6 +86,7 @@ func (w *Watch) drain() {
 			if w.wrote == "" {
 				w.wrote = p
 			}
+		case w.frozen:
 		case ev.IsDir:
 			// A dir's open is reported by its own watch (Name ""),
 			// and again by its parent's; only the first names a dir
@@ -99,6 +101,16 @@ func (w *Watch) drain() {
 	if err != nil {
 		w.err = errors.Join(ErrLost, err)
 	}
+}
+
+// Freeze counts the opens seen so far and no later ones; writes still
+// count. The caller knows the child reads nothing more in the tree (see
+// key/reads.go for when).
+func (w *Watch) Freeze() {
+	w.drain()
+	w.mu.Lock()
+	w.frozen = true
+	w.mu.Unlock()
 }
 
 // Result stops the watch's draining and drains what is left; call it

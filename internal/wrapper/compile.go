@@ -130,6 +130,9 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 		for {
 			line, err := r.ReadBytes('\n')
 			if len(line) > 0 {
+				if tw != nil && key.MetadataWritten(line) {
+					tw.Freeze() // before Cargo hears of it and starts dependents
+				}
 				os.Stderr.Write(line)
 				errBuf.Write(line)
 			}
