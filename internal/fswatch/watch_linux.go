@@ -20,16 +20,29 @@ const writeMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE | unix.I
 // ErrOverflow: the kernel's queue overflowed, events were lost.
 var ErrOverflow = errors.New("inotify queue overflowed")
 
-// Start watches dirs. An error (no inotify, the user's watch or instance
-// limit reached, a dir gone) means the run cannot be watched.
+// Start watches dirs for every read (opens and reads) and write. An error
+// (no inotify, the user's watch or instance limit reached, a dir gone)
+// means the run cannot be watched.
 func Start(dirs []string) (*Watch, error) {
+	return start(dirs, readMask|writeMask)
+}
+
+// StartOpens is Start without reads of open files: an open is reported,
+// not every read(2) after it, so a long run fills the kernel's queue
+// (which overflows at fs.inotify.max_queued_events) far more slowly. A
+// dir listed is opened first, so it shows as an Open of the dir itself.
+func StartOpens(dirs []string) (*Watch, error) {
+	return start(dirs, unix.IN_OPEN|writeMask)
+}
+
+func start(dirs []string, mask uint32) (*Watch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
 	w := &Watch{fd: fd, dirs: make(map[int32]string, len(dirs))}
 	for _, d := range dirs {
-		wd, err := unix.InotifyAddWatch(fd, d, readMask|writeMask|unix.IN_ONLYDIR)
+		wd, err := unix.InotifyAddWatch(fd, d, mask|unix.IN_ONLYDIR)
 		if err != nil {
 			w.Close()
 			return nil, err

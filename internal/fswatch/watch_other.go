@@ -15,6 +15,11 @@ func Start(dirs []string) (*Watch, error) {
 	return nil, errors.New("no inotify on this OS")
 }
 
+// StartOpens fails: there is no inotify.
+func StartOpens(dirs []string) (*Watch, error) {
+	return nil, errors.New("no inotify on this OS")
+}
+
 // Events reports that nothing can be told.
 func (w *Watch) Events(fn func(Event)) error { return errors.New("no inotify on this OS") }
 

@@ -1,11 +1,14 @@
 package key
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/record"
 	"github.com/grove-rs/grove/internal/treewatch"
@@ -40,6 +43,17 @@ import (
 //     script, grove hashing another unit's sources, an editor) becomes an
 //     input too. That is a lost hit in a tree where that file differs,
 //     never a wrong one.
+//   - Opens stop counting when rustc reports its metadata written
+//     (MetadataWritten): the crate is expanded by then (metadata holds its
+//     expanded items), so no proc-macro runs after it, and what is left,
+//     analysis, codegen and the linker, reads no file of the tree that is
+//     not keyed otherwise (-L dirs and link-argument files: native.go,
+//     link.go). That is exactly when Cargo starts the dependents
+//     (pipelining), whose rustc would otherwise put their sources into
+//     this unit's inputs, and a change to a dependent would cost this
+//     unit its hit. Writes count until rustc exits. Left out: a
+//     diagnostic emitted after that point whose snippet rustc loads from
+//     another crate's source file (stderr text only).
 //   - Not watched, and so still declared through GROVE_EXTRA_FILES
 //     (keyExtraFiles): files outside the workspace root; reads by a
 //     registry or other non-member crate's compile (run from its own
@@ -48,6 +62,9 @@ import (
 //     which cannot be observed at all. On other systems there is no
 //     inotify, and no compile is watched: only dep-info and the GROVE_EXTRA_*
 //     declarations are inputs (README, Limits).
+//   - A watched unit's argument key says so (keyTreeReads): candidates
+//     stored before reads were watched, or where they are not, hold no
+//     reads and must not match here.
 
 // ListingPrefix starts the digest of an input that is a dir's listing.
 const ListingPrefix = "list:"
@@ -59,6 +76,14 @@ func (u *Unit) WatchRoot() string {
 		return ""
 	}
 	return u.Cwd
+}
+
+// keyTreeReads puts into the argument key whether this unit's reads are
+// watched (see the rule above).
+func (u *Unit) keyTreeReads() {
+	if u.WatchRoot() != "" {
+		u.Comps.Add("tree-reads", "watched")
+	}
 }
 
 // WatchSkip reports whether a dir below WatchRoot is left unwatched: the
@@ -139,4 +164,97 @@ func listingDigest(dir string) (string, error) {
 		b = append(append(b, n...), '\n')
 	}
 	return ListingPrefix + filehash.Bytes(b), nil
+}
+
+// The reads file: what seeding needs of the rule.
+//
+// Package seed copies a donor's unit of a path package into a new
+// worktree when the new tree could not tell it from a build of its own;
+// dep-info alone would hand it a unit whose proc-macro read a template
+// that differs there. So beside every unit's dep-info that a watched
+// compile stored or a hit restored, the wrapper writes the input set of
+// its candidate, with this tree's paths (ReadsFileName): every file by
+// path, every listed dir by path. Seed compares each of them in both
+// trees, files by bytes and dirs by listing. A unit without the file (not
+// watched, not stored, built by an older grove or without grove) is not
+// seeded on a system that watches. The file is removed before rustc runs,
+// so a stale one never outlives a compile.
+
+// ReadsFileName is the name of the reads file beside a unit's dep-info
+// file depInfoName.
+func ReadsFileName(depInfoName string) string {
+	return strings.TrimSuffix(depInfoName, ".d") + ".grovereads" // no "-": seed finds a unit's files by the hash after the last one
+}
+
+// ReadsFile is this unit's reads file; "" when its reads are not watched.
+func (u *Unit) ReadsFile() string {
+	if u.WatchRoot() == "" {
+		return ""
+	}
+	return filepath.Join(u.OutDir, ReadsFileName(u.Inv.DepInfoName()))
+}
+
+// WriteReads writes the reads file for candidate c, matched or stored
+// here.
+func (u *Unit) WriteReads(c record.Candidate) error {
+	p := u.ReadsFile()
+	if p == "" {
+		return nil
+	}
+	var b strings.Builder
+	for _, in := range c.Inputs {
+		kind := "f"
+		switch {
+		case in.Digest == record.Absent:
+			continue
+		case strings.HasPrefix(in.Digest, ListingPrefix):
+			kind = "l"
+		}
+		abs := u.Abs(u.Norm.Denormalize(in.Path))
+		if strings.ContainsAny(abs, "\n") {
+			return fmt.Errorf("reads file: path with a newline")
+		}
+		fmt.Fprintf(&b, "%s %s\n", kind, abs)
+	}
+	return atomicfile.Write(p, []byte(b.String()), 0o644)
+}
+
+// ParseReads reads a reads file: the files and the listed dirs it names.
+func ParseReads(text string) (files, dirs []string, err error) {
+	for _, l := range strings.Split(text, "\n") {
+		if l == "" {
+			continue
+		}
+		kind, p, ok := strings.Cut(l, " ")
+		switch {
+		case ok && kind == "f":
+			files = append(files, p)
+		case ok && kind == "l":
+			dirs = append(dirs, p)
+		default:
+			return nil, nil, fmt.Errorf("reads file: bad line %q", l)
+		}
+	}
+	return files, dirs, nil
+}
+
+// SameListing reports whether two dirs list the same (listingDigest).
+func SameListing(a, b string) bool {
+	da, err := listingDigest(a)
+	if err != nil {
+		return false
+	}
+	db, err := listingDigest(b)
+	return err == nil && da == db
+}
+
+// MetadataWritten reports whether a line of rustc's stderr is its
+// artifact notification for the metadata (--json=artifacts, which Cargo
+// passes for pipelining): see the rule above.
+func MetadataWritten(line []byte) bool {
+	// {"$message_type":"artifact","artifact":"…/libx.rmeta","emit":"metadata"}
+	// (older rustc: without $message_type). A string value cannot hold
+	// these unescaped.
+	return bytes.HasPrefix(line, []byte(`{`)) && bytes.Contains(line, []byte(`"artifact":`)) &&
+		bytes.Contains(line, []byte(`"emit":"metadata"`))
 }

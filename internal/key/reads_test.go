@@ -115,3 +115,19 @@ func countDeclared(opened []string) int {
 	}
 	return n
 }
+
+func TestMetadataWritten(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{`{"$message_type":"artifact","artifact":"/t/liba.rmeta","emit":"metadata"}`, true},
+		{`{"artifact":"/t/liba.rmeta","emit":"metadata"}`, true},
+		{`{"$message_type":"artifact","artifact":"/t/liba.rlib","emit":"link"}`, false},
+		{`{"$message_type":"diagnostic","message":"\"artifact\": \"emit\":\"metadata\""}`, false},
+	} {
+		if got := MetadataWritten([]byte(tt.line)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}

@@ -39,6 +39,7 @@ type Records interface {
 //	native.go   native libraries and objects the unit can link
 //	link.go     the linker and the link closure of anything that links
 //	inputs.go   sources and env-deps from dep-info; extra files; matching
+//	reads.go    files and dirs of the tree a compile read beyond dep-info
 //	inputmemo.go  a candidate's sources memoized as one set
 //	blobinode.go  a file that is a store blob has the blob's digest
 //	pin.go      outputs that name this tree's paths are served only to it
@@ -129,6 +130,7 @@ func New(inv *rustc.Invocation, cfg settings.Settings, records Records, environ 
 	if err := u.keyExtraFiles(cfg.ExtraFiles); err != nil {
 		return nil, err
 	}
+	u.keyTreeReads()
 	u.ArgKey = record.ArgKey(b.Sum())
 	return u, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/grove-rs/grove/internal/gitwatch"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/restore"
+	"github.com/grove-rs/grove/internal/treewatch"
 )
 
 // Units of path packages (the workspace's members) are seeded only when
@@ -27,7 +28,11 @@ import (
 //   - a compile unit (lib, bin, build-script compile): every file its
 //     dep-info lists has the same bytes in both trees (sources of this
 //     tree, OUT_DIR files of the seeded run, anything outside both trees
-//     is the same file), and its outputs do not name the donor's dirs;
+//     is the same file), and so does every file a workspace member's
+//     compile read beyond dep-info, and every dir it listed lists the
+//     same (its reads file, key/reads.go; a member without one is not
+//     seeded where reads are watched); its outputs do not name the
+//     donor's dirs;
 //   - a build-script run: it declares rerun-if-changed (else Cargo reruns
 //     it anyway); every file of its package and every rerun-if-changed
 //     path has the same bytes in both trees; when the run read git (the
@@ -80,6 +85,7 @@ type pathUnit struct {
 	outputs []string // the outputs Cargo compares (legacy: deps/ or build/<pkg>-<hash>/)
 	all     []string // every regular file of the unit outside .fingerprint
 	depInfo string   // rustc's dep-info (compile units)
+	reads   string   // the wrapper's reads file beside it (key/reads.go), "" if none
 }
 
 // pathUnits seeds the units of path packages that pass the rule above,
@@ -192,6 +198,8 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 		switch {
 		case strings.HasSuffix(f, ".d"):
 			d.depInfo = f
+		case strings.HasSuffix(f, key.ReadsFileName(".d")):
+			d.reads = f
 		case strings.HasSuffix(f, ".o"): // rustc's leftover objects: not outputs
 		case d.kind == kindRun:
 		default:
@@ -278,6 +286,29 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 				f = filepath.Join(c.donorWS, f)
 			}
 			inputs = append(inputs, f)
+		}
+		// What the compile read beyond dep-info (key/reads.go): a
+		// workspace member's (dep-info names its sources relative to
+		// the workspace) is known only from its reads file.
+		member := len(info.Files) > 0 && !filepath.IsAbs(info.Files[0])
+		if member && treewatch.Supported {
+			if u.reads == "" {
+				return false, nil
+			}
+			b, err := os.ReadFile(u.reads)
+			if err != nil {
+				return false, nil
+			}
+			files, dirs, err := key.ParseReads(string(b))
+			if err != nil {
+				return false, nil
+			}
+			inputs = append(inputs, files...)
+			for _, d := range dirs {
+				if !key.SameListing(d, c.here(d)) {
+					return false, nil
+				}
+			}
 		}
 		dirs := []string{c.res.Donor, c.res.donorDirs.Target, c.res.donorDirs.Build}
 		allowed := append([]string{c.donorWS}, inputs...)
@@ -417,7 +448,7 @@ func (c *copier) copyPathUnit(u pathUnit, dst string) error {
 		d := c.here(f)
 		var err error
 		switch {
-		case strings.HasSuffix(f, ".d"):
+		case strings.HasSuffix(f, ".d"), f == u.reads:
 			err = c.copyFile(f, d, c.rewrite)
 		case strings.HasSuffix(f, ".rlib"):
 			err = c.link(f, d, c.kindOf(u.Pkg, u.all))

@@ -99,7 +99,7 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range append(names, u.Inv.DepInfoName()) {
+	for _, n := range append(names, u.Inv.DepInfoName(), key.ReadsFileName(u.Inv.DepInfoName())) {
 		if err := os.Remove(filepath.Join(u.OutDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -130,6 +130,9 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 		for {
 			line, err := r.ReadBytes('\n')
 			if len(line) > 0 {
+				if tw != nil && key.MetadataWritten(line) {
+					tw.Freeze() // before Cargo hears of it and starts dependents
+				}
 				os.Stderr.Write(line)
 				errBuf.Write(line)
 			}

@@ -8,18 +8,19 @@ import (
 )
 
 // lookup finds a stored entry whose recorded inputs match this tree (see
-// key.Unit.Matches), newest candidate first. An entry that does not decode,
+// key.Unit.Matches), newest candidate first, and returns it with the
+// candidate that matched. An entry that does not decode,
 // or decodes but cannot serve this invocation (issue 7 case 14: `{}` or
 // `null` restored nothing and counted as a hit), is dropped and the next
 // candidate tried; a miss then writes it again.
-func (w *wrapper) lookup(u *key.Unit) (*record.Entry, record.EntryKey, error) {
+func (w *wrapper) lookup(u *key.Unit) (*record.Entry, record.Candidate, error) {
 	m, err := readManifest(w, u.ArgKey)
 	if err != nil || m == nil {
-		return nil, "", err
+		return nil, record.Candidate{}, err
 	}
 	names, err := u.Inv.OutputNames()
 	if err != nil {
-		return nil, "", err
+		return nil, record.Candidate{}, err
 	}
 	for _, c := range m.Candidates {
 		if !u.Matches(c) {
@@ -33,16 +34,16 @@ func (w *wrapper) lookup(u *key.Unit) (*record.Entry, record.EntryKey, error) {
 			w.logf("%v", err) // dropped by the record store
 			continue
 		case err != nil:
-			return nil, "", err
+			return nil, record.Candidate{}, err
 		}
 		if err := e.Validate(names, u.Inv.DepInfoName()); err != nil {
 			w.logf("entry %s: %v; dropped", c.Entry, err)
 			w.rec.DropEntry(c.Entry)
 			continue
 		}
-		return &e, c.Entry, nil
+		return &e, c, nil
 	}
-	return nil, "", nil
+	return nil, record.Candidate{}, nil
 }
 
 // readManifest returns the manifest of argKey, nil if there is none. A

@@ -66,6 +66,7 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 	if err := w.publish(u, cand, entry); err != nil {
 		return "", err
 	}
+	w.writeReads(u, cand)
 	w.rememberComponents(u)
 	return "", nil
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -71,6 +72,7 @@ type wrapper struct {
 
 func (w *wrapper) run() (code int) {
 	if w.cfg.Disable {
+		w.dropReads()
 		return w.execRustc()
 	}
 	if err := w.cfg.Check(); err != nil {
@@ -233,7 +235,8 @@ func (w *wrapper) maybeTrim() {
 // when the entry could not be served; the caller then compiles.
 func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	t0 := time.Now()
-	entry, entryKey, err := w.lookup(u)
+	entry, cand, err := w.lookup(u)
+	entryKey := cand.Entry
 	w.ev.LookupUs += time.Since(t0).Microseconds() // a miss looks up again after the lock
 	if err != nil {
 		w.logf("lookup: %v", err)
@@ -250,6 +253,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 		return 0, false
 	}
 	w.rec.TouchEntry(entryKey)
+	w.writeReads(u, cand)
 	w.ensureLib(u, entry)
 	w.warmAfterHit(u)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
@@ -269,6 +273,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 // runs rustc as given.
 func (w *wrapper) passthrough(kind, reason string) int {
 	w.finish(kind, reason)
+	w.dropReads()
 	return w.execRustc()
 }
 
@@ -332,4 +337,25 @@ func (w *wrapper) logf(format string, args ...any) {
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "%s [%d] %s\n", time.Now().Format("15:04:05.000"), os.Getpid(), fmt.Sprintf(format, args...))
+}
+
+// writeReads writes the unit's reads file for the candidate stored or
+// matched (key/reads.go); one that cannot be written is removed, so seed
+// never reads a stale one.
+func (w *wrapper) writeReads(u *key.Unit, c record.Candidate) {
+	if err := u.WriteReads(c); err != nil {
+		w.logf("reads file: %v", err)
+		if p := u.ReadsFile(); p != "" {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+// dropReads removes the reads file of an invocation that rustc compiles
+// unobserved: it would describe an older compile.
+func (w *wrapper) dropReads() {
+	if w.inv.Input == "" || w.inv.OutDir == "" {
+		return
+	}
+	_ = os.Remove(filepath.Join(w.inv.OutDir, key.ReadsFileName(w.inv.DepInfoName())))
 }

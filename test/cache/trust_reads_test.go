@@ -96,4 +96,24 @@ func TestTrustUndeclaredReads(t *testing.T) {
 		}
 		return res + "\n" + s.run("e", "target/debug/app")
 	})
+	// Seeding (package seed) copies a member's unit only when the new
+	// tree could not tell it from its own build: the template counts.
+	tw.both(func(s *side) {
+		s.addWorktree("f")
+		s.write("f", map[string]string{"app/templates/x.txt": "v3\n"})
+	})
+	tw.step("f: template differs, seeded, build", func(s *side) string {
+		if s.grove {
+			if out := s.seed("f"); out != "ok" {
+				t.Errorf("f: %s", out)
+			}
+		}
+		res, evs := s.cargoEvents("f", nil, "build")
+		if s.grove {
+			if k := crateKinds(evs, "app", "tmpl"); k != "app=miss" {
+				t.Errorf("f: tmpl must be seeded, app compiled: %q", k)
+			}
+		}
+		return res + "\n" + s.run("f", "target/debug/app")
+	})
 }
