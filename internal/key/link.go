@@ -195,8 +195,8 @@ func linkerWritesFile(args []string) string {
 }
 
 // keyDriverLinker keys the linker link arguments make the cc driver run
-// (driverLinker): every file of its name in the -B dirs, the toolchain's
-// gcc-ld dirs and PATH.
+// (driverLinker): every file of its name in the -B dirs, COMPILER_PATH, the
+// toolchain's gcc-ld dirs and PATH.
 func (u *Unit) keyDriverLinker() error {
 	prog, dirs, ok := driverLinker(u.Inv.LinkArgs)
 	if !ok {
@@ -217,8 +217,11 @@ func (u *Unit) keyDriverLinker() error {
 	if strings.ContainsRune(prog, '/') {
 		add(u.Abs(prog))
 	} else {
-		for _, d := range dirs {
-			add(filepath.Join(u.Abs(d), prog))
+		// gcc searches COMPILER_PATH with its -B dirs.
+		for _, d := range append(dirs, filepath.SplitList(u.Env["COMPILER_PATH"])...) {
+			if d != "" {
+				add(filepath.Join(u.Abs(d), prog))
+			}
 		}
 		if sys := u.Norm.Paths()[Sysroot]; sys != "" {
 			if m, _ := filepath.Glob(filepath.Join(sys, "lib", "rustlib", "*", "bin", "gcc-ld", prog)); len(m) > 0 {

@@ -60,3 +60,38 @@ func goldLinked(bin string) string {
 	defer f.Close()
 	return fmt.Sprintf("gold: %v", f.Section(".note.gnu.gold-version") != nil)
 }
+
+// Variables the cc driver and GNU linkers read (key/unit.go, envKeyed):
+// ld.bfd and gold write LD_RUN_PATH into the program as its RUNPATH when
+// no -rpath is given. b, built with another LD_RUN_PATH, was served a's
+// program, which looks for its libraries in a's dir.
+func TestTrustLinkerEnvLdRunPath(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/usr/bin/ld.bfd"); err != nil {
+		testneed.Missing(t, "binutils", err)
+	}
+	tw := newTwin(t, twoCrates())
+	build := func(wt, runPath string) func(s *side) string {
+		return func(s *side) string {
+			env := []string{"RUSTFLAGS=-C link-arg=-fuse-ld=bfd", "LD_RUN_PATH=" + runPath}
+			return s.cargoEnv(wt, env, "build") + "\n" + s.run(wt, "target/debug/app") + "\n" +
+				runpath(filepath.Join(s.wt(wt), "target/debug/app"))
+		}
+	}
+	tw.step("a: build", build("a", "/opt/one"))
+	tw.step("b: build with another LD_RUN_PATH", build("b", "/opt/two"))
+}
+
+// runpath returns a program's DT_RUNPATH.
+func runpath(bin string) string {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return "cannot open: " + err.Error()
+	}
+	defer f.Close()
+	rp, err := f.DynString(elf.DT_RUNPATH)
+	if err != nil {
+		return "no dynamic section: " + err.Error()
+	}
+	return fmt.Sprintf("runpath: %q", rp)
+}
