@@ -17,13 +17,31 @@ package atomicfile
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Write puts data at path with mode perm.
 func Write(path string, data []byte, perm os.FileMode) error {
 	return write(path, perm, false, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// WriteOutput puts data at path in place of a file a compiler or build
+// script would write: its mode is 0666 (0777 when exec) less the process's
+// umask, as open(2) gives rustc's outputs, so with umask 002 it is
+// group-writable like plain cargo's. The kernel applies the umask; nothing
+// has to read it.
+func WriteOutput(path string, data []byte, exec bool) error {
+	perm := os.FileMode(0o666)
+	if exec {
+		perm = 0o777
+	}
+	return writeFile(path, perm, false, false, func(f *os.File) error {
 		_, err := f.Write(data)
 		return err
 	})
@@ -77,7 +95,18 @@ func WriteFrom(path string, r io.Reader, want int64, perm os.FileMode) error {
 }
 
 func write(path string, perm os.FileMode, sync bool, fill func(*os.File) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".grove-tmp-*")
+	return writeFile(path, perm, true, sync, fill)
+}
+
+// writeFile is write with the mode exactly perm, or (exact false) perm less
+// the umask, as open(2) applies it.
+func writeFile(path string, perm os.FileMode, exact, sync bool, fill func(*os.File) error) (err error) {
+	var f *os.File
+	if exact {
+		f, err = os.CreateTemp(filepath.Dir(path), ".grove-tmp-*")
+	} else {
+		f, err = createTemp(filepath.Dir(path), perm)
+	}
 	if err != nil {
 		return err
 	}
@@ -91,8 +120,10 @@ func write(path string, perm os.FileMode, sync bool, fill func(*os.File) error) 
 	if err := fill(f); err != nil {
 		return err
 	}
-	if err := f.Chmod(perm); err != nil { // CreateTemp makes 0600
-		return err
+	if exact {
+		if err := f.Chmod(perm); err != nil { // CreateTemp makes 0600
+			return err
+		}
 	}
 	if sync {
 		if err := f.Sync(); err != nil {
@@ -103,4 +134,18 @@ func write(path string, perm os.FileMode, sync bool, fill func(*os.File) error) 
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// createTemp is os.CreateTemp with mode perm (less the umask) instead of
+// 0600: a new file with a random name in dir, created with O_EXCL.
+func createTemp(dir string, perm os.FileMode) (*os.File, error) {
+	for range 10000 {
+		name := filepath.Join(dir, ".grove-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if os.IsExist(err) {
+			continue
+		}
+		return f, err
+	}
+	return nil, &os.PathError{Op: "createtemp", Path: dir + "/.grove-tmp-*", Err: os.ErrExist}
 }

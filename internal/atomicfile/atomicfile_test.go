@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -42,6 +43,49 @@ func TestNeverWritesThrough(t *testing.T) {
 			if b, _ := os.ReadFile(p); string(b) != "new" {
 				t.Fatalf("%s: content %q", name, b)
 			}
+		}
+	}
+}
+
+// WriteOutput's file has the mode open(2) gives under the umask, like a
+// file the shell creates beside it; Write's has exactly the mode asked.
+func TestWriteOutputFollowsTheUmask(t *testing.T) {
+	dir := t.TempDir()
+	if err := exec.Command("sh", "-c", "umask 002; : > "+filepath.Join(dir, "probe")).Run(); err != nil {
+		t.Skip("no sh")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "umask 002 && exec \"$0\" -test.run=TestHelperWriteOutput", self)
+	cmd.Env = append(os.Environ(), "ATOMICFILE_HELPER_DIR="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for name, want := range map[string]os.FileMode{"out": 0o664, "prog": 0o775, "exact": 0o644} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestHelperWriteOutput(t *testing.T) {
+	dir := os.Getenv("ATOMICFILE_HELPER_DIR")
+	if dir == "" {
+		t.Skip("helper")
+	}
+	for _, err := range []error{
+		WriteOutput(filepath.Join(dir, "out"), []byte("x"), false),
+		WriteOutput(filepath.Join(dir, "prog"), []byte("x"), true),
+		Write(filepath.Join(dir, "exact"), []byte("x"), 0o644),
+	} {
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

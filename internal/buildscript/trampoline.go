@@ -28,7 +28,6 @@ import (
 	"strings"
 
 	"github.com/grove-rs/grove/internal/atomicfile"
-	"github.com/grove-rs/grove/internal/umask"
 )
 
 // RealSuffix names the real binary beside the trampoline.
@@ -62,8 +61,8 @@ func Install(bin, grovePath string) error {
 		"grove=" + shellQuote(grovePath) + "\n" +
 		"if [ -x \"$grove\" ]; then " + EnvReal + "=\"$real\" exec \"$grove\" \"$real\"; fi\n" +
 		"exec \"$real\" \"$@\"\n"
-	// The mode Cargo's own copy of a build script would get (umask).
-	if err := atomicfile.Write(bin, []byte(script), umask.Mode(filepath.Dir(bin), true)); err != nil {
+	// The mode the linker gives the build script (umask).
+	if err := atomicfile.WriteOutput(bin, []byte(script), true); err != nil {
 		// Put the binary back: a missing build script breaks the build.
 		_ = os.Rename(real, bin)
 		return fmt.Errorf("install trampoline: %w", err)

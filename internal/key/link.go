@@ -21,6 +21,15 @@ import (
 //     A linker that is a script (CARGO_TARGET_<TRIPLE>_LINKER pointing at a
 //     shell wrapper) may read any file, e.g. a flags file next to it: its
 //     inputs are unknown, so the unit is not cached;
+//   - the linker a link argument makes the driver run instead (driverLinker):
+//     `-fuse-ld=mold` (gold, lld, or a path) runs ld.mold, `--ld-path=P`
+//     runs P, and a `-B dir` is searched before PATH, by content: an
+//     upgraded mold links other bytes, and plain cargo in a fresh worktree
+//     links with today's. Every file of that name in the -B dirs and on
+//     PATH is keyed (which one the driver picks depends on its own search
+//     order); one in the toolchain's gcc-ld dir (rustc passes it as -B) is
+//     the toolchain's. One found nowhere there (only in the driver's own
+//     dirs) is unknown, so the unit is not cached;
 //   - files named in link arguments, whole (`-Tscript.ld`) or inside one
 //     (`-Wl,--version-script=exports.map`), by content. A GNU ld script can
 //     INPUT() or INCLUDE other files; those are reached only if they lie in
@@ -52,6 +61,9 @@ func (u *Unit) keyLink() error {
 		return NotCacheable("linker " + u.Inv.Linker + " is a script: what it reads is unknown")
 	}
 	u.Comps.Add("linker", id)
+	if err := u.keyDriverLinker(); err != nil {
+		return err
+	}
 	if opt := linkerWritesFile(u.Inv.LinkArgs); opt != "" {
 		return NotCacheable("link argument " + opt + " makes the linker write a file")
 	}
@@ -180,4 +192,85 @@ func linkerWritesFile(args []string) string {
 		}
 	}
 	return ""
+}
+
+// keyDriverLinker keys the linker link arguments make the cc driver run
+// (driverLinker): every file of its name in the -B dirs, COMPILER_PATH, the
+// toolchain's gcc-ld dirs and PATH.
+func (u *Unit) keyDriverLinker() error {
+	prog, dirs, ok := driverLinker(u.Inv.LinkArgs)
+	if !ok {
+		return nil
+	}
+	var found []string
+	add := func(p string) {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			if fi, err := os.Stat(real); err == nil && fi.Mode().IsRegular() {
+				d, _, err := u.Hasher.File(real)
+				if err != nil {
+					d = "unreadable"
+				}
+				found = append(found, u.Norm.Normalize(p)+" "+d)
+			}
+		}
+	}
+	if strings.ContainsRune(prog, '/') {
+		add(u.Abs(prog))
+	} else {
+		// gcc searches COMPILER_PATH with its -B dirs.
+		for _, d := range append(dirs, filepath.SplitList(u.Env["COMPILER_PATH"])...) {
+			if d != "" {
+				add(filepath.Join(u.Abs(d), prog))
+			}
+		}
+		if sys := u.Norm.Paths()[Sysroot]; sys != "" {
+			if m, _ := filepath.Glob(filepath.Join(sys, "lib", "rustlib", "*", "bin", "gcc-ld", prog)); len(m) > 0 {
+				found = append(found, "(toolchain) "+prog)
+			}
+		}
+		for _, d := range filepath.SplitList(u.Env["PATH"]) {
+			if d != "" {
+				add(filepath.Join(u.Abs(d), prog))
+			}
+		}
+	}
+	if len(found) == 0 {
+		return NotCacheable("linker " + prog + " chosen by link arguments is in no -B dir, toolchain dir or PATH dir")
+	}
+	u.Comps.Add("driver-linker", strings.Join(found, "\n"))
+	return nil
+}
+
+// driverLinker returns the linker program a cc driver (gcc, clang) runs
+// given these link arguments, and the -B dirs it searches before PATH, when
+// the arguments choose one: the last `-fuse-ld=NAME` (ld.NAME, or NAME when
+// it is a path), clang's `--ld-path=PATH`, or only -B dirs (where the
+// driver looks for `ld` first). ok is false when they choose nothing: the
+// driver runs the `ld` keyed with the linker.
+func driverLinker(args []string) (prog string, dirs []string, ok bool) {
+	prog = "ld"
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "-fuse-ld="):
+			name := strings.TrimPrefix(a, "-fuse-ld=")
+			if strings.ContainsRune(name, '/') {
+				prog = name
+			} else {
+				prog = "ld." + name
+			}
+			ok = true
+		case strings.HasPrefix(a, "--ld-path="):
+			prog = strings.TrimPrefix(a, "--ld-path=")
+			ok = true
+		case a == "-B" && i+1 < len(args):
+			dirs = append(dirs, args[i+1])
+			i++
+			ok = true
+		case strings.HasPrefix(a, "-B") && len(a) > 2:
+			dirs = append(dirs, a[2:])
+			ok = true
+		}
+	}
+	return prog, dirs, ok
 }

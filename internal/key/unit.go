@@ -188,11 +188,15 @@ func (u *Unit) keyArgs() {
 // CARGO_PROFILE_*, CARGO_TERM_COLOR) are not: Cargo turns their effect into
 // arguments, which are keyed. Whatever a compile reads through env! or
 // option_env! is keyed from its dep-info, per entry. RUSTC_BOOTSTRAP
-// unlocks nightly features; LIBRARY_PATH steers the linker's search.
+// unlocks nightly features. The rest are read by the cc driver and the
+// linker it runs, and change what they write: LIBRARY_PATH steers the
+// linker's search; GNU ld and gold write LD_RUN_PATH into a program as its
+// RUNPATH; COMPILER_PATH and GCC_EXEC_PREFIX say where gcc finds the
+// linker (keyDriverLinker).
 func envKeyed(name string) bool {
 	switch name {
 	case "CARGO", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR",
-		"OUT_DIR", "RUSTC_BOOTSTRAP", "LIBRARY_PATH":
+		"OUT_DIR", "RUSTC_BOOTSTRAP", "LIBRARY_PATH", "LD_RUN_PATH", "COMPILER_PATH", "GCC_EXEC_PREFIX":
 		return true
 	}
 	for _, p := range []string{"CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"} {

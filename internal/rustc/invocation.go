@@ -221,8 +221,14 @@ func (inv *Invocation) readOptions() (inputs, no []string) {
 				no = append(no, "-C "+k)
 			}
 		case "-Z":
-			k, _, _ := strings.Cut(o.Value, "=")
+			k, v, _ := strings.Cut(o.Value, "=")
 			switch k {
+			// Link arguments too, put before the others: keyed and
+			// read for the linker they choose like -C link-arg.
+			case "pre-link-arg":
+				inv.LinkArgs = append(inv.LinkArgs, v)
+			case "pre-link-args":
+				inv.LinkArgs = append(inv.LinkArgs, strings.Fields(v)...)
 			// codegen-backend and llvm-plugins load a shared library whose
 			// content would not be in the key.
 			case "self-profile", "dump-mir", "profile", "unpretty", "binary-dep-depinfo", "codegen-backend", "llvm-plugins":

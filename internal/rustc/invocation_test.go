@@ -140,3 +140,14 @@ func TestDylibName(t *testing.T) {
 		}
 	}
 }
+
+// Every way rustc takes a link argument reaches LinkArgs, where the key
+// reads the files and the linker they name.
+func TestParseLinkArgs(t *testing.T) {
+	args := append(strings.Fields(cargoBin), "-C", "link-arg=-fuse-ld=mold", "-Clink-args=-Wl,-z,now -Tx.ld",
+		"-Z", "pre-link-arg=-B/opt/ld", "-Zpre-link-args=-Wl,--as-needed")
+	want := []string{"-fuse-ld=mold", "-Wl,-z,now", "-Tx.ld", "-B/opt/ld", "-Wl,--as-needed"}
+	if got := Parse("/tc/bin/rustc", args).LinkArgs; !reflect.DeepEqual(got, want) {
+		t.Errorf("LinkArgs = %q, want %q", got, want)
+	}
+}

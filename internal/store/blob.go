@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-
-	"github.com/grove-rs/grove/internal/umask"
 )
 
 // Method says how Materialize produced its destination file.
@@ -266,10 +264,15 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 		}
 		allowHardlink = false // tried; go on to copy
 	}
-	mode := umask.Mode(dir, exec)
+	// Created with perm, the kernel applies the umask (open(2)), as for
+	// rustc's own outputs; a macOS clone applies it itself (cloneNew).
+	perm := fs.FileMode(0o666)
+	if exec {
+		perm = 0o777
+	}
 	if reflink {
-		if f, cerr := cloneNew(in, tmp, mode); cerr == nil {
-			if err := finishTemp(f, tmp, dst, mode); err != nil {
+		if f, cerr := cloneNew(in, tmp, perm); cerr == nil {
+			if err := finishTemp(f, tmp, dst); err != nil {
 				return "", err
 			}
 			return MethodReflink, nil
@@ -284,7 +287,7 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 			return MethodHardlink, nil
 		}
 	}
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return "", err
 	}
@@ -299,19 +302,16 @@ func (s *Store) Materialize(digest, dst string, allowHardlink bool) (m Method, e
 	}
 	f := out
 	out = nil
-	if err := finishTemp(f, tmp, dst, mode); err != nil {
+	if err := finishTemp(f, tmp, dst); err != nil {
 		return "", err
 	}
 	return MethodCopy, nil
 }
 
-// finishTemp sets the exact mode (a macOS clone has the blob's), closes out
-// and renames tmp over dst. On error it removes tmp and leaves out closed.
-func finishTemp(out *os.File, tmp, dst string, mode fs.FileMode) error {
-	err := out.Chmod(mode)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
+// finishTemp closes out and renames tmp over dst. On error it removes tmp
+// and leaves out closed.
+func finishTemp(out *os.File, tmp, dst string) error {
+	err := out.Close()
 	if err == nil {
 		err = os.Rename(tmp, dst)
 	}

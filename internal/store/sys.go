@@ -18,8 +18,10 @@ import (
 // private file" operation, the same on every platform:
 //   - dst is its own inode (writing to it can never reach src) sharing src's
 //     data blocks;
-//   - its mode is perm or narrower (the umask), never src's; callers set the
-//     exact mode with Chmod, as they do for copies; its owner is the caller;
+//   - its mode is perm less the umask, as open(2) would make it, never
+//     src's (a restore's clone is a private output, moded like rustc's);
+//     the store's own clones set their exact mode with Chmod; its owner is
+//     the caller;
 //   - its mtime is fresh (now), as for a copy, never src's: a clone is an
 //     ordinary new file for Cargo's freshness rule and Clean's age rule.
 //     (Linux's FICLONE fills a file just created, so this comes free; macOS's

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/grove-rs/grove/internal/umask"
 )
 
 // cloneNew: see sys.go. macOS: fclonefileat(2) (APFS). Unlike FICLONE it
@@ -27,8 +30,10 @@ func cloneNew(src *os.File, dst string, perm fs.FileMode) (f *os.File, err error
 			os.Remove(dst)
 		}
 	}()
-	// perm first: a clone of a 0444 blob cannot be opened for writing.
-	if err := os.Chmod(dst, perm); err != nil {
+	// perm first: a clone of a 0444 blob cannot be opened for writing. A
+	// clone keeps the blob's mode, so the umask that open(2) would apply
+	// is applied here.
+	if err := os.Chmod(dst, perm&^umask.Current(filepath.Dir(dst))); err != nil {
 		return nil, err
 	}
 	f, err = os.OpenFile(dst, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
