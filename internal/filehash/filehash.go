@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/grove-rs/grove/internal/record"
@@ -154,17 +155,51 @@ func (h *Hasher) now() time.Time {
 	return time.Now()
 }
 
+// mapThreshold is the size from which hashContent maps a file rather than
+// reading it: below it, setting up and tearing down a mapping costs more
+// than the copy it saves.
+const mapThreshold = 64 << 10
+
 func hashContent(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() >= mapThreshold {
+		if d, ok := hashMapped(f, fi); ok {
+			return d, nil
+		}
+	}
 	d := NewDigester()
 	if _, err := io.Copy(d, f); err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return d.Digest(), nil
+}
+
+// hashMapped hashes a large open file through a mapping (Map): the outputs
+// a miss stores are hashed right after rustc wrote them, and reading them
+// copied every byte from the page cache, most of the system time of
+// hashing them. ok is false when the file cannot be mapped, or shrank
+// under the mapping (the fault is turned into a panic here); the caller
+// then reads it from f, whose offset is untouched.
+func hashMapped(f *os.File, fi os.FileInfo) (digest string, ok bool) {
+	data, unmap, err := mapOpen(f, fi)
+	if err != nil {
+		return "", false
+	}
+	defer unmap()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			digest, ok = "", false
+		}
+	}()
+	return Bytes(data), true
 }
 
 // Digester computes the digest (as File gives it) of the bytes written to
