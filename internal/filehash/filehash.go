@@ -44,6 +44,20 @@ type Hasher struct {
 	// digest read whole (Learn). The rule of what may be known that way
 	// lives with the caller (package key: a file that is a store blob).
 	Known Known
+
+	// seen holds, by namespace and stat identity, the digests this
+	// Hasher read of files that had been still for RacyWindow: the memo's
+	// own rule, for files of every size, within this process. A miss hashes
+	// many sources twice (the flight key before the compile, the
+	// candidate after it; a build script's package before and after its
+	// run), and a write in between moves the file's ctime, so its identity.
+	// Off with a nil Memo, like the memo.
+	seen map[seenKey]string
+}
+
+type seenKey struct {
+	ns string
+	st Stat
 }
 
 // Known names content digests by file identity (see Hasher.Known). It is
@@ -120,6 +134,9 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 			return d, st, nil
 		}
 	}
+	if d, ok := h.seen[seenKey{ns, st}]; ok {
+		return d, st, nil
+	}
 	known := h.Known != nil && ns == memoNS && st.Nlink > 1
 	memo := h.Memo != nil && st.Size >= MemoThreshold
 	if memo {
@@ -131,7 +148,7 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 	if err != nil {
 		return "", st, err
 	}
-	if memo || known {
+	if h.Memo != nil || known {
 		// Re-stat: only memoize if nothing changed while we read, and the
 		// file has been still for longer than the racy window.
 		after, err := StatFile(path)
@@ -139,8 +156,14 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 			if known {
 				h.Known.Learn(path, st, digest)
 			}
-			if memo && h.now().Sub(st.Newest()) > RacyWindow {
-				_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+			if h.Memo != nil && h.now().Sub(st.Newest()) > RacyWindow {
+				if h.seen == nil {
+					h.seen = map[seenKey]string{}
+				}
+				h.seen[seenKey{ns, st}] = digest
+				if memo {
+					_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+				}
 			}
 		}
 	}
