@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/grove-rs/grove/internal/record"
@@ -43,6 +44,20 @@ type Hasher struct {
 	// digest read whole (Learn). The rule of what may be known that way
 	// lives with the caller (package key: a file that is a store blob).
 	Known Known
+
+	// seen holds, by namespace and stat identity, the digests this
+	// Hasher read of files that had been still for RacyWindow: the memo's
+	// own rule, for files of every size, within this process. A miss hashes
+	// many sources twice (the flight key before the compile, the
+	// candidate after it; a build script's package before and after its
+	// run), and a write in between moves the file's ctime, so its identity.
+	// Off with a nil Memo, like the memo.
+	seen map[seenKey]string
+}
+
+type seenKey struct {
+	ns string
+	st Stat
 }
 
 // Known names content digests by file identity (see Hasher.Known). It is
@@ -119,6 +134,9 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 			return d, st, nil
 		}
 	}
+	if d, ok := h.seen[seenKey{ns, st}]; ok {
+		return d, st, nil
+	}
 	known := h.Known != nil && ns == memoNS && st.Nlink > 1
 	memo := h.Memo != nil && st.Size >= MemoThreshold
 	if memo {
@@ -130,7 +148,7 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 	if err != nil {
 		return "", st, err
 	}
-	if memo || known {
+	if h.Memo != nil || known {
 		// Re-stat: only memoize if nothing changed while we read, and the
 		// file has been still for longer than the racy window.
 		after, err := StatFile(path)
@@ -138,8 +156,14 @@ func (h *Hasher) FileWith(path, ns string, digestFn func(string) (string, error)
 			if known {
 				h.Known.Learn(path, st, digest)
 			}
-			if memo && h.now().Sub(st.Newest()) > RacyWindow {
-				_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+			if h.Memo != nil && h.now().Sub(st.Newest()) > RacyWindow {
+				if h.seen == nil {
+					h.seen = map[seenKey]string{}
+				}
+				h.seen[seenKey{ns, st}] = digest
+				if memo {
+					_ = h.Memo.PutObject(ns, st.memoKey(), []byte(digest)) // a lost memo only costs a re-hash
+				}
 			}
 		}
 	}
@@ -154,17 +178,51 @@ func (h *Hasher) now() time.Time {
 	return time.Now()
 }
 
+// mapThreshold is the size from which hashContent maps a file rather than
+// reading it: below it, setting up and tearing down a mapping costs more
+// than the copy it saves.
+const mapThreshold = 64 << 10
+
 func hashContent(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() >= mapThreshold {
+		if d, ok := hashMapped(f, fi); ok {
+			return d, nil
+		}
+	}
 	d := NewDigester()
 	if _, err := io.Copy(d, f); err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return d.Digest(), nil
+}
+
+// hashMapped hashes a large open file through a mapping (Map): the outputs
+// a miss stores are hashed right after rustc wrote them, and reading them
+// copied every byte from the page cache, most of the system time of
+// hashing them. ok is false when the file cannot be mapped, or shrank
+// under the mapping (the fault is turned into a panic here); the caller
+// then reads it from f, whose offset is untouched.
+func hashMapped(f *os.File, fi os.FileInfo) (digest string, ok bool) {
+	data, unmap, err := mapOpen(f, fi)
+	if err != nil {
+		return "", false
+	}
+	defer unmap()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			digest, ok = "", false
+		}
+	}()
+	return Bytes(data), true
 }
 
 // Digester computes the digest (as File gives it) of the bytes written to

@@ -63,3 +63,53 @@ func TestSmallFilesAreNotMemoized(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// Within one Hasher a file is read once while it stays as it was, if it
+// had been still for RacyWindow: the memo's rule, for files of any size.
+func TestSeenWithinHasher(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "small.rs")
+	write := func(s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	tests := []struct {
+		name      string
+		h         *Hasher
+		change    bool // rewrite the file between the two hashes
+		wantReads int
+	}{
+		{"still file: read once", &Hasher{Memo: mapMemo{}, Now: later}, false, 1},
+		{"still file changed in between: read again", &Hasher{Memo: mapMemo{}, Now: later}, true, 2},
+		{"file within the racy window: read every time", &Hasher{Memo: mapMemo{}}, false, 2},
+		{"no memo: read every time", &Hasher{Now: later}, false, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			write("fn a() {}\n")
+			reads := 0
+			fn := func(path string) (string, error) {
+				reads++
+				return hashContent(path)
+			}
+			d1, _, err := tc.h.FileWith(p, "test", fn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.change {
+				write("fn bb() {}\n") // another size: the fake clock waives the racy window
+			}
+			d2, _, err := tc.h.FileWith(p, "test", fn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reads != tc.wantReads {
+				t.Errorf("read %d times, want %d", reads, tc.wantReads)
+			}
+			if (d1 != d2) != tc.change {
+				t.Errorf("digests %s, %s: changed = %v", d1, d2, tc.change)
+			}
+		})
+	}
+}

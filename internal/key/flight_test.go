@@ -166,3 +166,56 @@ func TestFlightKeySkipsCargoHome(t *testing.T) {
 		t.Errorf("outside CARGO_HOME: %d files, want 1", len(files))
 	}
 }
+
+// A checksummed package (a directory source's or a vendored one) is
+// keyed by its checksum file alone: its sources are not read, another
+// checksum file is another lock, and the same package at another path (a
+// vendored copy in another tree) shares the lock.
+func TestFlightKeyChecksummedPackage(t *testing.T) {
+	const sum = `{"package":"2dffe52e","files":{}}`
+	keyOf := func(t *testing.T, checksum, lib string) (key string, files map[string]string) {
+		t.Helper()
+		pkg := filepath.Join(t.TempDir(), "registry", "big-1.0.0")
+		os.MkdirAll(filepath.Join(pkg, "src"), 0o755)
+		os.WriteFile(filepath.Join(pkg, "src", "lib.rs"), []byte(lib), 0o644)
+		if checksum != "" {
+			os.WriteFile(filepath.Join(pkg, checksumFile), []byte(checksum), 0o644)
+		}
+		u := &Unit{
+			Inv:    &rustc.Invocation{Input: "src/lib.rs"},
+			Cwd:    pkg,
+			Norm:   NewNormalizer(map[string]string{Cwd: pkg}),
+			Hasher: &filehash.Hasher{},
+			Env:    map[string]string{"CARGO_MANIFEST_DIR": pkg},
+			ArgKey: "a1",
+		}
+		cands := []record.Candidate{{Inputs: []record.Input{{Path: Cwd + "/src/lib.rs"}}}}
+		return u.FlightKey(cands), u.flightFiles(cands)
+	}
+	base, files := keyOf(t, sum, "pub fn f() {}\n")
+	if len(files) != 1 {
+		t.Errorf("checksummed package: flight files %v, want the checksum file alone", files)
+	}
+	tests := []struct {
+		name          string
+		checksum, lib string
+		same          bool
+	}{
+		{"same package at another path", sum, "pub fn f() {}\n", true},
+		{"another version (checksum file differs)", `{"package":"0000","files":{}}`, "pub fn f() {}\n", false},
+		// The documented wait: a source the checksum file does not cover.
+		{"a source differs under the same checksum file", sum, "pub fn g() {}\n", true},
+		{"no checksum file: sources are read", "", "pub fn f() {}\n", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _ := keyOf(t, tc.checksum, tc.lib)
+			if (got == base) != tc.same {
+				t.Errorf("same lock = %v, want %v", got == base, tc.same)
+			}
+		})
+	}
+	if _, files := keyOf(t, "", "pub fn f() {}\n"); len(files) != 1 || files[Cwd+"/src/lib.rs"] == "" {
+		t.Errorf("without a checksum file: flight files %v, want src/lib.rs", files)
+	}
+}

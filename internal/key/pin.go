@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/grove-rs/grove/internal/arhash"
+	"github.com/grove-rs/grove/internal/filehash"
 )
 
 // Paths inside outputs: the rule.
@@ -150,12 +151,12 @@ func (s *scanner) file(name string, data []byte) {
 }
 
 // output scans one output file. It is mapped into memory and scanned in
-// place (mmap.go): an ELF file's sections, an archive's members, are
+// place (filehash.Map): an ELF file's sections, an archive's members, are
 // slices of the mapping, and debug info, most of an output's bytes, is
 // never even paged in. Where it cannot be mapped it is read (outputRead),
 // by the same rule with the same result.
 func (s *scanner) output(path string) error {
-	data, unmap, err := mapFile(path)
+	data, unmap, err := filehash.Map(path)
 	if err != nil {
 		return s.outputRead(path)
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/filehash"
 )
 
 // newScanner is the scanner Pins builds, for a tree at cwd.
@@ -51,7 +53,7 @@ func exampleBuild(t *testing.T) string {
 // dylibs (.rustc), with and without the source-map allowance.
 func TestPinScanMappedEqualsRead(t *testing.T) {
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skip("mapFile does not map here")
+		t.Skip("filehash.Map does not map here")
 	}
 	needTool(t, "rustc")
 	tree := exampleBuild(t)
@@ -113,7 +115,7 @@ func TestPinScanMappedEqualsRead(t *testing.T) {
 					t.Fatal(err)
 				}
 				mapped := newScanner(ds.cwd, ds.target, ds.allowed)
-				data, unmap, err := mapFile(p)
+				data, unmap, err := filehash.Map(p)
 				if err != nil {
 					t.Fatalf("%s: map %s: %v", o.kind, p, err)
 				}

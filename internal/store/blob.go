@@ -74,9 +74,6 @@ func (s *Store) PutBlob(src, digest string, link bool) error {
 		return fmt.Errorf("store: put blob %s: %s is not a regular file", digest, src)
 	}
 	mode := blobMode(st.Mode())
-	if err := s.mkdirParent(final); err != nil {
-		return fmt.Errorf("store: put blob %s: %w", digest, err)
-	}
 	if link {
 		if ok, err := s.putLinked(src, final, mode); ok {
 			if err != nil {
@@ -104,7 +101,7 @@ func (s *Store) putLinked(src, final string, mode fs.FileMode) (ok bool, err err
 		os.Remove(tmp)
 		return false, nil
 	}
-	return true, publish(tmp, final)
+	return true, s.publish(tmp, final)
 }
 
 // putCopy ingests src by reflink or copy into a fresh temp file.
@@ -143,7 +140,7 @@ func (s *Store) putCopy(src, final string, mode fs.FileMode) (err error) {
 	if err := out.Close(); err != nil {
 		return err
 	}
-	return publish(tmp, final)
+	return s.publish(tmp, final)
 }
 
 // createExcl creates a new file, making tmp/ again if it was removed under a
@@ -164,10 +161,14 @@ func (s *Store) createExcl(name string, perm fs.FileMode) (*os.File, error) {
 // may have remembered its inode and mtime. Where the platform has no
 // exclusive rename (renameNoReplace), link(2) gives the same no-replace
 // guarantee; without either, a plain rename is still atomic (linkNoReplace).
-func publish(tmp, final string) error {
-	err := renameNoReplace(tmp, final)
-	if errors.Is(err, errNoExclusiveRename) {
-		err = linkNoReplace(tmp, final)
+// The fan-out dir is made only when the rename finds it missing: a mkdir
+// of one that exists costs a path walk and the parent's lock on every put.
+func (s *Store) publish(tmp, final string) error {
+	err := publishOnce(tmp, final)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = s.mkdirParent(final); err == nil {
+			err = publishOnce(tmp, final)
+		}
 	}
 	if errors.Is(err, fs.ErrExist) {
 		// Another writer won the race; its blob has the same content.
@@ -179,6 +180,15 @@ func publish(tmp, final string) error {
 		return fmt.Errorf("rename %s to %s: %w", tmp, final, err)
 	}
 	return nil
+}
+
+// publishOnce is one try of publish's exclusive rename; tmp stays on error.
+func publishOnce(tmp, final string) error {
+	err := renameNoReplace(tmp, final)
+	if errors.Is(err, errNoExclusiveRename) {
+		err = linkNoReplace(tmp, final)
+	}
+	return err
 }
 
 // BlobStat returns the blob's FileInfo. Callers remember its size and mtime

@@ -29,9 +29,6 @@ func (s *Store) PutBlobFrom(digest string, r io.Reader, size int64, exec bool, c
 			err = fmt.Errorf("store: put blob %s: %w", digest, err)
 		}
 	}()
-	if err := s.mkdirParent(final); err != nil {
-		return err
-	}
 	tmp := s.tmpPath("blob")
 	out, err := s.createExcl(tmp, 0o600)
 	if err != nil {
@@ -67,7 +64,7 @@ func (s *Store) PutBlobFrom(digest string, r io.Reader, size int64, exec bool, c
 		os.Remove(tmp)
 		return err
 	}
-	return publish(tmp, final)
+	return s.publish(tmp, final)
 }
 
 // ErrSize is wrapped by PutBlobFrom's error when the stream was not the

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -62,9 +64,6 @@ func (s *Store) PutObject(ns, key string, data []byte) (err error) {
 		}
 	}()
 	final := s.objectPath(ns, key)
-	if err := s.mkdirParent(final); err != nil {
-		return err
-	}
 	tmp := s.tmpPath("obj")
 	f, err := s.createExcl(tmp, 0o644)
 	if err != nil {
@@ -84,6 +83,12 @@ func (s *Store) PutObject(ns, key string, data []byte) (err error) {
 	}
 	if err == nil {
 		err = os.Rename(tmp, final)
+		if errors.Is(err, fs.ErrNotExist) {
+			// The fan-out dir is made on first use (see publish).
+			if err = s.mkdirParent(final); err == nil {
+				err = os.Rename(tmp, final)
+			}
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)

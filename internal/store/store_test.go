@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,6 +57,39 @@ func TestOpenRecreatesRemovedSubdirsLazily(t *testing.T) {
 	}
 	unlock()
 	assertFileContent(t, s.BlobPath(d), data)
+
+	// The fan-out dirs are made when a put's rename finds them missing,
+	// for every kind of put: linked, copied, streamed, object.
+	puts := []struct {
+		name string
+		put  func(src, digest string, data []byte) error
+	}{
+		{"linked", func(src, d string, _ []byte) error { return s.PutBlob(src, d, true) }},
+		{"copied", func(src, d string, _ []byte) error { return s.PutBlob(src, d, false) }},
+		{"streamed", func(_, d string, data []byte) error {
+			return s.PutBlobFrom(d, bytes.NewReader(data), int64(len(data)), false, func() error { return nil })
+		}},
+	}
+	for i, p := range puts {
+		for _, sub := range []string{blobsDir, objectsDir} {
+			if err := os.RemoveAll(filepath.Join(s.Dir(), sub)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		src := filepath.Join(t.TempDir(), "src")
+		data := content(uint64(10+i), 1000)
+		d := writeFile(t, src, data, 0o644)
+		if err := p.put(src, d, data); err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		assertFileContent(t, s.BlobPath(d), data)
+		if err := s.PutObject("entries", "0123456789abcdef", []byte(p.name)); err != nil {
+			t.Fatalf("%s: object: %v", p.name, err)
+		}
+		if got, err := s.GetObject("entries", "0123456789abcdef"); err != nil || string(got) != p.name {
+			t.Fatalf("%s: object = %q, %v", p.name, got, err)
+		}
+	}
 }
 
 // Copy ingest: the blob is its own inode, with the blob mode, and src is untouched.
