@@ -17,8 +17,14 @@ import (
 // 1.99; build/<pkg>/<hash>/{out,run}/ from 1.100, and on nightly with
 // -Zbuild-dir-new-layout) and for any build-dir:
 //
-//   - every --extern file, and its rlib or rmeta sibling: Cargo compares
-//     with the newest output of a library, which may be the one not passed;
+//   - every --extern file, and the rmeta beside an rlib: Cargo passes a
+//     library's rmeta exactly when the unit needs only its metadata
+//     (cargo 1.95, compiler/mod.rs extern_args: only_requires_rmeta, or a
+//     check unit), and then compares that rmeta alone (fingerprint
+//     check_filesystem: dep.only_requires_rmeta); when it passes the rlib
+//     it compares the library's newest output, rlib or rmeta. So the rlib
+//     beside a passed rmeta is not taken: a fresh rlib (rule 2) must not
+//     make every dependent that reads only the metadata fresh as well;
 //   - the programs an integration test, bench or example depends on, which
 //     Cargo names in CARGO_BIN_EXE_<name>;
 //   - what the package's build-script run wrote next to the OUT_DIR Cargo
@@ -42,8 +48,8 @@ func DepOutputs(inv *rustc.Invocation, cwd string, env map[string]string) []stri
 		}
 		p := abs(e.Path)
 		out = append(out, p)
-		if sib := rustc.SiblingLib(p); sib != "" {
-			out = append(out, sib)
+		if strings.HasSuffix(p, ".rlib") {
+			out = append(out, rustc.SiblingLib(p))
 		}
 	}
 	var bins []string

@@ -17,6 +17,8 @@ func TestLinkable(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	lib := []record.Output{{Name: "libx-1.rmeta", Size: 10}, {Name: "libx-1.rlib", Size: 100}}
 	rlibFirst := []record.Output{{Name: "libx-1.rlib", Size: 100}, {Name: "libx-1.rmeta", Size: 200}}
+	bigLib := []record.Output{{Name: "libx-1.rmeta", Size: 3 << 20}, {Name: "libx-1.rlib", Size: 30 << 20}}
+	bigMeta := []record.Output{{Name: "libx-1.rmeta", Size: 3 << 20}, {Name: "libx-1.rlib", Size: 5 << 20}}
 	check := []record.Output{{Name: "libx-1.rmeta", Size: 10}}
 	bin := []record.Output{{Name: "app-1", Size: 5}}
 	procMacro := []record.Output{{Name: "libpm-1.so", Size: 5}}
@@ -43,8 +45,11 @@ func TestLinkable(t *testing.T) {
 		{"library, blobs newer than deps: both hardlinked", lib, KindLibrary, nil, []time.Time{t0, t0.Add(time.Second)}, false, t0, []bool{true, true}},
 		{"library, newest blob equal to deps: both hardlinked", lib, KindLibrary, nil, same(2), false, t0, []bool{true, true}},
 		{"library, no deps", lib, KindLibrary, nil, same(2), false, time.Time{}, []bool{true, true}},
-		{"library, deps newer: the rmeta is fresh", lib, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{false, true}},
-		{"deps newer: the rmeta, even when listed second and larger", rlibFirst, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{true, false}},
+		{"library, deps newer: the small rlib is fresh", lib, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{true, false}},
+		{"library, deps newer: the rlib, whichever is listed first", rlibFirst, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{false, true}},
+		{"library, deps newer: the rmeta when the rlib is big", bigLib, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{false, true}},
+		{"library, deps newer: the rlib when big but under twice the rmeta", bigMeta, KindLibrary, nil, same(2), false, t0.Add(time.Second), []bool{true, false}},
+		{"rmeta only, deps newer: it is fresh", check, KindLibrary, nil, same(1), false, t0.Add(time.Second), []bool{false}},
 		{"cargo check: never linked (Cargo re-dates it)", check, KindCheck, nil, same(1), false, time.Time{}, []bool{false}},
 		{"library replacing another build of it: all fresh", lib, KindLibrary, nil, []time.Time{t0.Add(time.Hour), t0.Add(time.Hour)}, true, t0, []bool{false, false}},
 		{"program: always fresh", bin, KindProgram, nil, same(1), false, time.Time{}, []bool{false}},
@@ -149,7 +154,7 @@ func TestDepOutputs(t *testing.T) {
 			args: []string{"--extern", "l=%s/debug/deps/libl-aaa.rmeta", "--extern", "proc_macro"},
 			env:  map[string]string{"OUT_DIR": "%s/debug/build/app-bbb/out"},
 			want: []string{
-				"debug/deps/libl-aaa.rmeta", "debug/deps/libl-aaa.rlib",
+				"debug/deps/libl-aaa.rmeta", // only the rmeta: Cargo compares only it
 				"debug/build/app-bbb/invoked.timestamp", "debug/build/app-bbb/output",
 				"debug/build/app-bbb/root-output", "debug/build/app-bbb/stderr",
 			},

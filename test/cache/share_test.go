@@ -318,3 +318,65 @@ func checked(s *side, wt string, args ...string) string {
 	}
 	return fmt.Sprintf("exit %d %v", code, lines)
 }
+
+// Issue 9: in a new worktree a library above another library that has a
+// build script stays linked to the store. The build script's run is
+// dated now, so the lower library writes one output fresh (restore rule
+// 2); it writes its small rlib, and Cargo compares a library that needs
+// only metadata with the rmeta alone, so the one above keeps the store's
+// files instead of writing its own rmeta fresh, and so on up. Both
+// worktrees stay fresh, as with plain cargo, on both target-dir layouts.
+func TestLibraryAboveBuildScriptIsShared(t *testing.T) {
+	manifest := func(name, dep string) string {
+		s := "[package]\nname = \"" + name + "\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"
+		if dep != "" {
+			s += "\n[dependencies]\n" + dep + " = { path = \"../" + dep + "\" }\n"
+		}
+		return s
+	}
+	files := map[string]string{
+		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"l\", \"d\", \"app\"]\n",
+		"l/Cargo.toml":    manifest("l", ""),
+		"l/build.rs":      "fn main() {\n    println!(\"cargo:rerun-if-changed=build.rs\");\n    println!(\"cargo:rustc-env=L_GEN=7\");\n}\n",
+		"l/src/lib.rs":    "pub fn v() -> u32 { env!(\"L_GEN\").parse().unwrap() }\n",
+		"d/Cargo.toml":    manifest("d", "l"),
+		"d/src/lib.rs":    "pub fn w() -> u32 { l::v() + 1 }\n",
+		"app/Cargo.toml":  manifest("app", "d"),
+		"app/src/main.rs": "fn main() { println!(\"{}\", d::w()); }\n",
+	}
+	eachLayout(t, files, func(tw *twin) {
+		for _, wt := range []string{"a", "b"} {
+			tw.step(wt+": build", func(s *side) string { return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") })
+		}
+		tw.step("b: build again", func(s *side) string { return compiledUnits(s, "b") })
+		tw.step("a: build after b", func(s *side) string { return compiledUnits(s, "a") })
+		for _, ext := range []string{".rmeta", ".rlib"} {
+			a, b := libFile(t, tw.grove, "a", "libd-", ext), libFile(t, tw.grove, "b", "libd-", ext)
+			if !os.SameFile(a, b) {
+				t.Errorf("b's %s of d is a copy, want the file a shares with the store", ext)
+			}
+		}
+		tw.step("b: and again", func(s *side) string { return compiledUnits(s, "b") })
+	})
+}
+
+// libFile finds the one file named prefix*ext under wt's target dir on
+// side s, in either layout.
+func libFile(t *testing.T, s *side, wt, prefix, ext string) os.FileInfo {
+	t.Helper()
+	var found []string
+	filepath.WalkDir(filepath.Join(s.wt(wt), "target"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && strings.HasSuffix(d.Name(), ext) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if len(found) != 1 {
+		t.Fatalf("%s: %s*%s: %v, want one", wt, prefix, ext, found)
+	}
+	fi, err := os.Stat(found[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
+}
