@@ -48,7 +48,8 @@ import (
 // blobs into OUT_DIR (package buildscript, NoteCopy), which every unit
 // above the script keys when OUT_DIR is a native search dir (native.go:
 // ring's objects, 3 MB, keyed by five units of the corpus within seconds
-// of the replay). The file is known to hash to D when
+// of the replay; native.go then takes their digests from a memo by D,
+// nativeOfBlob). The file is known to hash to D when
 //
 //   - a copy note for its inode and ctime says D, with the size, mtime and
 //     ctime the copy had once in place: restore (or the replay) wrote it

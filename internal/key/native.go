@@ -368,9 +368,52 @@ func (u *Unit) nativeDigest(p string) (string, error) {
 // sections (see arhash); anything else byte for byte.
 func NativeDigest(h *filehash.Hasher, p string) (string, error) {
 	if arhash.IsNative(p) {
+		if d, ok := nativeOfBlob(h, p); ok {
+			return d, nil
+		}
 		d, _, err := h.FileWith(p, record.NSNativeHash, arhash.Digest)
 		return d, err
 	}
 	d, _, err := h.File(p)
 	return d, err
+}
+
+// nativeOfBlob digests a native file whose content Hasher.Known vouches
+// for as blob D (a copy a build-script replay wrote into OUT_DIR, the
+// rule in blobinode.go) without reading it: its digest is a function of
+// D's bytes alone, so it is memoized by D, computed once per store from
+// the store's own blob (which grove never writes after publishing it, and
+// no tree links: a replay copies). Every later worktree whose replay
+// wrote that file keys it by two small reads. ok is false when the
+// content is not known that way; the caller reads the file.
+func nativeOfBlob(h *filehash.Hasher, p string) (string, bool) {
+	b, ok := h.Known.(blobInodes)
+	if !ok || h.Memo == nil {
+		return "", false
+	}
+	st, err := filehash.StatFile(p)
+	if err != nil {
+		return "", false
+	}
+	d, ok := b.Digest(p, st)
+	if !ok {
+		return "", false
+	}
+	k := blobNativeKey(d)
+	if v, err := h.Memo.GetObject(record.NSNativeHash, k); err == nil && len(v) == 64 {
+		return string(v), true
+	}
+	nd, err := arhash.Digest(b.st.BlobPath(d))
+	if err != nil {
+		return "", false
+	}
+	_ = h.Memo.PutObject(record.NSNativeHash, k, []byte(nd)) // a lost memo costs a read
+	return nd, true
+}
+
+// blobNativeKey is the record.NSNativeHash key of blob digest d's native
+// digest; the stat-identity keys of the same namespace hash other bytes.
+func blobNativeKey(d string) string {
+	sum := blake3.Sum256([]byte("native digest of blob\x00" + d))
+	return hex.EncodeToString(sum[:16])
 }

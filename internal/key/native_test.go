@@ -579,3 +579,70 @@ func TestNativeDirMemoKnownCopies(t *testing.T) {
 		})
 	}
 }
+
+// TestNativeOfBlob: a native file that is a noted copy of blob D (what a
+// build-script replay writes) is digested from a memo keyed by D, made
+// once from the store's blob; any other file, or a copy changed after its
+// note, is read.
+func TestNativeOfBlob(t *testing.T) {
+	const lib = "!<arch>\nnot really members"
+	cases := []struct {
+		name  string
+		note  bool
+		after func(t *testing.T, p string)
+		byD   bool // digested through the memo by blob
+	}{
+		{"noted copy", true, func(*testing.T, string) {}, true},
+		{"not noted", false, func(*testing.T, string) {}, false},
+		{"noted, then written", true, func(t *testing.T, p string) {
+			if err := os.WriteFile(p, []byte(lib+" changed"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := store.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(t.TempDir(), "libfoo.a")
+			writeFiles(t, filepath.Dir(src), map[string]string{"libfoo.a": lib})
+			d := filehash.Bytes([]byte(lib))
+			if err := s.PutBlob(src, d, false); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "libfoo.a")
+			if _, err := s.Materialize(d, p, false); err != nil {
+				t.Fatal(err)
+			}
+			if c.note {
+				NoteCopy(s, p, d)
+			}
+			c.after(t, p)
+			h := &filehash.Hasher{Memo: s, Known: blobInodes{st: s, now: time.Now}}
+			got, err := NativeDigest(h, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := NativeDigest(&filehash.Hasher{}, p)
+			if err != nil || got != plain {
+				t.Fatalf("digest %s, a plain read gives %s (%v)", got, plain, err)
+			}
+			_, merr := s.GetObject(record.NSNativeHash, blobNativeKey(d))
+			if byD := merr == nil; byD != c.byD {
+				t.Fatalf("memoized by blob: %v, want %v", byD, c.byD)
+			}
+			if !c.byD {
+				return
+			}
+			poison := strings.Repeat("7", 64)
+			if err := s.PutObject(record.NSNativeHash, blobNativeKey(d), []byte(poison)); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := NativeDigest(h, p); got != poison {
+				t.Errorf("the memo by blob was not used: %s", got)
+			}
+		})
+	}
+}

@@ -174,8 +174,9 @@ func listingDigest(dir string) (string, error) {
 // that differs there. So beside every unit's dep-info that a watched
 // compile stored or a hit restored, the wrapper writes the input set of
 // its candidate, with this tree's paths (ReadsFileName): every file by
-// path, every listed dir by path. Seed compares each of them in both
-// trees, files by bytes and dirs by listing. A unit without the file (not
+// path, every listed dir by path and listing digest. Seed compares the
+// files in both trees by bytes, and each dir's listing here with the one
+// the compile saw (the donor's dir may have changed since). A unit without the file (not
 // watched, not stored, built by an older grove or without grove) is not
 // seeded on a system that watches. The file is removed before rustc runs,
 // so a stale one never outlives a compile.
@@ -203,49 +204,58 @@ func (u *Unit) WriteReads(c record.Candidate) error {
 	}
 	var b strings.Builder
 	for _, in := range c.Inputs {
-		kind := "f"
-		switch {
-		case in.Digest == record.Absent:
+		if in.Digest == record.Absent {
 			continue
-		case strings.HasPrefix(in.Digest, ListingPrefix):
-			kind = "l"
 		}
 		abs := u.Abs(u.Norm.Denormalize(in.Path))
 		if strings.ContainsAny(abs, "\n") {
 			return fmt.Errorf("reads file: path with a newline")
 		}
-		fmt.Fprintf(&b, "%s %s\n", kind, abs)
+		if strings.HasPrefix(in.Digest, ListingPrefix) {
+			fmt.Fprintf(&b, "l %s %s\n", in.Digest, abs)
+		} else {
+			fmt.Fprintf(&b, "f %s\n", abs)
+		}
 	}
 	return atomicfile.Write(p, []byte(b.String()), 0o644)
 }
 
-// ParseReads reads a reads file: the files and the listed dirs it names.
-func ParseReads(text string) (files, dirs []string, err error) {
+// Reads is what a reads file names.
+type Reads struct {
+	Files []string // files, by path
+	// Listed maps a dir's path to its listing's digest when the unit
+	// was compiled (listingDigest).
+	Listed map[string]string
+}
+
+// ParseReads reads a reads file.
+func ParseReads(text string) (Reads, error) {
+	r := Reads{Listed: map[string]string{}}
 	for _, l := range strings.Split(text, "\n") {
 		if l == "" {
 			continue
 		}
-		kind, p, ok := strings.Cut(l, " ")
-		switch {
-		case ok && kind == "f":
-			files = append(files, p)
-		case ok && kind == "l":
-			dirs = append(dirs, p)
+		kind, rest, _ := strings.Cut(l, " ")
+		switch kind {
+		case "f":
+			r.Files = append(r.Files, rest)
+		case "l":
+			d, p, ok := strings.Cut(rest, " ")
+			if !ok || !strings.HasPrefix(d, ListingPrefix) {
+				return Reads{}, fmt.Errorf("reads file: bad line %q", l)
+			}
+			r.Listed[p] = d
 		default:
-			return nil, nil, fmt.Errorf("reads file: bad line %q", l)
+			return Reads{}, fmt.Errorf("reads file: bad line %q", l)
 		}
 	}
-	return files, dirs, nil
+	return r, nil
 }
 
-// SameListing reports whether two dirs list the same (listingDigest).
-func SameListing(a, b string) bool {
-	da, err := listingDigest(a)
-	if err != nil {
-		return false
-	}
-	db, err := listingDigest(b)
-	return err == nil && da == db
+// ListsAs reports whether dir lists as a unit's reads file recorded it.
+func ListsAs(dir, digest string) bool {
+	d, err := listingDigest(dir)
+	return err == nil && d == digest
 }
 
 // MetadataWritten reports whether a line of rustc's stderr is its

@@ -299,13 +299,13 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 			if err != nil {
 				return false, nil
 			}
-			files, dirs, err := key.ParseReads(string(b))
+			reads, err := key.ParseReads(string(b))
 			if err != nil {
 				return false, nil
 			}
-			inputs = append(inputs, files...)
-			for _, d := range dirs {
-				if !key.SameListing(d, c.here(d)) {
+			inputs = append(inputs, reads.Files...)
+			for d, digest := range reads.Listed {
+				if !key.ListsAs(c.here(d), digest) {
 					return false, nil
 				}
 			}
