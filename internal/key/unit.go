@@ -192,11 +192,16 @@ func (u *Unit) keyArgs() {
 // linker it runs, and change what they write: LIBRARY_PATH steers the
 // linker's search; GNU ld and gold write LD_RUN_PATH into a program as its
 // RUNPATH; COMPILER_PATH and GCC_EXEC_PREFIX say where gcc finds the
-// linker (keyDriverLinker).
+// linker (keyDriverLinker). For Apple targets rustc reads the deployment
+// target (MACOSX_DEPLOYMENT_TARGET, ...: the minimum OS version written
+// into every object) and SDKROOT (the SDK it links against) from the
+// environment, without a dep-info line (rust-lang/rust#129342).
 func envKeyed(name string) bool {
 	switch name {
 	case "CARGO", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR",
-		"OUT_DIR", "RUSTC_BOOTSTRAP", "LIBRARY_PATH", "LD_RUN_PATH", "COMPILER_PATH", "GCC_EXEC_PREFIX":
+		"OUT_DIR", "RUSTC_BOOTSTRAP", "LIBRARY_PATH", "LD_RUN_PATH", "COMPILER_PATH", "GCC_EXEC_PREFIX",
+		"MACOSX_DEPLOYMENT_TARGET", "IPHONEOS_DEPLOYMENT_TARGET", "TVOS_DEPLOYMENT_TARGET",
+		"WATCHOS_DEPLOYMENT_TARGET", "XROS_DEPLOYMENT_TARGET", "SDKROOT":
 		return true
 	}
 	for _, p := range []string{"CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"} {
