@@ -83,7 +83,7 @@ func (e ErrCorrupt) Error() string { return "blob " + e.Digest + " changed in pl
 type Result struct {
 	Bytes       int64 // output bytes restored
 	SharedBytes int64 // of which restored by hardlink or reflink
-	// Copied lists the libraries (SharedOutput) written as private copies
+	// Copied lists the libraries (Shared) written as private copies
 	// of their blobs, by path, with their digests: the wrapper notes them
 	// (key.Unit.NoteCopied) so that dependents know them without a read.
 	Copied []Copied
@@ -127,7 +127,7 @@ func Unit(st *store.Store, e *record.Entry, t Target) (Result, error) {
 	for i, fi := range blobs {
 		mtimes[i] = fi.ModTime()
 	}
-	kind := KindOfInvocation(t.Inv)
+	kind := KindOfInvocation(t.Inv, t.Env)
 	shared := make([]bool, len(e.Outputs))
 	unseen := make([]bool, len(e.Outputs))
 	for i, o := range e.Outputs {

@@ -111,24 +111,33 @@ func TestShared(t *testing.T) {
 func TestKindOfInvocation(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
+		bin  string // CARGO_BIN_NAME, which Cargo sets for bin targets only
 		want Kind
 	}{
-		{[]string{"--crate-name", "l", "--crate-type", "lib", "--emit=dep-info,metadata,link"}, KindLibrary},
-		{[]string{"--crate-name", "l", "--crate-type", "rlib", "--crate-type", "cdylib", "--emit=dep-info,metadata,link"}, KindLibrary},
-		{[]string{"--crate-name", "l", "--crate-type", "lib", "--emit=dep-info,metadata"}, KindCheck},
-		{[]string{"--crate-name", "pm", "--crate-type", "proc-macro", "--emit=dep-info,link"}, KindProcMacro},
-		{[]string{"--crate-name", "build_script_build", "--crate-type", "bin", "--emit=dep-info,link"}, KindBuildScript},
-		{[]string{"--crate-name", "build_script_build", "--crate-type", "bin", "--emit=dep-info,metadata"}, KindCheck},
-		{[]string{"--crate-name", "app", "--crate-type", "bin", "--emit=dep-info,link"}, KindProgram},
-		{[]string{"--crate-name", "app", "--test", "--emit=dep-info,link"}, KindProgram},
-		{[]string{"--crate-name", "app", "--crate-type", "bin", "--emit=dep-info,metadata"}, KindCheck},
+		{[]string{"--crate-name", "l", "--crate-type", "lib", "--emit=dep-info,metadata,link"}, "", KindLibrary},
+		{[]string{"--crate-name", "l", "--crate-type", "rlib", "--crate-type", "cdylib", "--emit=dep-info,metadata,link"}, "", KindLibrary},
+		{[]string{"--crate-name", "l", "--crate-type", "lib", "--emit=dep-info,metadata"}, "", KindCheck},
+		{[]string{"--crate-name", "pm", "--crate-type", "proc-macro", "--emit=dep-info,link"}, "", KindProcMacro},
+		{[]string{"--crate-name", "build_script_build", "--crate-type", "bin", "--emit=dep-info,link"}, "", KindBuildScript},
+		{[]string{"--crate-name", "build_script_build", "--crate-type", "bin", "--emit=dep-info,metadata"}, "", KindCheck},
+		{[]string{"--crate-name", "app", "--crate-type", "bin", "--emit=dep-info,link"}, "", KindProgram},
+		{[]string{"--crate-name", "app", "--test", "--emit=dep-info,link"}, "", KindProgram},
+		{[]string{"--crate-name", "app", "--crate-type", "bin", "--emit=dep-info,metadata"}, "", KindCheck},
+		// build = "build/main.rs" (typenum): Cargo names the crate after the file
+		{[]string{"--crate-name", "build_script_main", "--crate-type", "bin", "--emit=dep-info,link"}, "", KindBuildScript},
+		// a user's bin that happens to carry the prefix stays a program
+		{[]string{"--crate-name", "build_script_x", "--crate-type", "bin", "--emit=dep-info,link"}, "build_script_x", KindProgram},
 	} {
 		inv := rustc.Parse("rustc", append(tc.args, "--out-dir", "/o", "src/lib.rs"))
-		if got := KindOfInvocation(inv); got != tc.want {
+		env := map[string]string{}
+		if tc.bin != "" {
+			env["CARGO_BIN_NAME"] = tc.bin
+		}
+		if got := KindOfInvocation(inv, env); got != tc.want {
 			t.Errorf("KindOfInvocation(%v) = %v, want %v", tc.args, got, tc.want)
 		}
 	}
-	if got := KindOfInvocation(nil); got != KindProgram {
+	if got := KindOfInvocation(nil, nil); got != KindProgram {
 		t.Errorf("KindOfInvocation(nil) = %v, want KindProgram", got)
 	}
 }

@@ -83,19 +83,31 @@ const (
 	KindCheck
 )
 
-// BuildScriptCrate is the crate name Cargo gives every build script (its
-// target is always named build-script-build, whatever the file).
-const BuildScriptCrate = "build_script_build"
+// BuildScriptPrefix starts the crate name Cargo gives a build script:
+// build_script_<stem of its file>, so build_script_build for build.rs and
+// build_script_main for typenum's `build = "build/main.rs"` (cargo's
+// toml/targets.rs names the target build-script-<stem>).
+const BuildScriptPrefix = "build_script_"
+
+// IsBuildScript reports whether a compile is a build script's: its crate
+// name has BuildScriptPrefix and Cargo did not set CARGO_BIN_NAME (binName),
+// which it sets for every bin target, so a user's bin named
+// build_script_x stays a program. Taking a program for a build script
+// would put a trampoline where the user's program belongs.
+func IsBuildScript(crateName, binName string) bool {
+	return strings.HasPrefix(crateName, BuildScriptPrefix) && binName == ""
+}
 
 // KindOf classifies a unit from what rustc is asked: its crate name, its
 // crate types (rustc's --crate-type; none for a test harness) and whether
 // it links (--emit has link). Package seed, which has no invocation, passes
-// what Cargo's metadata and the build dir say.
-func KindOf(crateName string, crateTypes []string, links bool) Kind {
+// what Cargo's metadata and the build dir say, buildScript from
+// IsBuildScript or, in seed, from where Cargo put the unit.
+func KindOf(buildScript bool, crateTypes []string, links bool) Kind {
 	switch {
 	case !links:
 		return KindCheck
-	case crateName == BuildScriptCrate:
+	case buildScript:
 		return KindBuildScript
 	case slices.Equal(crateTypes, []string{"proc-macro"}):
 		return KindProcMacro
@@ -105,9 +117,10 @@ func KindOf(crateName string, crateTypes []string, links bool) Kind {
 	return KindLibrary
 }
 
-// KindOfInvocation is KindOf for a rustc invocation; nil is a program
-// (shares nothing but rlib and rmeta).
-func KindOfInvocation(inv *rustc.Invocation) Kind {
+// KindOfInvocation is KindOf for a rustc invocation run in env, the
+// environment Cargo gave it; nil is a program (shares nothing but rlib and
+// rmeta).
+func KindOfInvocation(inv *rustc.Invocation, env map[string]string) Kind {
 	if inv == nil {
 		return KindProgram
 	}
@@ -115,7 +128,7 @@ func KindOfInvocation(inv *rustc.Invocation) Kind {
 	if inv.Test {
 		types = nil
 	}
-	return KindOf(inv.CrateName, types, emitsLink(inv.Emit))
+	return KindOf(IsBuildScript(inv.CrateName, env["CARGO_BIN_NAME"]), types, emitsLink(inv.Emit))
 }
 
 func emitsLink(emit []string) bool {
@@ -139,9 +152,4 @@ func Shared(k Kind, name string) bool {
 		}
 	}
 	return rustc.IsLib(name)
-}
-
-// SharedOutput is Shared for output name of inv.
-func SharedOutput(inv *rustc.Invocation, name string) bool {
-	return Shared(KindOfInvocation(inv), name)
 }

@@ -178,7 +178,7 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 	for _, e := range ents {
 		n := e.Name()
 		switch {
-		case n == "run-build-script-build-script-build":
+		case strings.HasPrefix(n, "run-build-script-build-script-"): // run-build-script-<target name>
 			d.kind = kindRun
 			d.anchor = filepath.Join(u.Dir, "output")
 		case strings.HasPrefix(n, "dep-"):

@@ -562,14 +562,14 @@ func (c *copier) kindOf(pkg string, files []string) restore.Kind {
 	links := false
 	for _, f := range files {
 		n := filepath.Base(f)
-		if strings.HasPrefix(n, "build_script_build") || strings.HasPrefix(n, "build-script-build") {
-			return restore.KindOf(restore.BuildScriptCrate, []string{"bin"}, true)
+		if strings.HasPrefix(n, restore.BuildScriptPrefix) || strings.HasPrefix(n, "build-script-") {
+			return restore.KindOf(true, []string{"bin"}, true)
 		}
 		if !strings.HasSuffix(n, ".d") && !strings.HasSuffix(n, ".rmeta") {
 			links = true
 		}
 	}
-	return restore.KindOf("", c.sources[pkg].libTypes, links)
+	return restore.KindOf(false, c.sources[pkg].libTypes, links)
 }
 
 // unitFiles lists the regular files of a unit's dir, but for its

@@ -40,7 +40,7 @@ func (w *wrapper) restore(u *key.Unit, e *record.Entry) (restore.Result, error) 
 // trampolines reports whether this unit is a build script's compile whose
 // program gets a trampoline (build-script runs are cached).
 func (w *wrapper) trampolines() bool {
-	return w.cfg.CacheBuildScripts && w.inv.CrateName == restore.BuildScriptCrate
+	return w.cfg.CacheBuildScripts && restore.IsBuildScript(w.inv.CrateName, os.Getenv("CARGO_BIN_NAME"))
 }
 
 // programPath is where rustc writes a build script's program.

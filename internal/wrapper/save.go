@@ -76,7 +76,7 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 func (w *wrapper) storeOutputs(u *key.Unit, names, paths []string) ([]record.Output, error) {
 	var outs []record.Output
 	var rlibDigest record.Digest
-	kind := restore.KindOfInvocation(u.Inv)
+	kind := restore.KindOfInvocation(u.Inv, u.Env)
 	for i, n := range names {
 		p := paths[i]
 		d, _, err := u.Hasher.File(p)

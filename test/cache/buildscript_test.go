@@ -609,3 +609,40 @@ func TestBuildScriptRunPackageOutsideTree(t *testing.T) {
 	tw.step("c: build, declared file edited", run("c"))
 	log.expect(t, "c", "", "g")
 }
+
+// A build script in another file than build.rs (typenum's `build =
+// "build/main.rs"`) is compiled as crate build_script_main: its run is
+// cached like build.rs's, and a user's bin whose name starts the same way
+// (build_script_x, Cargo sets CARGO_BIN_NAME for it) stays the user's
+// program, never a trampoline.
+func TestBuildScriptNamedAfterItsFile(t *testing.T) {
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":                    "[workspace]\nmembers = [\"app\", \"g\"]\nresolver = \"2\"\n",
+		"g/Cargo.toml":                  "[package]\nname = \"g\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build/main.rs\"\n",
+		"g/build/main.rs":               "fn main() {\n    println!(\"cargo:rerun-if-changed=build/main.rs\");\n    println!(\"cargo:rerun-if-changed=v.txt\");\n    let v = std::fs::read_to_string(\"v.txt\").unwrap();\n    std::fs::write(std::path::Path::new(&std::env::var(\"OUT_DIR\").unwrap()).join(\"v\"), v.trim()).unwrap();\n}\n",
+		"g/v.txt":                       "v1\n",
+		"g/src/lib.rs":                  "pub fn show() -> &'static str { include_str!(concat!(env!(\"OUT_DIR\"), \"/v\")) }\n",
+		"app/Cargo.toml":                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ng = { path = \"../g\" }\n",
+		"app/src/main.rs":               "fn main() { println!(\"{}\", g::show()); }\n",
+		"app/src/bin/build_script_x.rs": "fn main() { println!(\"the user's own program\"); }\n",
+		".gitignore":                    "target/\n",
+	})
+	cacheRuns(tw)
+	log := &runLog{s: tw.grove}
+	run := func(wt string) func(s *side) string {
+		return func(s *side) string {
+			return s.cargo(wt, "build") + "\n" + s.run(wt, "target/debug/app") + "\n" + s.run(wt, "target/debug/build_script_x")
+		}
+	}
+	tw.step("a: build", run("a"))
+	log.expect(t, "a", "", "g")
+	tw.step("b: build", run("b"))
+	log.expect(t, "b", "g", "")
+	tw.both(func(s *side) {
+		s.addWorktree("c")
+		s.write("c", map[string]string{"g/v.txt": "v2\n"})
+	})
+	tw.step("c: build, declared file edited", run("c"))
+	log.expect(t, "c", "", "g")
+}
