@@ -26,7 +26,7 @@ import (
 //     input path is relative: Cargo runs it from the workspace root), the
 //     wrapper watches every dir of the workspace (package treewatch) but
 //     the target dir, .git and nested repositories or target dirs
-//     (WatchSkip). Every regular file opened there that dep-info does not
+//     (WatchSkip), and dirs git ignores (treewatch.Dirs: node_modules). Every regular file opened there that dep-info does not
 //     list becomes an input of the stored candidate, keyed like a source:
 //     by its path, normalized (so two worktrees agree), and content. Every
 //     dir whose entries were read is keyed by its listing (each name, and
@@ -55,7 +55,9 @@ import (
 //     diagnostic emitted after that point whose snippet rustc loads from
 //     another crate's source file (stderr text only).
 //   - Not watched, and so still declared through GROVE_EXTRA_FILES
-//     (keyExtraFiles): files outside the workspace root; reads by a
+//     (keyExtraFiles): files outside the workspace root or in a dir git
+//     ignores (generated, dist/; watching node_modules would put most
+//     trees that hold one over MaxDirs, storing none of their units); reads by a
 //     registry or other non-member crate's compile (run from its own
 //     package dir); a file reached through a symlink that leads out of
 //     the tree; environment variables read with std::env (GROVE_EXTRA_ENV),

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -28,7 +29,17 @@ const MaxDirs = 4096
 var ErrTooMany = fmt.Errorf("more than %d dirs to watch", MaxDirs)
 
 // Dirs returns root and every dir below it but those skip rejects (a
-// target dir, .git, a nested repository), without symlinks followed.
+// target dir, .git, a nested repository) and those git ignores, without
+// symlinks followed.
+//
+// Ignored dirs are left out because they are not the tree's sources and
+// they are where the dirs are: a web frontend's node_modules inside the
+// workspace holds tens of thousands, which would put the tree over
+// MaxDirs and leave none of its members stored. A compile's reads there
+// are not seen (key/reads.go says what that means). git is asked once per
+// call that lists a dir again, never when every dir is as cached; a dir
+// that a .gitignore edited in place un-ignores is watched once its parent
+// changes.
 //
 // Listing the tree on every miss would be seen by the watches of the
 // compiles running beside it as listings of every dir, so the list is
@@ -43,6 +54,7 @@ func Dirs(root string, skip func(dir string) bool, cache string) ([]string, erro
 	var dirs []string
 	next := map[string]cached{}
 	changed := false
+	var ignored map[string]bool // asked of git on the first dir listed
 	var visit func(dir string) error
 	visit = func(dir string) error {
 		if len(dirs) >= MaxDirs {
@@ -65,8 +77,11 @@ func Dirs(root string, skip func(dir string) bool, cache string) ([]string, erro
 			if newest.Before(now.Add(-filehash.ClockLag)) {
 				c.stamp = st
 			}
+			if ignored == nil {
+				ignored = ignoredDirs(root)
+			}
 			for _, e := range ents {
-				if e.IsDir() {
+				if e.IsDir() && !ignored[filepath.Join(dir, e.Name())] {
 					c.subdirs = append(c.subdirs, e.Name())
 				}
 			}
@@ -90,6 +105,24 @@ func Dirs(root string, skip func(dir string) bool, cache string) ([]string, erro
 		writeCache(cache, next)
 	}
 	return dirs, nil
+}
+
+// ignoredDirs returns the dirs below root that git ignores as a whole
+// (absolute), an empty set when git cannot tell (not a repository).
+func ignoredDirs(root string) map[string]bool {
+	m := map[string]bool{}
+	cmd := exec.Command("git", "-C", root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
+	out, err := cmd.Output()
+	if err != nil {
+		return m
+	}
+	for _, p := range strings.Split(string(out), "\x00") {
+		if d, ok := strings.CutSuffix(p, "/"); ok {
+			m[filepath.Join(root, filepath.FromSlash(d))] = true
+		}
+	}
+	return m
 }
 
 // cached is one dir as the cache holds it: its stamp when listed (""

@@ -71,6 +71,29 @@ func TestDirsTooMany(t *testing.T) {
 	}
 }
 
+// TestDirsLeavesIgnoredOut: a frontend's node_modules, ignored by git,
+// neither counts towards MaxDirs nor is watched; a dir not ignored is.
+func TestDirsLeavesIgnoredOut(t *testing.T) {
+	root := t.TempDir()
+	if out, err := exec.Command("git", "-C", root, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	for i := 0; i <= MaxDirs; i++ {
+		mkdirs(t, root, filepath.Join("web/node_modules", strconv.Itoa(i)))
+	}
+	mkdirs(t, root, "web/src", "templates")
+	if err := os.WriteFile(filepath.Join(root, ".gitignore"), []byte("node_modules/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := Dirs(root, func(d string) bool { return filepath.Base(d) == ".git" }, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rel(root, dirs), []string{".", "templates", "web", "web/src"}; !slices.Equal(got, want) {
+		t.Errorf("dirs = %v, want %v", got, want)
+	}
+}
+
 // TestDirsCachedListsNothing: once cached, finding an unchanged tree's
 // dirs lists none of them, so the watch of a compile running beside it
 // does not see listings that are grove's own.
