@@ -160,13 +160,17 @@ func unexpectedArtifacts(u *key.Unit, names []string, stderr []byte) string {
 		want[n] = true
 	}
 	for _, line := range strings.Split(string(stderr), "\n") {
-		if !strings.HasPrefix(line, `{"artifact":`) {
+		// rustc 1.95 writes {"$message_type":"artifact","artifact":...},
+		// older ones {"artifact":...}: both, never a diagnostic (whose
+		// rendered text may quote the word).
+		if !strings.HasPrefix(line, "{") || !strings.Contains(line, `"artifact":`) {
 			continue
 		}
 		var a struct {
+			Type     string `json:"$message_type"`
 			Artifact string `json:"artifact"`
 		}
-		if json.Unmarshal([]byte(line), &a) != nil {
+		if json.Unmarshal([]byte(line), &a) != nil || a.Artifact == "" || (a.Type != "" && a.Type != "artifact") {
 			continue
 		}
 		if filepath.Dir(u.Abs(a.Artifact)) != u.OutDir || !want[filepath.Base(a.Artifact)] {
