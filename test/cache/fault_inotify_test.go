@@ -30,7 +30,6 @@ func TestInotifyExhaustedNeverBreaksTheBuild(t *testing.T) {
 	if !treewatch.Supported {
 		t.Skip("no inotify on this OS: no compile's reads are watched")
 	}
-	needRegistry(t)
 	if out, err := exec.Command("unshare", "--user", "--map-root-user", "sh", "-c",
 		"echo 0 >/proc/sys/user/max_inotify_instances").CombinedOutput(); err != nil {
 		testneed.Missing(t, "userns", fmt.Sprintf("cannot set inotify limits in a user namespace: %v %s", err, out))
