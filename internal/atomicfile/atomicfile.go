@@ -23,6 +23,11 @@ import (
 	"strconv"
 )
 
+// TempPrefix starts the name of the file a write fills before renaming it
+// into place: a name grove's own, so a check of what a build script wrote
+// beside OUT_DIR can tell grove's files from the script's.
+const TempPrefix = ".grove-tmp-"
+
 // Write puts data at path with mode perm.
 func Write(path string, data []byte, perm os.FileMode) error {
 	return write(path, perm, false, func(f *os.File) error {
@@ -103,7 +108,7 @@ func write(path string, perm os.FileMode, sync bool, fill func(*os.File) error) 
 func writeFile(path string, perm os.FileMode, exact, sync bool, fill func(*os.File) error) (err error) {
 	var f *os.File
 	if exact {
-		f, err = os.CreateTemp(filepath.Dir(path), ".grove-tmp-*")
+		f, err = os.CreateTemp(filepath.Dir(path), TempPrefix+"*")
 	} else {
 		f, err = createTemp(filepath.Dir(path), perm)
 	}
@@ -140,7 +145,7 @@ func writeFile(path string, perm os.FileMode, exact, sync bool, fill func(*os.Fi
 // 0600: a new file with a random name in dir, created with O_EXCL.
 func createTemp(dir string, perm os.FileMode) (*os.File, error) {
 	for range 10000 {
-		name := filepath.Join(dir, ".grove-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+		name := filepath.Join(dir, TempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
 		if os.IsExist(err) {
 			continue

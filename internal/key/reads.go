@@ -95,10 +95,13 @@ func (u *Unit) WatchSkip(dir string) bool {
 	return filepath.Base(dir) == ".git" || within(dir, u.TargetRoot) || skipPackageDir(dir)
 }
 
+// treeDirsPrefix starts the name of WatchDirsCache.
+const treeDirsPrefix = "grove-tree-dirs-"
+
 // WatchDirsCache is the file in the target dir where treewatch keeps the
 // tree's dirs between misses.
 func (u *Unit) WatchDirsCache() string {
-	return filepath.Join(u.TargetRoot, "grove-tree-dirs-"+filehash.Bytes([]byte(u.WatchRoot()))[:16])
+	return filepath.Join(u.TargetRoot, treeDirsPrefix+filehash.Bytes([]byte(u.WatchRoot()))[:16])
 }
 
 // treeReads keys what the watch of the tree saw: the files opened and

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/grove-rs/grove/internal/atomicfile"
 )
 
 // Build-script runs: writes into the target dir outside OUT_DIR (rule in
@@ -22,7 +24,11 @@ import (
 // an uplifted artifact (a hard link of a deps/ file, so more than one
 // link), a dep-info file (.d), and Cargo's own files of a unit dir
 // (invoked.timestamp, output, root-output, stderr) and of the target dir
-// (.cargo-lock, CACHEDIR.TAG, .rustc_info.json, the incompat report). A
+// (.cargo-lock, CACHEDIR.TAG, .rustc_info.json, the incompat report),
+// nor grove's own: the tree's dirs cache a miss of a compile running
+// beside the script in the same target dir writes in its root
+// (WatchDirsCache), and the temp files of atomic writes (named
+// atomicfile.TempPrefix*). A
 // script that writes deeper into a dir that existed before (target/debug/
 // deps/x) or makes a new dir in the target root or below the build dir
 // is not seen: known residue.
@@ -86,6 +92,7 @@ func (r *BuildRun) snapshotScope() map[string]dirEntryState {
 // or changed and Cargo would not have, or "" (see the rule).
 func (r *BuildRun) WroteOutsideOutDir() string {
 	after := r.snapshotScope()
+	root := r.Norm.Paths()[Target]
 	for p, s := range after {
 		if p == r.OutDir {
 			continue
@@ -102,7 +109,9 @@ func (r *BuildRun) WroteOutsideOutDir() string {
 			if _, existed := r.scope[p]; !existed && isProfile && !cargoDirs[name] {
 				return p
 			}
-		case cargoFiles[name], strings.HasSuffix(name, ".d"), s.links > 1:
+		case cargoFiles[name], strings.HasSuffix(name, ".d"), s.links > 1,
+			strings.HasPrefix(name, treeDirsPrefix) && filepath.Dir(p) == root,
+			strings.HasPrefix(name, atomicfile.TempPrefix):
 		default:
 			return p
 		}

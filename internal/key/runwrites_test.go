@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/grove-rs/grove/internal/atomicfile"
 )
 
 // Writes outside OUT_DIR (runwrites.go): a file a script leaves between
@@ -32,6 +34,11 @@ func TestBuildRunWroteOutsideOutDir(t *testing.T) {
 		{"another unit's dir and files", func(r string) { put(t, r, "debug/build/q-2/out/x"); put(t, r, "debug/build/q-2/output") }, ""},
 		{"a new example", func(r string) { put(t, r, "debug/examples/e") }, ""},
 		{"Cargo's file of the unit dir", func(r string) { put(t, r, "debug/build/p-1/output") }, ""},
+		// A rustc missing beside the script (same target dir) keeps its
+		// tree's dirs there, through a temp file renamed into place.
+		{"grove's dirs cache of a compile beside it", func(r string) { put(t, r, treeDirsPrefix+"0123456789abcdef") }, ""},
+		{"grove's temp file of that cache", func(r string) { put(t, r, atomicfile.TempPrefix+"123") }, ""},
+		{"a file named like grove's in the profile dir", func(r string) { put(t, r, "debug/"+treeDirsPrefix+"x") }, "debug/" + treeDirsPrefix + "x"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "wt")
