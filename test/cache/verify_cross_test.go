@@ -43,10 +43,11 @@ func TestVerifyCrossTree(t *testing.T) {
 	}
 }
 
-// A key bug served across trees is found: a proc-macro reads a file that no
-// dep-info names (the known limit of undeclared inputs), so the second
-// worktree, whose file differs, is served the first one's crate; the
-// verification compile here sees the difference.
+// A key bug served across trees is found: a proc-macro reads an
+// environment variable with std::env (the known limit of undeclared
+// inputs that cannot be observed: GROVE_EXTRA_ENV), so the second
+// worktree, built with another value, is served the first one's crate;
+// the verification compile here sees the difference.
 func TestVerifyCrossTreeFindsKeyBug(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -54,16 +55,15 @@ func TestVerifyCrossTreeFindsKeyBug(t *testing.T) {
 	repo := newRepo(t, map[string]string{
 		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"pm\", \"app\"]\n",
 		"pm/Cargo.toml":   "[package]\nname = \"pm\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\nproc-macro = true\n",
-		"pm/src/lib.rs":   "use proc_macro::TokenStream;\n#[proc_macro]\npub fn data(_: TokenStream) -> TokenStream {\n    let dir = std::env::var(\"CARGO_MANIFEST_DIR\").unwrap();\n    let s = std::fs::read_to_string(format!(\"{dir}/data.txt\")).unwrap();\n    format!(\"{:?}\", s.trim()).parse().unwrap()\n}\n",
+		"pm/src/lib.rs":   "use proc_macro::TokenStream;\n#[proc_macro]\npub fn data(_: TokenStream) -> TokenStream {\n    let s = std::env::var(\"APP_DATA\").unwrap();\n    format!(\"{:?}\", s).parse().unwrap()\n}\n",
 		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\npm = { path = \"../pm\" }\n",
-		"app/data.txt":    "one\n",
 		"app/src/main.rs": "fn main() { println!(\"{}\", pm::data!()); }\n",
 	})
+	e.extra = []string{"APP_DATA=one"}
 	e.cargo(repo, true, "build")
 	wt := filepath.Join(t.TempDir(), "b")
 	git(t, repo, "worktree", "add", "-q", "-b", "b", wt)
-	edit(t, filepath.Join(wt, "app/data.txt"), "two\n")
-	e.extra = []string{"GROVE_VERIFY=1"}
+	e.extra = []string{"GROVE_VERIFY=1", "APP_DATA=two"}
 	b := e.cargo(wt, true, "build")
 	found := false
 	for _, ev := range b.events {
