@@ -2,6 +2,7 @@ package fswatch
 
 import (
 	"errors"
+	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -37,15 +38,22 @@ func StartOpens(dirs []string) (*Watch, error) {
 
 func start(dirs []string, mask uint32) (*Watch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if errors.Is(err, unix.EMFILE) {
+		return nil, fmt.Errorf("inotify: no instance left (raise sysctl fs.inotify.max_user_instances): %w", err)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	w := &Watch{fd: fd, dirs: make(map[int32]string, len(dirs))}
 	for _, d := range dirs {
 		wd, err := unix.InotifyAddWatch(fd, d, mask|unix.IN_ONLYDIR)
+		if errors.Is(err, unix.ENOSPC) {
+			w.Close()
+			return nil, fmt.Errorf("inotify: no watch left (raise sysctl fs.inotify.max_user_watches): %w", err)
+		}
 		if err != nil {
 			w.Close()
-			return nil, err
+			return nil, fmt.Errorf("inotify: watch %s: %w", d, err)
 		}
 		w.dirs[int32(wd)] = d
 	}

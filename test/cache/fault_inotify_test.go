@@ -40,8 +40,8 @@ func TestInotifyExhaustedNeverBreaksTheBuild(t *testing.T) {
 		dirs               int // extra dirs in the tree
 		reason             string
 	}{
-		{"no instance left", 0, 1 << 20, 0, "tree reads not watched: too many open files"},
-		{"no watch left", 128, 3, 0, "tree reads not watched: no space left on device"},
+		{"no instance left", 0, 1 << 20, 0, "tree reads not watched: inotify: no instance left (raise sysctl fs.inotify.max_user_instances): too many open files"},
+		{"no watch left", 128, 3, 0, "tree reads not watched: inotify: no watch left (raise sysctl fs.inotify.max_user_watches): no space left on device"},
 		{"more dirs than watched", 128, 1 << 20, treewatch.MaxDirs, "tree reads not watched: " + treewatch.ErrTooMany.Error()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
