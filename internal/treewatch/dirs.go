@@ -8,16 +8,17 @@ package treewatch
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/gitwt"
 )
 
 // MaxDirs bounds the dirs watched: a tree holding more is not watched
@@ -111,13 +112,11 @@ func Dirs(root string, skip func(dir string) bool, cache string) ([]string, erro
 // (absolute), an empty set when git cannot tell (not a repository).
 func ignoredDirs(root string) map[string]bool {
 	m := map[string]bool{}
-	cmd := exec.Command("git", "-C", root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
-	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
-	out, err := cmd.Output()
+	out, err := gitwt.Run(context.Background(), root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 	if err != nil {
 		return m
 	}
-	for _, p := range strings.Split(string(out), "\x00") {
+	for _, p := range strings.Split(out, "\x00") {
 		if d, ok := strings.CutSuffix(p, "/"); ok {
 			m[filepath.Join(root, filepath.FromSlash(d))] = true
 		}
