@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/hook"
+	"github.com/grove-rs/grove/internal/launch"
 	"github.com/grove-rs/grove/internal/seed"
+	"github.com/grove-rs/grove/internal/settings"
 	"github.com/spf13/cobra"
 )
 
@@ -42,6 +45,10 @@ cannot be seeded (its donor is building, say) is built from the cache.`,
 				return installSeedHook(cmd)
 			}
 			res, err := seed.Seed(cmd.Context(), seed.Options{Dir: ".", Donor: from, DryRun: dryRun})
+			warming := 0
+			if err == nil {
+				warming = startWarm(cmd, res)
+			}
 			if inHook {
 				return reportHook(cmd, res, err)
 			}
@@ -64,6 +71,9 @@ cannot be seeded (its donor is building, say) is built from the cache.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s (%s)\n", verb, res.BuildDir, res.Donor, strings.Join(res.Profiles, ", "))
 			fmt.Fprintf(cmd.OutOrStdout(), "  %d dependency units, %d units of path packages (same inputs here); %d files linked (%s), %d copied (%s); %d units of path packages left to cargo\n",
 				res.Units, res.PathUnits, res.Linked, cli.HumanBytes(res.LinkedBytes), res.Copied, cli.HumanBytes(res.CopiedBytes), res.SkippedUnits)
+			if warming > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d units of path packages get this worktree's incremental state in the background (GROVE_WARM_INCREMENTAL=0 turns it off)\n", warming)
+			}
 			if res.NamingDonor > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d units whose outputs name the donor's dirs left to cargo\n", res.NamingDonor)
 			}
@@ -108,4 +118,29 @@ func reportHook(cmd *cobra.Command, res *seed.Result, err error) error {
 		fmt.Fprintf(w, "grove: seeded %s from %s (%d dependency units)\n", res.BuildDir, res.Donor, res.Units)
 	}
 	return nil
+}
+
+// startWarm starts the background compiles that give the seeded members
+// this worktree's incremental state (seed.Result.WarmJobs), unless warming
+// is off; it returns how many it started. A job that cannot start costs
+// the first edit's speed only, so it is not an error.
+func startWarm(cmd *cobra.Command, res *seed.Result) int {
+	jobs := res.WarmJobs()
+	if len(jobs) == 0 || !settings.FromEnv(os.Getenv).Warm {
+		return 0
+	}
+	self, err := launch.Find(launch.Wrapper)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "grove: not warming the seeded members: %v\n", err)
+		return 0
+	}
+	n := 0
+	for _, j := range jobs {
+		if err := j.Start(self); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "grove: not warming %s: %v\n", j.Cwd, err)
+			continue
+		}
+		n++
+	}
+	return n
 }

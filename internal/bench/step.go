@@ -27,6 +27,14 @@ func (s *session) step(ctx context.Context, scenario string, record bool, trees 
 	if p := s.opts.Progress; p != nil {
 		p.Step(label, s.name, s.run, s.opts.Runs)
 	}
+	// The strategy's background work on earlier trees (grove's
+	// incremental warm-up) ends first: it would be measured as this
+	// step's load otherwise.
+	for _, t := range s.trees {
+		if err := s.st.idle(ctx, t); err != nil {
+			return err
+		}
+	}
 	smp := s.measureBuilds(ctx, trees, fresh)
 	smp.Scenario, smp.Strategy, smp.Run = scenario, s.name, s.run
 	if smp.Remote != nil {

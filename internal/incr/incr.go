@@ -152,8 +152,15 @@ func touch(p string) error {
 // running build is over: self (the grove executable) with rustcPath and
 // args, in cwd, with env minus Cargo's jobserver. It returns at once.
 func Start(u Unit, self, rustcPath string, args []string, cwd string, env []string) error {
-	if _, err := os.Stat(u.cargoLock()); err != nil {
-		return fmt.Errorf("no Cargo lock beside %s: %w", u.dir, err)
+	// Cargo makes its lock file the first time it builds a dir; a dir grove
+	// seed filled may not have it yet, and Cargo opens one that is there.
+	if _, err := os.Stat(filepath.Dir(u.cargoLock())); err != nil {
+		return fmt.Errorf("no build dir for %s: %w", u.dir, err)
+	}
+	if f, err := os.OpenFile(u.cargoLock(), os.O_CREATE|os.O_RDONLY, 0o666); err != nil {
+		return err
+	} else {
+		f.Close()
 	}
 	if err := touch(u.pendingPath()); err != nil {
 		return err
@@ -182,12 +189,50 @@ func Start(u Unit, self, rustcPath string, args []string, cwd string, env []stri
 	return cmd.Process.Release()
 }
 
+// Job is a background compile of one unit, not started yet.
+type Job struct {
+	Unit Unit
+	Command
+	Env []string
+}
+
+// JobFor returns the job that compiles c with env; ok is false unless c
+// is a unit Cargo compiles incrementally whose output dir and
+// incremental dir both lie in buildDir.
+func JobFor(c Command, env []string, buildDir string) (Job, bool) {
+	inv := rustc.Parse(c.Rustc, c.Args)
+	u, ok := For(inv, c.Cwd)
+	if !ok || inv.OutDir == "" {
+		return Job{}, false
+	}
+	out := inv.OutDir
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(c.Cwd, out)
+	}
+	if !underAny(filepath.Clean(out), []string{buildDir}) || !underAny(filepath.Clean(u.dir), []string{buildDir}) {
+		return Job{}, false
+	}
+	return Job{Unit: u, Command: c, Env: env}, true
+}
+
+// Start starts the job (see Start), and records its command for later
+// seeds from this tree.
+func (j Job) Start(self string) error {
+	if err := j.Unit.SaveCommand(j.Command); err != nil {
+		return err
+	}
+	return Start(j.Unit, self, j.Rustc, j.Args, j.Cwd, j.Env)
+}
+
 // Run is the background process Start starts: it waits for the build to
 // end, then compiles the unit as Cargo did, with the outputs Cargo saw
 // kept aside and put back. A build of this tree that starts meanwhile
-// goes first (see yield). logf reports what it did (GROVE_LOG). It always
-// returns 0: nobody reads its status.
-func Run(rustcPath string, args []string, logf func(format string, args ...any)) int {
+// goes first (see yield). One background compile runs at a time per
+// user: it holds the lock file queue (the store's, in grove) while it
+// compiles, so that twenty new worktrees do not start twenty rustc at
+// once; "" means no such lock. logf reports what it did (GROVE_LOG). It
+// always returns 0: nobody reads its status.
+func Run(rustcPath string, args []string, queue string, logf func(format string, args ...any)) int {
 	os.Unsetenv(Env)
 	inv := rustc.Parse(rustcPath, args)
 	cwd, err := os.Getwd()
@@ -221,8 +266,23 @@ func Run(rustcPath string, args []string, logf func(format string, args ...any))
 		return 0
 	}
 	defer cl.Close()
+	var gl *os.File
+	if queue != "" {
+		if gl, err = os.OpenFile(queue, os.O_CREATE|os.O_RDWR, 0o600); err != nil {
+			logf("warm %s: %v (not queued)", u.name, err)
+			gl = nil
+		} else {
+			defer gl.Close()
+		}
+	}
 	for {
-		// Cargo's lock: held while any build of this dir runs.
+		// The user's queue first, then Cargo's lock (held while any
+		// build of this dir runs): holding Cargo's lock while waiting
+		// in the queue would block a build behind another tree's
+		// background compile.
+		if gl != nil && unix.Flock(int(gl.Fd()), unix.LOCK_EX) != nil {
+			return 0
+		}
 		if unix.Flock(int(cl.Fd()), unix.LOCK_EX) != nil {
 			return 0
 		}
@@ -241,6 +301,9 @@ func Run(rustcPath string, args []string, logf func(format string, args ...any))
 		}
 		logf("warm %s: a build is waiting; it goes first (stopped after %.1f s, CPU %.1f s), warming resumes after it", u.name, time.Since(start).Seconds(), cpu.Seconds())
 		_ = unix.Flock(int(cl.Fd()), unix.LOCK_UN)
+		if gl != nil {
+			_ = unix.Flock(int(gl.Fd()), unix.LOCK_UN)
+		}
 		// Let the waiting build take the lock before asking again.
 		time.Sleep(yieldPause)
 	}

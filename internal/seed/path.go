@@ -165,6 +165,7 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 		if err := c.copyPathUnit(u, dst); err != nil {
 			return err
 		}
+		c.warmJobs(p.Dir, u)
 		c.res.PathUnits++
 	}
 	return nil

@@ -44,6 +44,7 @@ import (
 	"github.com/grove-rs/grove/internal/cargolock"
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/gitwt"
+	"github.com/grove-rs/grove/internal/incr"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/restore"
 )
@@ -76,6 +77,7 @@ type Result struct {
 	CopiedBytes     int64    `json:"bytes_copied"`
 	DryRun          bool     `json:"dry_run,omitempty"`
 	donorDirs, dirs cargolayout.Dirs
+	warm            []incr.Job // warm.go
 }
 
 // ErrNothingToSeed means there is no built worktree to copy from.

@@ -33,9 +33,13 @@ type Settings struct {
 	MaxAge            string // GROVE_MAX_AGE: how long an unused entry is kept (parsed by trim.Limits)
 	AutoTrim          bool   // GROVE_AUTO_TRIM, default on: trim the store in the background at most hourly after a miss
 	CPUProfile        string // GROVE_CPUPROFILE: dir to write a CPU profile of each wrapper invocation to
-	// Warm (GROVE_WARM_INCREMENTAL=1, off by default: it costs a
-	// compile of every restored member, edited or not): give a restored
-	// workspace member incremental state in the background (package incr).
+	// Warm (GROVE_WARM_INCREMENTAL, on unless 0): give a restored or
+	// seeded workspace member this tree's incremental state in the
+	// background (package incr), so the first edit after a new worktree
+	// costs what it costs with plain cargo. It costs a compile of each
+	// such member, at the lowest CPU priority, one at a time per user,
+	// giving way to any build of the tree: cheaper than the cold build
+	// plain cargo makes in a new worktree, and spent while nobody waits.
 	Warm bool
 }
 
@@ -80,7 +84,7 @@ var Vars = []Var{
 	{Name: "GROVE_MAX_AGE", Doc: "entries unused for longer are removed, e.g. 720h or 14d; default 30d"},
 	{Name: "GROVE_AUTO_TRIM", Doc: "0: never trim in the background (run grove clean yourself)"},
 	{Name: "GROVE_CPUPROFILE", Doc: "dir: write a CPU profile (pprof) of each wrapper invocation there"},
-	{Name: "GROVE_WARM_INCREMENTAL", Doc: "1: after restoring a workspace member, compile it in the background at low priority, giving way to any build, so the first edit is incremental"},
+	{Name: "GROVE_WARM_INCREMENTAL", Doc: "0 turns off: after restoring or seeding a workspace member, compile it in the background at low priority, one at a time, giving way to any build, so the first edit is incremental"},
 	{Name: "GROVE_REMOTE", Doc: "remote cache: s3://BUCKET/PREFIX, redis://HOST:PORT/DB, rediss://…, file:///DIR", URL: true},
 	{Name: "GROVE_REMOTE_ENDPOINT", Doc: "S3 endpoint for R2, GCS or MinIO; unset: AWS S3"},
 	{Name: "GROVE_REMOTE_READONLY", Doc: "1: never write to the remote"},
@@ -105,7 +109,7 @@ func FromEnv(getenv func(string) string) Settings {
 		MaxAge:            getenv("GROVE_MAX_AGE"),
 		AutoTrim:          !falsy(getenv("GROVE_AUTO_TRIM")),
 		CPUProfile:        getenv("GROVE_CPUPROFILE"),
-		Warm:              truthy(getenv("GROVE_WARM_INCREMENTAL")),
+		Warm:              !falsy(getenv("GROVE_WARM_INCREMENTAL")),
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir(getenv)

@@ -137,3 +137,10 @@ func sameFile(fd int, path string) bool {
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
+
+// WarmQueue is the lock file the background compiles of a user's trees
+// take in turn (package incr), in the store dir dir: one per store, so one
+// per user unless stores are shared.
+func WarmQueue(dir string) string {
+	return filepath.Join(dir, locksDir, "warm.lock")
+}

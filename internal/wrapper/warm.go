@@ -8,8 +8,8 @@ import (
 )
 
 // warmAfterHit gives a restored workspace member this tree's incremental
-// state in the background (GROVE_WARM_INCREMENTAL; package incr), unless
-// the tree has it already.
+// state in the background (GROVE_WARM_INCREMENTAL, on unless 0; package
+// incr), unless the tree has it already.
 func (w *wrapper) warmAfterHit(u *key.Unit) {
 	if !w.cfg.Warm {
 		return
@@ -20,7 +20,8 @@ func (w *wrapper) warmAfterHit(u *key.Unit) {
 	}
 	self, err := os.Executable()
 	if err == nil {
-		err = incr.Start(iu, self, u.Inv.Rustc, u.Inv.Args, u.Cwd, os.Environ())
+		job := incr.Job{Unit: iu, Command: incr.Command{Rustc: u.Inv.Rustc, Cwd: u.Cwd, Args: u.Inv.Args}, Env: os.Environ()}
+		err = job.Start(self)
 	}
 	if err != nil {
 		w.logf("warm incremental state: %v", err)
@@ -37,6 +38,11 @@ func (w *wrapper) beforeCompile(u *key.Unit) {
 	if iu, ok := incr.For(u.Inv, u.Cwd); ok {
 		if err := iu.Mark(); err != nil {
 			w.logf("mark incremental state: %v", err)
+		}
+		// For grove seed, which warms this unit in the worktrees it
+		// fills from this one.
+		if err := iu.SaveCommand(incr.Command{Rustc: u.Inv.Rustc, Cwd: u.Cwd, Args: u.Inv.Args}); err != nil {
+			w.logf("record the compile for seeds: %v", err)
 		}
 	}
 }

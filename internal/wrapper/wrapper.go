@@ -43,7 +43,7 @@ func Main(rustcPath string, args []string) int {
 		inv:   rustc.Parse(rustcPath, args),
 	}
 	if os.Getenv(incr.Env) != "" {
-		return incr.Run(rustcPath, args, w.logf) // a background compile Start began
+		return incr.Run(rustcPath, args, store.WarmQueue(w.cfg.Dir), w.logf) // a background compile Start began
 	}
 	w.stopProfile = startProfile(w.cfg.CPUProfile)
 	defer w.stopProfile()

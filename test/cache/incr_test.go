@@ -3,6 +3,7 @@ package cache_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -175,4 +176,79 @@ func TestBuildDuringWarmGoesFirst(t *testing.T) {
 		reused, total := reusedObjects(t, s.wt("b"), "core2", start)
 		return fmt.Sprintf("%s\nsome codegen units reused: %v", out, reused > 0 && total > 0)
 	})
+}
+
+// A seeded worktree's first build compiles nothing, so no build gives its
+// members incremental state: grove seed warms them in the background (the
+// donor's recorded compile, pointed at the new worktree), and the first
+// edit reuses rustc's work, as plain cargo's does in a tree it built. The
+// program gives plain cargo's output, and the build before the edit is
+// still a no-op (the background compile left what Cargo sees as it was).
+// Fails on the code before seeds warmed: the edit compiled core2 from
+// scratch, no object file reused.
+func TestFirstEditAfterSeedIsIncremental(t *testing.T) {
+	t.Parallel()
+	mod := func(n, k int) string {
+		var b strings.Builder
+		for i := 0; i < 4; i++ {
+			fmt.Fprintf(&b, "pub fn f%d(x: u64) -> u64 { (0..x).map(|i| i * %d + %d).sum() }\n", i, k, i+n)
+		}
+		return b.String()
+	}
+	e := newEnv(t)
+	e.extra = append(e.extra, "GROVE_WARM_INCREMENTAL=1")
+	repo := newRepo(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"core\", \"app\"]\n",
+		"core/Cargo.toml": "[package]\nname = \"core2\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"core/src/lib.rs": "pub mod m1;\npub mod m2;\npub mod m3;\npub mod m4;\n",
+		"core/src/m1.rs":  mod(1, 3),
+		"core/src/m2.rs":  mod(2, 5),
+		"core/src/m3.rs":  mod(3, 7),
+		"core/src/m4.rs":  mod(4, 9),
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncore2 = { path = \"../core\" }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", core2::m1::f0(10) + core2::m4::f3(10)); }\n",
+		".gitignore":      "target/\n",
+	})
+	git(t, repo, "checkout", "-q", "--detach")
+	e.cargo(repo, true, "build")
+
+	wt := filepath.Join(t.TempDir(), "b")
+	git(t, repo, "worktree", "add", "-q", "--detach", wt)
+	cmd := exec.Command(groveBin, "seed", "--from", repo)
+	cmd.Dir = wt
+	cmd.Env = append(os.Environ(), "GROVE_DIR="+e.store, "GROVE_WARM_INCREMENTAL=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("grove seed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "incremental state in the background") {
+		t.Fatalf("grove seed warmed nothing:\n%s", out)
+	}
+	waitWarm(t, wt)
+	if b := e.cargo(wt, true, "build"); len(b.compiled) != 0 {
+		t.Fatalf("after the background compiles, the seeded tree's build compiled %v", b.compiled)
+	}
+
+	edit := func(dir string) {
+		if err := os.WriteFile(filepath.Join(dir, "core/src/m1.rs"), []byte(mod(1, 11)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(wt)
+	start := time.Now()
+	e.cargo(wt, true, "build")
+	got := run(t, filepath.Join(wt, "target/debug/app"))
+	reused, total := reusedObjects(t, wt, "core2", start)
+	t.Logf("core2 reused %d of %d object files", reused, total)
+	if !(reused*2 > total && reused < total) {
+		t.Errorf("first edit after the seed: core2 reused %d of %d object files, want most but not all", reused, total)
+	}
+
+	plain := filepath.Join(t.TempDir(), "c")
+	git(t, repo, "worktree", "add", "-q", "--detach", plain)
+	edit(plain)
+	e.cargo(plain, false, "build")
+	if want := run(t, filepath.Join(plain, "target/debug/app")); got != want {
+		t.Errorf("seeded tree after the edit printed %q, plain cargo %q", got, want)
+	}
 }
