@@ -17,14 +17,36 @@ import (
 // has nothing to warm from; seed reads the donor's command instead, points
 // it at the new worktree and warms the unit there (Job).
 //
-// It holds no environment: a target dir gets archived and shared (CI
-// caches), and the environment may hold secrets. What a compile reads of
-// the environment is in its dep-info (`# env-dep:` lines), and a value
-// that differs costs reuse, never correctness: rustc tracks each one.
+// Of the environment it holds only what Cargo sets for the unit's compile
+// (CargoEnv): proc-macros read CARGO_MANIFEST_DIR at expansion (pest_derive
+// finds its grammar by it) without rustc knowing. The rest stays out: a
+// target dir gets archived and shared (CI caches), and the environment
+// may hold secrets. A value that differs from the next build's costs
+// reuse, never correctness: rustc tracks what env! reads, and expands
+// proc-macros anew in every session.
 type Command struct {
 	Rustc string   `json:"rustc"`
 	Cwd   string   `json:"cwd"`
 	Args  []string `json:"args"`
+	Env   []string `json:"env,omitempty"` // NAME=value, CargoEnv's
+}
+
+// CargoEnv returns the variables of environ that Cargo sets for a
+// compile (Cargo's "Environment variables Cargo sets for crates"), the
+// ones a Command keeps.
+func CargoEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "CARGO", k == "OUT_DIR", k == "CARGO_MANIFEST_DIR", k == "CARGO_MANIFEST_PATH",
+			k == "CARGO_CRATE_NAME", k == "CARGO_BIN_NAME", k == "CARGO_PRIMARY_PACKAGE",
+			k == "CARGO_TARGET_TMPDIR", k == "CARGO_RUSTC_CURRENT_DIR",
+			strings.HasPrefix(k, "CARGO_PKG_"), strings.HasPrefix(k, "CARGO_BIN_EXE_"):
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 const commandSuffix = ".cmd"
@@ -106,6 +128,9 @@ func (c Command) Moved(from, to []string) (Command, bool) {
 	for _, a := range c.Args {
 		out.Args = append(out.Args, moveArg(a))
 	}
+	for _, kv := range c.Env {
+		out.Env = append(out.Env, moveArg(kv))
+	}
 	// An old root named in the result is an old path, unless a new root
 	// starts there too (a worktree made inside the donor's).
 	names := func(s string) bool {
@@ -127,7 +152,7 @@ func (c Command) Moved(from, to []string) (Command, bool) {
 	if names(out.Cwd) || !underAny(out.Cwd, to) {
 		return Command{}, false
 	}
-	for _, a := range out.Args {
+	for _, a := range append(append([]string{}, out.Args...), out.Env...) {
 		if names(a) {
 			return Command{}, false
 		}

@@ -19,6 +19,7 @@ func TestCommandMoved(t *testing.T) {
 			"-L", "dependency=/w/a/target/debug/deps",
 			"--extern", "serde=/w/a/target/debug/deps/libserde-1.rlib",
 			"--extern", "log=/home/u/.cargo/registry/x/liblog.rlib"},
+		Env: []string{"CARGO_MANIFEST_DIR=/w/a/core", "CARGO_PKG_NAME=core2"},
 	}
 	want := Command{
 		Rustc: base.Rustc,
@@ -29,6 +30,7 @@ func TestCommandMoved(t *testing.T) {
 			"-L", "dependency=/w/b/target/debug/deps",
 			"--extern", "serde=/w/b/target/debug/deps/libserde-1.rlib",
 			"--extern", "log=/home/u/.cargo/registry/x/liblog.rlib"},
+		Env: []string{"CARGO_MANIFEST_DIR=/w/b/core", "CARGO_PKG_NAME=core2"},
 	}
 	got, ok := base.Moved(from, to)
 	if !ok || !reflect.DeepEqual(got, want) {
@@ -68,5 +70,16 @@ func TestJobForStaysInTheBuildDir(t *testing.T) {
 	noIncr := Command{Rustc: "rustc", Cwd: "/w/b", Args: []string{"--crate-name", "x", "--out-dir", "/w/b/target/debug/deps"}}
 	if _, ok := JobFor(noIncr, nil, "/w/b/target"); ok {
 		t.Error("a compile Cargo does not make incremental was taken")
+	}
+}
+
+// CargoEnv keeps what Cargo sets for a compile, and nothing a user's
+// environment may hold.
+func TestCargoEnv(t *testing.T) {
+	got := CargoEnv([]string{"CARGO_MANIFEST_DIR=/w/a", "CARGO_PKG_VERSION=1.0.0", "OUT_DIR=/o",
+		"CARGO_REGISTRY_TOKEN=secret", "AWS_SECRET_ACCESS_KEY=k", "HOME=/root", "CARGO_BIN_EXE_app=/w/a/app", "CARGO=/c"})
+	want := []string{"CARGO_MANIFEST_DIR=/w/a", "CARGO_PKG_VERSION=1.0.0", "OUT_DIR=/o", "CARGO_BIN_EXE_app=/w/a/app", "CARGO=/c"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CargoEnv = %q, want %q", got, want)
 	}
 }

@@ -290,13 +290,19 @@ func Run(rustcPath string, args []string, queue string, logf func(format string,
 			return 0 // a compile made the state meanwhile; unlocked by Close
 		}
 		start := time.Now()
-		done, cpu := false, time.Duration(0)
+		done, failed, cpu := false, false, time.Duration(0)
 		if !buildWaiting(cl) {
-			done, cpu = compileKeeping(u, inv, cwd, func() bool { return buildWaiting(cl) })
+			done, failed, cpu = compileKeeping(u, inv, cwd, func() bool { return buildWaiting(cl) })
 		}
 		if done {
 			os.Remove(u.pendingPath())
-			logf("warm %s: incremental state made in %.1f s (CPU %.1f s)", u.name, time.Since(start).Seconds(), cpu.Seconds())
+			if failed {
+				// The next build compiles the unit from scratch, as
+				// without warming.
+				logf("warm %s: rustc failed after %.1f s (CPU %.1f s): no state made", u.name, time.Since(start).Seconds(), cpu.Seconds())
+			} else {
+				logf("warm %s: incremental state made in %.1f s (CPU %.1f s)", u.name, time.Since(start).Seconds(), cpu.Seconds())
+			}
 			return 0
 		}
 		logf("warm %s: a build is waiting; it goes first (stopped after %.1f s, CPU %.1f s), warming resumes after it", u.name, time.Since(start).Seconds(), cpu.Seconds())
@@ -353,20 +359,21 @@ func waiterIn(locks string, major, minor, ino uint64) bool {
 // hard links in the saved dir and put back afterwards: rustc replaces
 // them, and the ones Cargo saw come back with their inodes and mtimes.
 // It stops the compile (rustc and the linker it runs) when cancel
-// reports true, and then returns false.
-func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() bool) (finished bool, cpu time.Duration) {
+// reports true, and then returns false; failed says rustc ran to an
+// error.
+func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() bool) (finished, failed bool, cpu time.Duration) {
 	outDir := inv.OutDir
 	if !filepath.IsAbs(outDir) {
 		outDir = filepath.Join(cwd, outDir)
 	}
 	names, err := inv.OutputNames()
 	if err != nil {
-		return true, 0 // nothing to do for this unit, ever
+		return true, false, 0 // nothing to do for this unit, ever
 	}
 	names = append(names, inv.DepInfoName())
 	saved := u.savedPath()
 	if os.RemoveAll(saved) != nil || os.Mkdir(saved, 0o755) != nil {
-		return true, 0
+		return true, false, 0
 	}
 	defer os.RemoveAll(saved)
 	kept := map[string]bool{}
@@ -377,7 +384,7 @@ func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() boo
 		}
 		if err := os.Link(out, filepath.Join(saved, n)); err != nil {
 			putBack(outDir, saved, kept)
-			return true, 0
+			return true, false, 0
 		}
 		kept[n] = true
 	}
@@ -386,10 +393,10 @@ func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() boo
 	for n := range kept {
 		if err := unix.Unlink(filepath.Join(outDir, n)); err != nil && !errors.Is(err, unix.ENOENT) {
 			putBack(outDir, saved, kept)
-			return true, 0
+			return true, false, 0
 		}
 	}
-	finished, cpu = run(exec.Command(inv.Rustc, inv.Args...), cancel)
+	finished, failed, cpu = run(exec.Command(inv.Rustc, inv.Args...), cancel)
 	for _, n := range names {
 		if !kept[n] {
 			os.Remove(filepath.Join(outDir, n)) // not there before: not there after
@@ -405,39 +412,40 @@ func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() boo
 			os.Remove(l)
 		}
 	}
-	return finished, cpu
+	return finished, failed, cpu
 }
 
 // run runs cmd at the lowest CPU priority in a process group of its own,
 // and kills the group (a linker rustc started included: it must not
 // write an output after the kept one is back) once cancel reports true.
-// It reports whether cmd ran to its end, and the CPU time it took.
-func run(cmd *exec.Cmd, cancel func() bool) (bool, time.Duration) {
+// It reports whether cmd ran to its end, whether it failed, and the CPU
+// time it took.
+func run(cmd *exec.Cmd, cancel func() bool) (finished, failed bool, cpu time.Duration) {
 	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
 	// Nice is per thread on Linux, and a child inherits the forking
 	// thread's: lower it on the thread that starts rustc.
 	runtime.LockOSThread()
 	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, 19)
 	if cmd.Start() != nil {
-		return true, 0
+		return true, true, 0
 	}
 	exited := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
 		close(exited)
 	}()
-	cpu := func() time.Duration { return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() }
+	used := func() time.Duration { return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() }
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-exited:
-			return true, cpu()
+			return true, !cmd.ProcessState.Success(), used()
 		case <-tick.C:
 			if cancel() {
 				_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 				<-exited
-				return false, cpu()
+				return false, false, used()
 			}
 		}
 	}

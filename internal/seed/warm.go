@@ -22,9 +22,10 @@ import (
 // whose command would still name the donor, is not warmed.
 //
 // The environment is this process's (what the next build here inherits)
-// with the values the unit's dep-info says the compile read (env-dep:
-// CARGO_PKG_*, OUT_DIR, ...): Cargo sets those, and a value that differs
-// would only cost the state's reuse.
+// with what Cargo set for the donor's compile (incr.CargoEnv, pointed at
+// this tree) and the values the unit's dep-info says the compile read
+// (env-dep: a build script's rustc-env); a value that differs would only
+// cost the state's reuse.
 func (c *copier) warmJobs(p string, u pathUnit) {
 	if c.dry || (u.kind != kindLib && u.kind != kindOther) || u.depInfo == "" {
 		return
@@ -35,7 +36,6 @@ func (c *copier) warmJobs(p string, u pathUnit) {
 	}
 	from := []string{c.res.donorDirs.Build, c.res.donorDirs.Target, c.res.Donor}
 	to := []string{c.res.BuildDir, c.res.Target, c.res.Worktree}
-	env := c.unitEnv(c.here(u.depInfo))
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)
@@ -46,30 +46,32 @@ func (c *copier) warmJobs(p string, u pathUnit) {
 		if !ok {
 			continue
 		}
-		if job, ok := incr.JobFor(moved, env, c.res.BuildDir); ok {
+		if job, ok := incr.JobFor(moved, unitEnv(c.here(u.depInfo), moved.Env), c.res.BuildDir); ok {
 			c.res.warm = append(c.res.warm, job)
 		}
 	}
 }
 
-// unitEnv is this process's environment with the env-dep values of the
-// dep-info file d.
-func (c *copier) unitEnv(d string) []string {
-	b, err := os.ReadFile(d)
-	if err != nil {
-		return os.Environ()
-	}
-	info, err := depinfo.Parse(string(b))
-	if err != nil {
-		return os.Environ()
-	}
+// unitEnv is this process's environment with cargo's values (NAME=value)
+// and the env-dep values of the dep-info file d over it.
+func unitEnv(d string, cargo []string) []string {
 	set := map[string]string{}
 	unset := map[string]bool{}
-	for _, e := range info.Env {
-		if e.Set {
-			set[e.Name] = e.Value
-		} else {
-			unset[e.Name] = true
+	for _, kv := range cargo {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			set[k] = v
+		}
+	}
+	if b, err := os.ReadFile(d); err == nil {
+		if info, err := depinfo.Parse(string(b)); err == nil {
+			for _, e := range info.Env {
+				if e.Set {
+					set[e.Name] = e.Value
+				} else {
+					delete(set, e.Name)
+					unset[e.Name] = true
+				}
+			}
 		}
 	}
 	var env []string

@@ -20,7 +20,7 @@ func (w *wrapper) warmAfterHit(u *key.Unit) {
 	}
 	self, err := os.Executable()
 	if err == nil {
-		job := incr.Job{Unit: iu, Command: incr.Command{Rustc: u.Inv.Rustc, Cwd: u.Cwd, Args: u.Inv.Args}, Env: os.Environ()}
+		job := incr.Job{Unit: iu, Command: incr.Command{Rustc: u.Inv.Rustc, Cwd: u.Cwd, Args: u.Inv.Args, Env: incr.CargoEnv(os.Environ())}, Env: os.Environ()}
 		err = job.Start(self)
 	}
 	if err != nil {
@@ -41,7 +41,7 @@ func (w *wrapper) beforeCompile(u *key.Unit) {
 		}
 		// For grove seed, which warms this unit in the worktrees it
 		// fills from this one.
-		if err := iu.SaveCommand(incr.Command{Rustc: u.Inv.Rustc, Cwd: u.Cwd, Args: u.Inv.Args}); err != nil {
+		if err := iu.SaveCommand(incr.Command{Rustc: u.Inv.Rustc, Cwd: u.Cwd, Args: u.Inv.Args, Env: incr.CargoEnv(os.Environ())}); err != nil {
 			w.logf("record the compile for seeds: %v", err)
 		}
 	}

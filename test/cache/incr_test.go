@@ -184,6 +184,8 @@ func TestBuildDuringWarmGoesFirst(t *testing.T) {
 // edit reuses rustc's work, as plain cargo's does in a tree it built. The
 // program gives plain cargo's output, and the build before the edit is
 // still a no-op (the background compile left what Cargo sees as it was).
+// core2 expands a proc-macro that reads CARGO_MANIFEST_DIR, which the
+// background compile must be given as Cargo gives it (incr.CargoEnv).
 // Fails on the code before seeds warmed: the edit compiled core2 from
 // scratch, no object file reused.
 func TestFirstEditAfterSeedIsIncremental(t *testing.T) {
@@ -198,15 +200,27 @@ func TestFirstEditAfterSeedIsIncremental(t *testing.T) {
 	e := newEnv(t)
 	e.extra = append(e.extra, "GROVE_WARM_INCREMENTAL=1")
 	repo := newRepo(t, map[string]string{
-		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"core\", \"app\"]\n",
-		"core/Cargo.toml": "[package]\nname = \"core2\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-		"core/src/lib.rs": "pub mod m1;\npub mod m2;\npub mod m3;\npub mod m4;\n",
+		"Cargo.toml":      "[workspace]\nresolver = \"2\"\nmembers = [\"core\", \"app\", \"gen\"]\n",
+		"core/Cargo.toml": "[package]\nname = \"core2\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ngen = { path = \"../gen\" }\n",
+		"core/src/lib.rs": "pub mod m1;\npub mod m2;\npub mod m3;\npub mod m4;\ngen::manifest_const!();\n",
+		"core/n.txt":      "7\n",
+		// A proc-macro that finds its input by CARGO_MANIFEST_DIR, as
+		// pest_derive finds a grammar: rustc does not know it reads it.
+		"gen/Cargo.toml": "[package]\nname = \"gen\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n",
+		"gen/src/lib.rs": `use proc_macro::TokenStream;
+#[proc_macro]
+pub fn manifest_const(_: TokenStream) -> TokenStream {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let n = std::fs::read_to_string(std::path::Path::new(&dir).join("n.txt")).expect("n.txt");
+    format!("pub const N: u64 = {};", n.trim()).parse().unwrap()
+}
+`,
 		"core/src/m1.rs":  mod(1, 3),
 		"core/src/m2.rs":  mod(2, 5),
 		"core/src/m3.rs":  mod(3, 7),
 		"core/src/m4.rs":  mod(4, 9),
 		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncore2 = { path = \"../core\" }\n",
-		"app/src/main.rs": "fn main() { println!(\"{}\", core2::m1::f0(10) + core2::m4::f3(10)); }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", core2::m1::f0(10) + core2::m4::f3(10) + core2::N); }\n",
 		".gitignore":      "target/\n",
 	})
 	git(t, repo, "checkout", "-q", "--detach")
