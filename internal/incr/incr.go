@@ -298,7 +298,9 @@ func Run(rustcPath string, args []string, queue string, logf func(format string,
 			os.Remove(u.pendingPath())
 			if failed {
 				// The next build compiles the unit from scratch, as
-				// without warming.
+				// without warming; a hit after it warms again (the
+				// failed session's dir must not count as state: Have).
+				os.Remove(u.markPath())
 				logf("warm %s: rustc failed after %.1f s (CPU %.1f s): no state made", u.name, time.Since(start).Seconds(), cpu.Seconds())
 			} else {
 				logf("warm %s: incremental state made in %.1f s (CPU %.1f s)", u.name, time.Since(start).Seconds(), cpu.Seconds())
