@@ -330,3 +330,15 @@ func finishTemp(out *os.File, tmp, dst string) error {
 	}
 	return err
 }
+
+// HoldTemp hard-links src into tmp/ and returns that path: the inode stays
+// there whatever becomes of src's name (Cargo replaces an output by
+// rename), until a later PutBlobFrom reads it and the caller removes it.
+// It fails where src cannot be linked (another file system).
+func (s *Store) HoldTemp(src string) (string, error) {
+	tmp := s.tmpPath("held")
+	if err := os.Link(src, tmp); err != nil {
+		return "", fmt.Errorf("store: hold %s: %w", src, err)
+	}
+	return tmp, nil
+}

@@ -29,6 +29,19 @@ func (s *Store) lockPath(key string) string {
 // its own file description). unlock releases the lock; calling it more than
 // once is harmless.
 func (s *Store) LockKey(ctx context.Context, key string) (unlock func(), err error) {
+	f, err := s.LockKeyFile(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
+}
+
+// LockKeyFile is LockKey with the lock as its open file: closing it
+// unlocks. A child process given the file (exec.Cmd.ExtraFiles) holds the
+// lock after this process has closed its own descriptor or exited, until
+// the child ends: flock belongs to the open file, not to a process.
+func (s *Store) LockKeyFile(ctx context.Context, key string) (*os.File, error) {
 	if !validHex(key) {
 		return nil, fmt.Errorf("store: lock %q: %w", key, ErrInvalidName)
 	}
@@ -49,8 +62,7 @@ func (s *Store) LockKey(ctx context.Context, key string) (unlock func(), err err
 		// flock; then we hold a lock nobody else will ever look at. Retry on
 		// the file now at path.
 		if sameFile(fd, path) {
-			var once sync.Once
-			return func() { once.Do(func() { unix.Close(fd) }) }, nil
+			return os.NewFile(uintptr(fd), path), nil
 		}
 		unix.Close(fd)
 	}

@@ -211,6 +211,10 @@ func fan(name string) string {
 // tmpPath returns a fresh, unique name under tmp/. The random suffix makes
 // collisions between concurrent writers (in any process) vanishingly rare;
 // creators still use O_EXCL or link(2), which fail rather than share.
+// TempPath returns a new name under tmp/ for a file of kind: grove clean
+// removes what is left there by processes that died.
+func (s *Store) TempPath(kind string) string { return s.tmpPath(kind) }
+
 func (s *Store) tmpPath(kind string) string {
 	return filepath.Join(s.dir, tmpDir, kind+"-"+strconv.FormatUint(rand.Uint64(), 36))
 }

@@ -60,10 +60,18 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 		CompileMs: res.dur.Milliseconds(),
 		Origin:    u.Origin(),
 	}
-	if entry.Outputs, err = w.storeOutputs(u, names, paths); err != nil {
+	var held []heldOutput
+	if entry.Outputs, held, err = w.storeOutputs(u, names, paths); err != nil {
 		return "", err
 	}
-	if err := w.publish(u, cand, entry); err != nil {
+	if len(held) > 0 {
+		// ingest.go: the big programs are stored, and the entry
+		// published, after this process has exited.
+		h := &handOff{ArgKey: u.ArgKey, EntryKey: u.EntryKey(cand), Cand: cand, Entry: *entry, Held: held}
+		if err := w.handOffSave(h); err != nil {
+			return "", err
+		}
+	} else if err := w.publish(u, cand, entry); err != nil {
 		return "", err
 	}
 	w.writeReads(u, cand)
@@ -72,30 +80,38 @@ func (w *wrapper) save(u *key.Unit, res *compileResult) (reason string, err erro
 }
 
 // storeOutputs puts the unit's outputs into the store as blobs, and the
-// lib record of its rlib, and returns them as the entry lists them.
-func (w *wrapper) storeOutputs(u *key.Unit, names, paths []string) ([]record.Output, error) {
-	var outs []record.Output
+// lib record of its rlib, and returns them as the entry lists them. A big
+// program it only holds for the background process (ingest.go): held
+// says which, and their entries' size and mtime are still to be filled.
+func (w *wrapper) storeOutputs(u *key.Unit, names, paths []string) (outs []record.Output, held []heldOutput, err error) {
 	var rlibDigest record.Digest
 	kind := restore.KindOfInvocation(u.Inv, u.Env)
 	for i, n := range names {
 		p := paths[i]
-		d, _, err := u.Hasher.File(p)
+		d, st, err := u.Hasher.File(p)
 		if err != nil {
-			return nil, fmt.Errorf("hash output %s: %w", n, err)
+			return nil, nil, fmt.Errorf("hash output %s: %w", n, err)
 		}
 		// Only outputs that may share an inode are linked into the store
 		// (the rule: restore.Shared); a program stays this tree's own
 		// file, so `strip` in place here cannot reach the blob.
 		shared := restore.Shared(kind, n)
+		if w.mayDefer(shared, st.Size) && !w.haveBlob(d) {
+			if tmp, err := w.st.HoldTemp(p); err == nil {
+				held = append(held, heldOutput{Output: len(outs), Path: tmp, Exec: st.Mode&0o111 != 0})
+				outs = append(outs, record.Output{Name: n, Digest: record.Digest(d)})
+				continue
+			}
+		}
 		if err := w.st.PutBlob(p, d, shared); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if shared && rustc.IsLib(n) {
 			u.NoteStored(p, d)
 		}
 		fi, err := w.st.BlobStat(d)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		outs = append(outs, record.Output{Name: n, Digest: record.Digest(d), Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()})
 		if strings.HasSuffix(n, ".rlib") {
@@ -104,26 +120,29 @@ func (w *wrapper) storeOutputs(u *key.Unit, names, paths []string) ([]record.Out
 	}
 	if rlibDigest != "" {
 		if err := w.putLib(u, rlibDigest); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return outs, nil
+	return outs, held, nil
 }
 
 // publish writes the entry, then adds its candidate to the unit's manifest:
 // in that order, so a reader that finds the candidate finds its entry.
 func (w *wrapper) publish(u *key.Unit, cand record.Candidate, entry *record.Entry) error {
-	entryKey := u.EntryKey(cand)
+	return w.publishEntry(u.ArgKey, u.EntryKey(cand), cand, entry)
+}
+
+func (w *wrapper) publishEntry(argKey record.ArgKey, entryKey record.EntryKey, cand record.Candidate, entry *record.Entry) error {
 	if err := w.rec.PutEntry(entryKey, entry); err != nil {
 		return err
 	}
 	cand.Entry = entryKey
-	m, err := readManifest(w, u.ArgKey)
+	m, err := readManifest(w, argKey)
 	if err != nil || m == nil {
 		m = &record.Manifest{} // a corrupt manifest is replaced
 	}
 	m.Add(cand)
-	if err := w.rec.PutManifest(u.ArgKey, m); err != nil {
+	if err := w.rec.PutManifest(argKey, m); err != nil {
 		return err
 	}
 	w.saved = string(entryKey)

@@ -42,6 +42,9 @@ func Main(rustcPath string, args []string) int {
 		cfg:   settings.FromEnv(os.Getenv),
 		inv:   rustc.Parse(rustcPath, args),
 	}
+	if job := os.Getenv(ingestEnv); job != "" {
+		return ingestMain(job) // the background store of big programs (ingest.go)
+	}
 	if os.Getenv(incr.Env) != "" {
 		return incr.Run(rustcPath, args, store.WarmQueue(w.cfg.Dir), w.logf) // a background compile Start began
 	}
@@ -51,7 +54,8 @@ func Main(rustcPath string, args []string) int {
 }
 
 type wrapper struct {
-	start time.Time
+	start  time.Time
+	flight *os.File // the unit's flight lock while this process holds it
 	cfg   settings.Settings
 	inv   *rustc.Invocation
 	st    *store.Store
@@ -136,10 +140,13 @@ func (w *wrapper) run() (code int) {
 	ctx, cancel := lockContext()
 	defer cancel()
 	t1 := time.Now()
-	unlock, err := w.st.LockKey(ctx, flight)
+	lock, err := w.st.LockKeyFile(ctx, flight)
 	w.ev.LockUs = time.Since(t1).Microseconds()
 	if err == nil {
-		defer unlock()
+		// Closed at exit; a background store of this unit's programs
+		// holds it on (ingest.go).
+		w.flight = lock
+		defer lock.Close()
 		if w.ev.LockUs > 1000 {
 			w.logf("lock %s: waited %d ms", flight[:12], w.ev.LockUs/1000)
 		}
