@@ -56,11 +56,11 @@ func Main(rustcPath string, args []string) int {
 type wrapper struct {
 	start  time.Time
 	flight *os.File // the unit's flight lock while this process holds it
-	cfg   settings.Settings
-	inv   *rustc.Invocation
-	st    *store.Store
-	rec   record.Store // the records in st
-	ev    stats.Event
+	cfg    settings.Settings
+	inv    *rustc.Invocation
+	st     *store.Store
+	rec    record.Store // the records in st
+	ev     stats.Event
 	// untrusted: the store was refused (store.ErrUntrusted).
 	untrusted bool
 	// The remote cache (remote.go), set up on the first local miss.
