@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/filehash"
@@ -226,6 +227,31 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 	return d
 }
 
+// runEnvSame reports whether the run ran with the environment a build of
+// the new tree gets, this process's standing for it (key/runenv.go): a
+// script reads variables it does not declare, and plain cargo in a fresh
+// worktree runs it with that build's.
+func (c *copier) runEnvSame(u pathUnit) bool {
+	env := map[string]string{}
+	var names []string
+	for _, kv := range key.SeedEnviron(os.Environ()) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+			names = append(names, k)
+		}
+	}
+	ws := c.here(c.donorWS)
+	lookup := func(name string) (string, bool) {
+		v, _, found, err := cargoconfig.EnvVar(ws, func(k string) string { return env[k] }, name)
+		if err == nil && found {
+			return v, true
+		}
+		v, set := env[name] // set and empty: Cargo passes it on
+		return v, set
+	}
+	return key.RunEnvMatches(u.Dir, c.res.Worktree, names, lookup)
+}
+
 // pathUnit applies the rule to one unit of a path package.
 func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 	anchor, err := os.Stat(u.anchor)
@@ -267,6 +293,9 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 			return false, err
 		}
 		if !c.runSawThisTree(u, root, readGit) {
+			return false, nil
+		}
+		if !c.runEnvSame(u) {
 			return false, nil
 		}
 		if names, err := c.runNamesDonor(u); err != nil || names {
@@ -467,6 +496,7 @@ func (c *copier) copyPathUnit(u pathUnit, dst string) error {
 	if u.kind == kindRun {
 		if !c.dry {
 			gitwatch.CopyMark(u.Dir, c.here(u.Dir))
+			key.CopyRunEnvMark(u.Dir, c.here(u.Dir))
 		}
 		return c.tree(filepath.Join(u.Dir, "out"), filepath.Join(c.here(u.Dir), "out"), false)
 	}

@@ -1,0 +1,92 @@
+package cache_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// A workspace member's build script reads an environment variable without
+// declaring it (no rerun-if-env-changed). Plain cargo in a fresh worktree
+// runs the script with the environment of that build; Cargo's fingerprint
+// of the run holds no environment, so a run seeded from a donor built with
+// another value is fresh and the donor's value is served. Seeding must
+// copy a member's run only when the environment it ran with is the one a
+// build in the new tree gets (key/runenv.go): the variables Cargo does not
+// set, with `[env]` of the Cargo config resolved for the new tree and its
+// paths normalized. Each case: the donor built with donorEnv, a fresh
+// worktree with plain cargo and a seeded one with grove built with
+// buildEnv (the seed runs with it too, as from one shell); the programs
+// must print the same. "donor built with MODE set" fails on the code
+// before the rule, which seeded the donor's run whatever its environment.
+func TestSeededRunEnvTwin(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"Cargo.toml": "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+		".gitignore": "target/\n",
+		".cargo/config.toml": `[env]
+REL = { value = "data", relative = true }
+`,
+		"app/Cargo.toml": `[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+`,
+		"app/build.rs": `fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let m = std::env::var("MODE").unwrap_or_else(|_| "unset".into());
+    let rel = std::env::var("REL").unwrap_or_default();
+    let tree = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).parent().unwrap().to_owned();
+    let rel = std::path::Path::new(&rel).strip_prefix(&tree).map(|p| p.display().to_string()).unwrap_or(rel);
+    println!("cargo:rustc-env=MODE_SEEN={}", m);
+    println!("cargo:rustc-env=REL_SEEN={}", rel);
+}
+`,
+		"app/src/main.rs": "fn main() { println!(\"{} {}\", env!(\"MODE_SEEN\"), env!(\"REL_SEEN\")); }\n",
+	}
+	for _, tc := range []struct {
+		name               string
+		donorEnv, buildEnv []string
+		seeds              bool // the run is seeded: the first build compiles nothing
+	}{
+		{name: "same environment", seeds: true},
+		{name: "same value set", donorEnv: []string{"MODE=x"}, buildEnv: []string{"MODE=x"}, seeds: true},
+		{name: "donor built with MODE set", donorEnv: []string{"MODE=shell"}},
+		{name: "new tree built with MODE set", buildEnv: []string{"MODE=shell"}},
+		{name: "another value", donorEnv: []string{"MODE=1"}, buildEnv: []string{"MODE=2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.extra = []string{"GROVE_CACHE_BUILD_SCRIPTS=1"}
+			repo := newRepo(t, files)
+			git(t, repo, "checkout", "-q", "--detach")
+			e.extra = append(e.extra, tc.donorEnv...)
+			e.cargo(repo, true, "build")
+			e.extra = append([]string{"GROVE_CACHE_BUILD_SCRIPTS=1"}, tc.buildEnv...)
+
+			plain := filepath.Join(t.TempDir(), "plain")
+			git(t, repo, "worktree", "add", "-q", "--detach", plain)
+			e.cargo(plain, false, "build")
+			want := run(t, filepath.Join(plain, "target/debug/app"))
+
+			seeded := filepath.Join(t.TempDir(), "seeded")
+			git(t, repo, "worktree", "add", "-q", "--detach", seeded)
+			cmd := exec.Command(groveBin, "seed", "--from", repo)
+			cmd.Dir = seeded
+			cmd.Env = append(append(os.Environ(), "GROVE_DIR="+e.store), e.extra...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("grove seed: %v\n%s", err, out)
+			}
+			b := e.cargo(seeded, true, "build")
+			got := run(t, filepath.Join(seeded, "target/debug/app"))
+			if got != want {
+				t.Errorf("seeded worktree's program prints %q, plain cargo's %q", got, want)
+			}
+			if tc.seeds && len(b.compiled) != 0 {
+				t.Errorf("seeded first build with the donor's environment compiled %v, want nothing", b.compiled)
+			}
+		})
+	}
+}
