@@ -21,8 +21,9 @@ import (
 // set, while plain cargo in a fresh worktree runs the script with the
 // environment of its build. The build-run key holds the whole environment
 // (buildrun.go); a seeded run skips the key, so it must carry what the key
-// would have compared: a path package's run is seeded only when the
-// environment it ran with is the one a build of the new tree gets.
+// would have compared: a run (of a path package, or of a registry or git
+// dependency alike) is seeded only when the environment it ran with is
+// the one a build of the new tree gets.
 //
 // What is compared is the ambient environment: every variable but those
 // Cargo or rustup set for the run (CARGO*, DEP_*, OUT_DIR, TARGET, HOST,
@@ -32,7 +33,8 @@ import (
 // PWD, and GIT_* (git sets some for its hooks, and a script reading git
 // state is the git rule's: githead.go). Values are compared with the
 // tree's path replaced by a placeholder (an `[env]` entry with
-// `relative = true` names each tree). The build's environment is not known
+// `relative = true` names each tree; the tree is found as the build-run
+// key finds it). The build's environment is not known
 // when a worktree is seeded: the seeding process's own environment stands
 // for it (the hook runs in the shell of `git worktree add`, without the
 // dir git puts first on PATH), with `[env]` of the new tree's Cargo config
@@ -93,8 +95,7 @@ func invokedStamp(dir string) (string, bool) {
 }
 
 // MarkRunEnv writes the mark of a run Cargo starts with environ (the
-// trampoline's own environment) into its unit dir. Only a package inside
-// a git worktree is marked: only path packages' runs are checked.
+// trampoline's own environment) into its unit dir.
 func MarkRunEnv(environ []string) {
 	env := map[string]string{}
 	for _, kv := range environ {
@@ -107,9 +108,13 @@ func MarkRunEnv(environ []string) {
 		return
 	}
 	_ = os.Remove(filepath.Join(dir, runEnvMarkName))
-	tree := worktreeRoot(env["CARGO_HOME"], env["CARGO_MANIFEST_DIR"])
+	// The tree of the build, found as the build-run key finds it: from
+	// the package, else the target dir, else the shell's dir (a
+	// registry package's run).
+	targetRoot, _ := findTargetRoot(env["OUT_DIR"])
+	tree := worktreeRoot(env["CARGO_HOME"], env["CARGO_MANIFEST_DIR"], targetRoot, env["PWD"])
 	stamp, ok := invokedStamp(dir)
-	if tree == "" || !ok {
+	if !ok {
 		return
 	}
 	ds := map[string]string{}

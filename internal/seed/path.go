@@ -231,7 +231,7 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 // the new tree gets, this process's standing for it (key/runenv.go): a
 // script reads variables it does not declare, and plain cargo in a fresh
 // worktree runs it with that build's.
-func (c *copier) runEnvSame(u pathUnit) bool {
+func (c *copier) runEnvSame(unitDir string) bool {
 	env := map[string]string{}
 	var names []string
 	for _, kv := range key.SeedEnviron(os.Environ()) {
@@ -249,7 +249,7 @@ func (c *copier) runEnvSame(u pathUnit) bool {
 		v, set := env[name] // set and empty: Cargo passes it on
 		return v, set
 	}
-	return key.RunEnvMatches(u.Dir, c.res.Worktree, names, lookup)
+	return key.RunEnvMatches(unitDir, c.res.Worktree, names, lookup)
 }
 
 // pathUnit applies the rule to one unit of a path package.
@@ -295,7 +295,7 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 		if !c.runSawThisTree(u, root, readGit) {
 			return false, nil
 		}
-		if !c.runEnvSame(u) {
+		if !c.runEnvSame(u.Dir) {
 			return false, nil
 		}
 		if names, err := c.runNamesDonor(u); err != nil || names {

@@ -392,6 +392,14 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 			}
 			continue
 		}
+		// A dependency's run too is copied only when it ran with the
+		// environment the new tree's build gets (key/runenv.go); left
+		// to Cargo, it runs, or the build-run cache replays a run with
+		// that environment.
+		if u.IsRunUnit() && !c.runEnvSame(u.Dir) {
+			c.res.SkippedUnits++
+			continue
+		}
 		names, err := c.namesDonor(u, byHash[u.Hash])
 		if err != nil {
 			return err

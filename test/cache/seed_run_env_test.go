@@ -90,3 +90,41 @@ edition = "2021"
 		})
 	}
 }
+
+// The same for a git dependency's run, which seeding copies without
+// comparing sources (Cargo's fingerprint of it is the commit): its script
+// reads MODE undeclared, the donor was built with MODE set, and plain
+// cargo's fresh worktree, built without, runs it without. The seeded tree
+// printed the donor's value on the code before the rule. A donor whose
+// run had the same environment is still seeded from.
+func TestSeededDependencyRunEnvTwin(t *testing.T) {
+	t.Parallel()
+	dep := filepath.Join(t.TempDir(), "gdep")
+	writeTree(t, dep, map[string]string{
+		"Cargo.toml": "[package]\nname = \"gdep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"build.rs": `fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-env=MODE_SEEN={}", std::env::var("MODE").unwrap_or_else(|_| "unset".into()));
+}
+`,
+		"src/lib.rs": "pub fn mode() -> &'static str { env!(\"MODE_SEEN\") }\n",
+	})
+	git(t, dep, "init", "-q", "-b", "main")
+	git(t, dep, "add", "-A")
+	git(t, dep, "commit", "-q", "-m", "init")
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml": "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n" +
+			"[dependencies]\ngdep = { git = \"file://" + dep + "\" }\n",
+		".gitignore":  "/target\n",
+		"src/main.rs": "fn main() { println!(\"{}\", gdep::mode()); }\n",
+	})
+	cacheRuns(tw)
+	tw.step("a: build with MODE set", func(s *side) string { return s.cargoEnv("a", []string{"MODE=shell"}, "build") })
+	tw.step("b: seed", func(s *side) string { return s.groveCLI("b", "seed") })
+	tw.step("b: build", func(s *side) string { return s.cargo("b", "build") })
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+	tw.step("a: build", func(s *side) string { return s.cargo("a", "build") })
+	tw.step("c: seed", func(s *side) string { s.addWorktree("c"); return s.groveCLI("c", "seed") })
+	tw.step("c: build", func(s *side) string { return s.cargo("c", "build") })
+	tw.step("c: run", func(s *side) string { return s.run("c", "target/debug/app") })
+}
