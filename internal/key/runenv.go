@@ -137,7 +137,15 @@ func writeRunEnvMark(dir, stamp string, ds map[string]string) {
 	for _, k := range names {
 		b.WriteString(ds[k] + " " + k + "\n")
 	}
-	_ = os.WriteFile(filepath.Join(dir, runEnvMarkName), b.Bytes(), 0o644)
+	p := filepath.Join(dir, runEnvMarkName)
+	if os.WriteFile(p, b.Bytes(), 0o644) != nil {
+		return
+	}
+	// Dated as the run's stamp: the mark is no output, and a unit dir's
+	// newest file is what seeding compares dependents with.
+	if fi, err := os.Stat(filepath.Join(dir, "invoked.timestamp")); err == nil {
+		_ = os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	}
 }
 
 // readRunEnvMark returns the digests of the mark in the unit dir dir, and

@@ -227,29 +227,47 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 	return d
 }
 
-// runEnvSame reports whether the run ran with the environment a build of
-// the new tree gets, this process's standing for it (key/runenv.go): a
-// script reads variables it does not declare, and plain cargo in a fresh
-// worktree runs it with that build's.
+// runEnvSame reports whether the run whose unit dir is unitDir ran with
+// the environment a build of the new tree gets, this process's standing
+// for it (key/runenv.go): a script reads variables it does not declare,
+// and plain cargo in a fresh worktree runs it with that build's.
 func (c *copier) runEnvSame(unitDir string) bool {
-	env := map[string]string{}
-	var names []string
-	for _, kv := range key.SeedEnviron(os.Environ()) {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-			names = append(names, k)
+	if c.env == nil {
+		c.env = &seedEnv{vars: map[string]string{}, memo: map[string]envValue{}, ws: c.here(c.donorWS)}
+		for _, kv := range key.SeedEnviron(os.Environ()) {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				c.env.vars[k] = v
+				c.env.names = append(c.env.names, k)
+			}
 		}
 	}
-	ws := c.here(c.donorWS)
-	lookup := func(name string) (string, bool) {
-		v, _, found, err := cargoconfig.EnvVar(ws, func(k string) string { return env[k] }, name)
-		if err == nil && found {
-			return v, true
-		}
-		v, set := env[name] // set and empty: Cargo passes it on
-		return v, set
+	return key.RunEnvMatches(unitDir, c.res.Worktree, c.env.names, c.env.lookup)
+}
+
+// seedEnv is what a build of the new tree gets of the environment, once
+// per seed: this process's variables, and `[env]` of the tree's config.
+type seedEnv struct {
+	vars  map[string]string
+	names []string
+	ws    string // the new tree's workspace root, where Cargo reads config
+	memo  map[string]envValue
+}
+
+type envValue struct {
+	v   string
+	set bool
+}
+
+func (e *seedEnv) lookup(name string) (string, bool) {
+	if r, ok := e.memo[name]; ok {
+		return r.v, r.set
 	}
-	return key.RunEnvMatches(unitDir, c.res.Worktree, names, lookup)
+	v, _, found, err := cargoconfig.EnvVar(e.ws, func(k string) string { return e.vars[k] }, name)
+	if err != nil || !found {
+		v, found = e.vars[name] // set and empty: Cargo passes it on
+	}
+	e.memo[name] = envValue{v, found}
+	return v, found
 }
 
 // pathUnit applies the rule to one unit of a path package.

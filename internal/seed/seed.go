@@ -344,6 +344,9 @@ type copier struct {
 	// its first copy here, so the other names link to that copy as they
 	// do in the donor instead of being copied again.
 	copies map[fileID]string
+	// env: what a build of the new tree gets of the environment, read
+	// at the first run compared (path.go's runEnvSame).
+	env *seedEnv
 }
 
 type fileID struct{ dev, ino uint64 }

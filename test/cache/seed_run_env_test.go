@@ -128,3 +128,38 @@ func TestSeededDependencyRunEnvTwin(t *testing.T) {
 	tw.step("c: build", func(s *side) string { return s.cargo("c", "build") })
 	tw.step("c: run", func(s *side) string { return s.run("c", "target/debug/app") })
 }
+
+// A worktree seeded from a worktree that was itself seeded builds nothing
+// either. The markers seeding writes beside a copied run (package
+// gitwatch's, key/runenv.go's) were dated when written, after the seed's
+// stamps: the run looked newer than the member's binary built on it, so
+// the second seed left the binary to Cargo.
+func TestSeededFromSeededTree(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.extra = []string{"GROVE_CACHE_BUILD_SCRIPTS=1"}
+	repo := newRepo(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+		".gitignore":      "target/\n",
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"app/build.rs":    "fn main() { println!(\"cargo:rerun-if-changed=build.rs\"); println!(\"cargo:rustc-env=V=1\"); }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", env!(\"V\")); }\n",
+	})
+	git(t, repo, "checkout", "-q", "--detach")
+	e.cargo(repo, true, "build")
+	from := repo
+	for _, name := range []string{"b", "c"} {
+		wt := filepath.Join(t.TempDir(), name)
+		git(t, repo, "worktree", "add", "-q", "--detach", wt)
+		cmd := exec.Command(groveBin, "seed", "--from", from)
+		cmd.Dir = wt
+		cmd.Env = append(append(os.Environ(), "GROVE_DIR="+e.store), e.extra...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("grove seed: %v\n%s", err, out)
+		}
+		if b := e.cargo(wt, true, "build"); len(b.compiled) != 0 {
+			t.Errorf("%s, seeded from %s: first build compiled %v, want nothing", name, filepath.Base(from), b.compiled)
+		}
+		from = wt
+	}
+}
