@@ -78,7 +78,7 @@ func runEnvDigest(tree, value string) string {
 }
 
 // runUnitDir is the run's unit dir, or "" when OUT_DIR is not its out/
-// (Cargo's legacy layout, the one seeding reads).
+// (in both of Cargo's layouts).
 func runUnitDir(outDir string) string {
 	if filepath.Base(outDir) != "out" {
 		return ""
@@ -86,9 +86,21 @@ func runUnitDir(outDir string) string {
 	return filepath.Dir(outDir)
 }
 
+// invokedStampFile is the file Cargo writes before every run of the unit
+// whose dir is dir: invoked.timestamp in the legacy layout's
+// build/<pkg>-<hash>/, in run/ of the per-unit layout's build/<pkg>/<hash>/.
+func invokedStampFile(dir string) (os.FileInfo, bool) {
+	for _, p := range []string{filepath.Join(dir, "invoked.timestamp"), filepath.Join(dir, "run", "invoked.timestamp")} {
+		if fi, err := os.Stat(p); err == nil {
+			return fi, true
+		}
+	}
+	return nil, false
+}
+
 func invokedStamp(dir string) (string, bool) {
-	fi, err := os.Stat(filepath.Join(dir, "invoked.timestamp"))
-	if err != nil {
+	fi, ok := invokedStampFile(dir)
+	if !ok {
 		return "", false
 	}
 	return strconv.FormatInt(fi.ModTime().UnixNano(), 10), true
@@ -143,7 +155,7 @@ func writeRunEnvMark(dir, stamp string, ds map[string]string) {
 	}
 	// Dated as the run's stamp: the mark is no output, and a unit dir's
 	// newest file is what seeding compares dependents with.
-	if fi, err := os.Stat(filepath.Join(dir, "invoked.timestamp")); err == nil {
+	if fi, ok := invokedStampFile(dir); ok {
 		_ = os.Chtimes(p, fi.ModTime(), fi.ModTime())
 	}
 }

@@ -82,3 +82,28 @@ func TestSeedEnvironDropsGitExecPath(t *testing.T) {
 		}
 	}
 }
+
+// Cargo's per-unit layout keeps invoked.timestamp in run/ of the unit dir.
+func TestRunEnvMarkPerUnitLayout(t *testing.T) {
+	root := t.TempDir()
+	tree := filepath.Join(root, "tree")
+	unit := filepath.Join(tree, "target/debug/build/dep/0123abcd")
+	for _, d := range []string{filepath.Join(tree, ".git"), filepath.Join(unit, "out"), filepath.Join(unit, "run")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(unit, "run", "invoked.timestamp"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	MarkRunEnv([]string{"OUT_DIR=" + filepath.Join(unit, "out"), "CARGO_MANIFEST_DIR=/usr/share/cargo/registry/dep-1.0.0", "MODE=x"})
+	lookup := func(k string) (string, bool) {
+		if k == "MODE" {
+			return "x", true
+		}
+		return "", false
+	}
+	if !RunEnvMatches(unit, tree, []string{"MODE"}, lookup) {
+		t.Error("the per-unit layout's mark does not match the same environment")
+	}
+}
