@@ -163,3 +163,34 @@ func TestSeededFromSeededTree(t *testing.T) {
 		from = wt
 	}
 }
+
+// KNOWN, NOT FIXED (hunt8): the same class for compiled units. A
+// proc-macro reads APP_DATA with std::env, declared to grove with
+// GROVE_EXTRA_ENV (README: how to key such reads). The donor was built
+// with APP_DATA=1; plain cargo's fresh worktree, built with APP_DATA=2,
+// prints 2; the seeded one is handed the donor's proc-macro expansion and
+// prints 1: Cargo's fingerprint holds no such variable, and seeding
+// compares only sources. The wrapper keys more variables than Cargo's
+// fingerprint does (GROVE_EXTRA_ENV, LIBRARY_PATH, COMPILER_PATH,
+// GCC_EXEC_PREFIX, SDKROOT, the deployment targets); a fix would note
+// their digests beside each unit's dep-info, as the trampoline notes a
+// run's environment (key/runenv.go), and have seeding compare them with
+// its own environment.
+func TestSeededUnitExtraEnvTwin(t *testing.T) {
+	t.Skip("known difference, not fixed yet: seeding ignores GROVE_EXTRA_ENV and the other variables the wrapper keys beyond Cargo's fingerprint")
+	t.Parallel()
+	tw := newTwin(t, map[string]string{
+		"Cargo.toml":      "[workspace]\nmembers = [\"app\", \"pm\"]\nresolver = \"2\"\n",
+		".gitignore":      "/target\n",
+		"app/Cargo.toml":  "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\npm = { path = \"../pm\" }\n",
+		"app/src/main.rs": "fn main() { println!(\"{}\", pm::data!()); }\n",
+		"pm/Cargo.toml":   "[package]\nname = \"pm\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n",
+		"pm/src/lib.rs": "use proc_macro::TokenStream;\n#[proc_macro]\npub fn data(_: TokenStream) -> TokenStream {\n" +
+			"    let s = std::env::var(\"APP_DATA\").unwrap_or_default();\n    format!(\"{:?}\", s).parse().unwrap()\n}\n",
+	})
+	tw.both(func(s *side) { s.e.extra = append(s.e.extra, "GROVE_EXTRA_ENV=APP_DATA") })
+	tw.step("a: build", func(s *side) string { return s.cargoEnv("a", []string{"APP_DATA=1"}, "build") })
+	tw.step("b: seed", func(s *side) string { return s.groveCLI("b", "seed") })
+	tw.step("b: build", func(s *side) string { return s.cargoEnv("b", []string{"APP_DATA=2"}, "build") })
+	tw.step("b: run", func(s *side) string { return s.run("b", "target/debug/app") })
+}
