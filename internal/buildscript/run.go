@@ -45,6 +45,9 @@ func Main(real string) (code int) {
 	// Whatever happens next, the last run's marker says nothing of this
 	// one (package gitwatch).
 	gitwatch.ClearMark(os.Getenv("OUT_DIR"))
+	// What the run gets of the environment, for seeding (key/runenv.go):
+	// written whatever decides how it runs.
+	key.MarkRunEnv(os.Environ())
 	cfg := settings.FromEnv(os.Getenv)
 	if cfg.Disable || !cfg.CacheBuildScripts || !groveIsWrapper() || excluded(cfg, os.Getenv("CARGO_PKG_NAME")) {
 		return execReal(real)

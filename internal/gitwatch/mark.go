@@ -48,7 +48,17 @@ func MarkReadNoGit(outDir string) {
 		return
 	}
 	if stamp, ok := invokedStamp(d); ok {
-		_ = os.WriteFile(filepath.Join(d, markName), []byte(stamp+"\n"), 0o644)
+		p := filepath.Join(d, markName)
+		if os.WriteFile(p, []byte(stamp+"\n"), 0o644) != nil {
+			return
+		}
+		// Dated as the run's stamp: the marker is no output, and a unit
+		// dir's newest file is what seeding compares dependents with
+		// (a fresh marker made a seeded run look newer than the units
+		// built on it, and a tree seeded from this one rebuilt them).
+		if fi, err := os.Stat(filepath.Join(d, "invoked.timestamp")); err == nil {
+			_ = os.Chtimes(p, fi.ModTime(), fi.ModTime())
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grove-rs/grove/internal/cargoconfig"
 	"github.com/grove-rs/grove/internal/cargolayout"
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/filehash"
@@ -227,6 +228,49 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 	return d
 }
 
+// runEnvSame reports whether the run whose unit dir is unitDir ran with
+// the environment a build of the new tree gets, this process's standing
+// for it (key/runenv.go): a script reads variables it does not declare,
+// and plain cargo in a fresh worktree runs it with that build's.
+func (c *copier) runEnvSame(unitDir string) bool {
+	if c.env == nil {
+		c.env = &seedEnv{vars: map[string]string{}, memo: map[string]envValue{}, ws: c.here(c.donorWS)}
+		for _, kv := range key.SeedEnviron(os.Environ()) {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				c.env.vars[k] = v
+				c.env.names = append(c.env.names, k)
+			}
+		}
+	}
+	return key.RunEnvMatches(unitDir, c.res.Worktree, c.env.names, c.env.lookup)
+}
+
+// seedEnv is what a build of the new tree gets of the environment, once
+// per seed: this process's variables, and `[env]` of the tree's config.
+type seedEnv struct {
+	vars  map[string]string
+	names []string
+	ws    string // the new tree's workspace root, where Cargo reads config
+	memo  map[string]envValue
+}
+
+type envValue struct {
+	v   string
+	set bool
+}
+
+func (e *seedEnv) lookup(name string) (string, bool) {
+	if r, ok := e.memo[name]; ok {
+		return r.v, r.set
+	}
+	v, _, found, err := cargoconfig.EnvVar(e.ws, func(k string) string { return e.vars[k] }, name)
+	if err != nil || !found {
+		v, found = e.vars[name] // set and empty: Cargo passes it on
+	}
+	e.memo[name] = envValue{v, found}
+	return v, found
+}
+
 // pathUnit applies the rule to one unit of a path package.
 func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 	anchor, err := os.Stat(u.anchor)
@@ -268,6 +312,9 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 			return false, err
 		}
 		if !c.runSawThisTree(u, root, readGit) {
+			return false, nil
+		}
+		if !c.runEnvSame(u.Dir) {
 			return false, nil
 		}
 		if names, err := c.runNamesDonor(u); err != nil || names {
@@ -468,6 +515,7 @@ func (c *copier) copyPathUnit(u pathUnit, dst string) error {
 	if u.kind == kindRun {
 		if !c.dry {
 			gitwatch.CopyMark(u.Dir, c.here(u.Dir))
+			key.CopyRunEnvMark(u.Dir, c.here(u.Dir))
 		}
 		return c.tree(filepath.Join(u.Dir, "out"), filepath.Join(c.here(u.Dir), "out"), false)
 	}

@@ -346,6 +346,9 @@ type copier struct {
 	// its first copy here, so the other names link to that copy as they
 	// do in the donor instead of being copied again.
 	copies map[fileID]string
+	// env: what a build of the new tree gets of the environment, read
+	// at the first run compared (path.go's runEnvSame).
+	env *seedEnv
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -392,6 +395,14 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 			} else {
 				c.res.SkippedUnits++
 			}
+			continue
+		}
+		// A dependency's run too is copied only when it ran with the
+		// environment the new tree's build gets (key/runenv.go); left
+		// to Cargo, it runs, or the build-run cache replays a run with
+		// that environment.
+		if u.IsRunUnit() && !c.runEnvSame(u.Dir) {
+			c.res.SkippedUnits++
 			continue
 		}
 		names, err := c.namesDonor(u, byHash[u.Hash])

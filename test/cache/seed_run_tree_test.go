@@ -83,6 +83,10 @@ edition = "2021"
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			// Through the trampoline, which notes the environment a run
+			// got: a member's run without that note is not seeded
+			// (key/runenv.go).
+			e.extra = []string{"GROVE_CACHE_BUILD_SCRIPTS=1"}
 			repo := newRepo(t, files)
 			// Detached, as the new worktrees are: a run is seeded only
 			// into a tree with the same git HEAD, branch included
