@@ -20,6 +20,7 @@ import (
 	"github.com/grove-rs/grove/internal/gitwatch"
 	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/restore"
+	"github.com/grove-rs/grove/internal/settings"
 	"github.com/grove-rs/grove/internal/treewatch"
 )
 
@@ -202,6 +203,7 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 			d.depInfo = f
 		case strings.HasSuffix(f, key.ReadsFileName(".d")):
 			d.reads = f
+		case strings.HasSuffix(f, key.EnvMarkName(".d")): // grove's, not Cargo's
 		case strings.HasSuffix(f, ".o"): // rustc's leftover objects: not outputs
 		case d.kind == kindRun:
 		default:
@@ -234,6 +236,18 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 // and plain cargo in a fresh worktree runs it with that build's.
 func (c *copier) runEnvSame(unitDir string) bool {
 	if c.env == nil {
+		c.loadEnv()
+	}
+	if unitDir == "" {
+		return true
+	}
+	return key.RunEnvMatches(unitDir, c.res.Worktree, c.env.names, c.env.lookup)
+}
+
+// loadEnv reads once per seed what a build of the new tree gets of the
+// environment.
+func (c *copier) loadEnv() {
+	{
 		c.env = &seedEnv{vars: map[string]string{}, memo: map[string]envValue{}, ws: c.here(c.donorWS)}
 		for _, kv := range key.SeedEnviron(os.Environ()) {
 			if k, v, ok := strings.Cut(kv, "="); ok {
@@ -242,7 +256,29 @@ func (c *copier) runEnvSame(unitDir string) bool {
 			}
 		}
 	}
-	return key.RunEnvMatches(unitDir, c.res.Worktree, c.env.names, c.env.lookup)
+}
+
+// unitEnvSame reports whether the compile unit whose files (in deps/ or
+// its unit dir) are files was compiled with what a build of the new tree
+// gets of the variables grove keys beyond Cargo's fingerprint (the env
+// mark beside its dep-info, key/unitenv.go). A unit with no dep-info among
+// files has nothing to compare.
+func (c *copier) unitEnvSame(files []string) bool {
+	c.runEnvSame("") // loads c.env
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".d") {
+			continue
+		}
+		if c.extraEnv == nil {
+			get := func(k string) string { v, _ := c.env.lookup(k); return v }
+			c.extraEnv = append([]string{}, settings.FromEnv(get).ExtraEnv...)
+		}
+		mark := filepath.Join(filepath.Dir(f), key.EnvMarkName(filepath.Base(f)))
+		if !key.EnvMarkMatches(mark, c.env.names, c.env.lookup, c.extraEnv) {
+			return false
+		}
+	}
+	return true
 }
 
 // seedEnv is what a build of the new tree gets of the environment, once
@@ -321,6 +357,9 @@ func (c *copier) pathUnit(u pathUnit, depNewest time.Time) (bool, error) {
 			return false, err
 		}
 	default:
+		if !c.unitEnvSame([]string{u.depInfo}) {
+			return false, nil
+		}
 		b, err := os.ReadFile(u.depInfo)
 		if err != nil {
 			return false, nil

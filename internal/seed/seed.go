@@ -348,7 +348,8 @@ type copier struct {
 	copies map[fileID]string
 	// env: what a build of the new tree gets of the environment, read
 	// at the first run compared (path.go's runEnvSame).
-	env *seedEnv
+	env      *seedEnv
+	extraEnv []string // GROVE_EXTRA_ENV of the new tree's build (unitEnvSame)
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -402,6 +403,13 @@ func (c *copier) profile(p cargolayout.Profile, dst string) error {
 		// to Cargo, it runs, or the build-run cache replays a run with
 		// that environment.
 		if u.IsRunUnit() && !c.runEnvSame(u.Dir) {
+			c.res.SkippedUnits++
+			continue
+		}
+		// A compile unit only when it was compiled with what the new
+		// tree's build gets of the variables grove keys beyond Cargo's
+		// fingerprint (key/unitenv.go).
+		if !u.IsRunUnit() && !c.unitEnvSame(unitFilesOf(u, byHash[u.Hash])) {
 			c.res.SkippedUnits++
 			continue
 		}
@@ -721,4 +729,19 @@ func Unseeded(ctx context.Context, dir, cargo string) ([]string, error) {
 		return nil, nil
 	}
 	return empty, nil
+}
+
+// unitFilesOf lists a unit's files: depsFiles (its files in a legacy
+// deps/ dir) and the regular files of its unit dir.
+func unitFilesOf(u cargolayout.Unit, depsFiles []string) []string {
+	files := append([]string{}, depsFiles...)
+	if u.Dir != "" {
+		ents, _ := os.ReadDir(u.Dir)
+		for _, e := range ents {
+			if e.Type().IsRegular() {
+				files = append(files, filepath.Join(u.Dir, e.Name()))
+			}
+		}
+	}
+	return files
 }

@@ -99,7 +99,7 @@ func (w *wrapper) compile(u *key.Unit) (*compileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range append(names, u.Inv.DepInfoName(), key.ReadsFileName(u.Inv.DepInfoName())) {
+	for _, n := range append(names, u.Inv.DepInfoName(), key.ReadsFileName(u.Inv.DepInfoName()), key.EnvMarkName(u.Inv.DepInfoName())) {
 		if err := os.Remove(filepath.Join(u.OutDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}

@@ -205,6 +205,7 @@ func (w *wrapper) compileAndStore(u *key.Unit) int {
 		return res.code
 	}
 	w.ev.CompileUs = res.dur.Microseconds()
+	w.writeEnvMark(u)
 	ts := time.Now()
 	reason, err := w.save(u, res)
 	w.ev.StoreUs = time.Since(ts).Microseconds()
@@ -261,6 +262,7 @@ func (w *wrapper) tryHit(u *key.Unit) (code int, ok bool) {
 	}
 	w.rec.TouchEntry(entryKey)
 	w.writeReads(u, cand)
+	w.writeEnvMark(u)
 	w.ensureLib(u, entry)
 	w.warmAfterHit(u)
 	w.ev.SavedMs = entry.CompileMs - time.Since(w.start).Milliseconds()
@@ -365,4 +367,14 @@ func (w *wrapper) dropReads() {
 		return
 	}
 	_ = os.Remove(filepath.Join(w.inv.OutDir, key.ReadsFileName(w.inv.DepInfoName())))
+	key.DropEnvMark(w.inv.OutDir, w.inv.DepInfoName())
+}
+
+// writeEnvMark leaves the unit's env mark for grove seed (key/unitenv.go);
+// one it cannot write is removed, and the unit is then not seeded.
+func (w *wrapper) writeEnvMark(u *key.Unit) {
+	if err := u.WriteEnvMark(); err != nil {
+		w.logf("env mark: %v", err)
+		key.DropEnvMark(u.OutDir, u.Inv.DepInfoName())
+	}
 }

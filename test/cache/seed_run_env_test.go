@@ -164,20 +164,16 @@ func TestSeededFromSeededTree(t *testing.T) {
 	}
 }
 
-// KNOWN, NOT FIXED (hunt8): the same class for compiled units. A
-// proc-macro reads APP_DATA with std::env, declared to grove with
-// GROVE_EXTRA_ENV (README: how to key such reads). The donor was built
-// with APP_DATA=1; plain cargo's fresh worktree, built with APP_DATA=2,
-// prints 2; the seeded one is handed the donor's proc-macro expansion and
-// prints 1: Cargo's fingerprint holds no such variable, and seeding
-// compares only sources. The wrapper keys more variables than Cargo's
-// fingerprint does (GROVE_EXTRA_ENV, LIBRARY_PATH, COMPILER_PATH,
-// GCC_EXEC_PREFIX, SDKROOT, the deployment targets); a fix would note
-// their digests beside each unit's dep-info, as the trampoline notes a
-// run's environment (key/runenv.go), and have seeding compare them with
-// its own environment.
+// The same class for compiled units. A proc-macro reads APP_DATA with
+// std::env, declared to grove with GROVE_EXTRA_ENV (README: how to key
+// such reads). The donor was built with APP_DATA=1; plain cargo's fresh
+// worktree, built with APP_DATA=2, prints 2. Cargo's fingerprint holds no
+// such variable, so a seed that compared only sources handed the new tree
+// the donor's expansion, and it printed 1. Each compile now leaves an env
+// mark beside its dep-info (key/unitenv.go: every variable grove keys
+// beyond Cargo's fingerprint, by digest), and the seed copies a unit only
+// when its mark matches the seeding environment. Failed before the mark.
 func TestSeededUnitExtraEnvTwin(t *testing.T) {
-	t.Skip("known difference, not fixed yet: seeding ignores GROVE_EXTRA_ENV and the other variables the wrapper keys beyond Cargo's fingerprint")
 	t.Parallel()
 	tw := newTwin(t, map[string]string{
 		"Cargo.toml":      "[workspace]\nmembers = [\"app\", \"pm\"]\nresolver = \"2\"\n",
