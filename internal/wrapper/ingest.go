@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
@@ -189,22 +190,10 @@ func putHeld(st *store.Store, o heldOutput, out *record.Output) error {
 		return err
 	}
 	d := filehash.NewDigester()
-	r := teeReader{f, d}
-	return st.PutBlobFrom(string(out.Digest), r, fi.Size(), o.Exec, func() error {
+	return st.PutBlobFrom(string(out.Digest), io.TeeReader(f, d), fi.Size(), o.Exec, func() error {
 		if got := d.Digest(); got != string(out.Digest) {
 			return fmt.Errorf("%s changed since rustc wrote it (digest %.12s, was %.12s)", out.Name, got, out.Digest)
 		}
 		return nil
 	})
-}
-
-type teeReader struct {
-	f *os.File
-	d *filehash.Digester
-}
-
-func (t teeReader) Read(p []byte) (int, error) {
-	n, err := t.f.Read(p)
-	t.d.Write(p[:n])
-	return n, err
 }
