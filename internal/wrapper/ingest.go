@@ -85,6 +85,11 @@ func (w *wrapper) handOffSave(h *handOff) error {
 		return nil
 	}
 	w.logf("store in the background: %v (storing now)", err)
+	defer func() {
+		for _, o := range h.Held {
+			os.Remove(o.Path)
+		}
+	}()
 	if err := ingestHeld(w.st, h); err != nil {
 		return err
 	}
