@@ -29,7 +29,9 @@ only builds path packages (the workspace's own crates and path
 dependencies), which the cache serves. Nothing of a path package is copied,
 so a worktree is never handed another worktree's code. The target and build
 dirs are Cargo's (cargo metadata), so build.build-dir and Cargo's per-unit
-layout work.
+layout work. The seeded workspace members then get this worktree's
+incremental state in the background, so the first edit is incremental
+(GROVE_WARM_INCREMENTAL=0 turns that off).
 
 --install-hook installs the git post-checkout hook that seeds every worktree
 made by 'git worktree add', whatever tool runs it (grove init does so too).
