@@ -24,13 +24,15 @@ func newSeedCmd() *cobra.Command {
 repository that has been built (the most recently built one, or --from):
 Cargo's fingerprints and build-script outputs of the registry and git
 dependencies are copied with their mtimes, and their artifacts are
-hardlinked. The first cargo build then finds those dependencies fresh and
-only builds path packages (the workspace's own crates and path
-dependencies), which the cache serves. Nothing of a path package is copied,
-so a worktree is never handed another worktree's code. The target and build
-dirs are Cargo's (cargo metadata), so build.build-dir and Cargo's per-unit
-layout work. The seeded workspace members then get this worktree's
-incremental state in the background, so the first edit is incremental
+hardlinked. A unit of a path package (the workspace's own crates and path
+dependencies) is copied only when everything it read has the same bytes
+here, so a worktree is never handed another worktree's code; and any unit
+only when it was built with the environment this build gets, as far as
+grove keys it. The first cargo build then finds the copied units fresh and
+builds the rest, which the cache serves. The target and build dirs are
+Cargo's (cargo metadata), so build.build-dir and Cargo's per-unit layout
+work. The seeded workspace members then get this worktree's incremental
+state in the background, so the first edit is incremental
 (GROVE_WARM_INCREMENTAL=0 turns that off).
 
 --install-hook installs the git post-checkout hook that seeds every worktree
