@@ -238,9 +238,6 @@ func (c *copier) runEnvSame(unitDir string) bool {
 	if c.env == nil {
 		c.loadEnv()
 	}
-	if unitDir == "" {
-		return true
-	}
 	return key.RunEnvMatches(unitDir, c.res.Worktree, c.env.names, c.env.lookup)
 }
 
@@ -264,7 +261,9 @@ func (c *copier) loadEnv() {
 // mark beside its dep-info, key/unitenv.go). A unit with no dep-info among
 // files has nothing to compare.
 func (c *copier) unitEnvSame(files []string) bool {
-	c.runEnvSame("") // loads c.env
+	if c.env == nil {
+		c.loadEnv()
+	}
 	for _, f := range files {
 		if !strings.HasSuffix(f, ".d") {
 			continue
