@@ -8,6 +8,8 @@ import (
 
 	"github.com/grove-rs/grove/internal/cli"
 	"github.com/grove-rs/grove/internal/hook"
+	"github.com/grove-rs/grove/internal/incr"
+	"github.com/grove-rs/grove/internal/key"
 	"github.com/grove-rs/grove/internal/launch"
 	"github.com/grove-rs/grove/internal/seed"
 	"github.com/grove-rs/grove/internal/settings"
@@ -125,12 +127,12 @@ func reportHook(cmd *cobra.Command, res *seed.Result, err error) error {
 }
 
 // startWarm starts the background compiles that give the seeded members
-// this worktree's incremental state (seed.Result.WarmJobs), unless warming
-// is off; it returns how many it started. A job that cannot start costs
-// the first edit's speed only, so it is not an error.
+// this worktree's incremental state (seed.Result.WarmBatches), unless
+// warming is off; it returns how many members they compile. A batch that
+// cannot start costs the first edit's speed only, so it is not an error.
 func startWarm(cmd *cobra.Command, res *seed.Result) int {
-	jobs := res.WarmJobs()
-	if len(jobs) == 0 || !settings.FromEnv(os.Getenv).Warm {
+	batches := res.WarmBatches()
+	if len(batches) == 0 || !settings.FromEnv(os.Getenv).Warm {
 		return 0
 	}
 	self, err := launch.Find(launch.Wrapper)
@@ -139,12 +141,14 @@ func startWarm(cmd *cobra.Command, res *seed.Result) int {
 		return 0
 	}
 	n := 0
-	for _, j := range jobs {
-		if err := j.Start(self); err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "grove: not warming %s: %v\n", j.Cwd, err)
+	for _, b := range batches {
+		// The environment seed compared the donor's with (what the
+		// next build here gets), which the batch's compiles run with.
+		if err := incr.StartBatch(b, self, key.SeedEnviron(os.Environ())); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "grove: not warming the seeded members: %v\n", err)
 			continue
 		}
-		n++
+		n += len(b.Jobs)
 	}
 	return n
 }

@@ -357,64 +357,124 @@ func waiterIn(locks string, major, minor, ino uint64) bool {
 	return false
 }
 
-// compileKeeping runs the compile with the unit's outputs kept aside as
-// hard links in the saved dir and put back afterwards: rustc replaces
-// them, and the ones Cargo saw come back with their inodes and mtimes.
-// It stops the compile (rustc and the linker it runs) when cancel
-// reports true, and then returns false; failed says rustc ran to an
-// error.
+// compileKeeping runs the compile with the unit's outputs kept aside
+// (keepAside) and put back afterwards: rustc replaces them, and the ones
+// Cargo saw come back with their inodes and mtimes. It stops the compile
+// (rustc and the linker it runs) when cancel reports true, and then
+// returns false; failed says rustc ran to an error.
 func compileKeeping(u Unit, inv *rustc.Invocation, cwd string, cancel func() bool) (finished, failed bool, cpu time.Duration) {
+	a, ok := keepAside(u, inv, cwd)
+	if !ok {
+		return true, false, 0
+	}
+	finished, failed, cpu = run(exec.Command(inv.Rustc, inv.Args...), cancel)
+	a.putBack(!finished)
+	return finished, failed, cpu
+}
+
+// aside is one unit's outputs as Cargo saw them, kept as hard links in
+// the unit's saved dir while a background compile writes new ones.
+type aside struct {
+	unit          Unit
+	outDir, saved string
+	names         []string               // outputs and dep-info
+	kept          map[string]os.FileInfo // the ones that were there
+}
+
+// keepAside links the unit's outputs into its saved dir and unlinks them,
+// so that no write of rustc's can reach the kept inode, which may be a
+// store blob. ok is false when there is nothing to compile (no output
+// names) or the outputs could not be kept; then they are where they were.
+func keepAside(u Unit, inv *rustc.Invocation, cwd string) (a *aside, ok bool) {
 	outDir := inv.OutDir
 	if !filepath.IsAbs(outDir) {
 		outDir = filepath.Join(cwd, outDir)
 	}
 	names, err := inv.OutputNames()
 	if err != nil {
-		return true, false, 0 // nothing to do for this unit, ever
+		return nil, false
 	}
-	names = append(names, inv.DepInfoName())
-	saved := u.savedPath()
-	if os.RemoveAll(saved) != nil || os.Mkdir(saved, 0o755) != nil {
-		return true, false, 0
+	a = &aside{unit: u, outDir: outDir, saved: u.savedPath(), names: append(names, inv.DepInfoName()), kept: map[string]os.FileInfo{}}
+	if os.RemoveAll(a.saved) != nil || os.Mkdir(a.saved, 0o755) != nil {
+		return nil, false
 	}
-	defer os.RemoveAll(saved)
-	kept := map[string]bool{}
-	for _, n := range names {
+	for _, n := range a.names {
 		out := filepath.Join(outDir, n)
-		if _, err := os.Lstat(out); err != nil {
+		fi, err := os.Lstat(out)
+		if err != nil {
 			continue
 		}
-		if err := os.Link(out, filepath.Join(saved, n)); err != nil {
-			putBack(outDir, saved, kept)
-			return true, false, 0
+		if err := os.Link(out, filepath.Join(a.saved, n)); err != nil {
+			a.restoreKept()
+			return nil, false
 		}
-		kept[n] = true
+		a.kept[n] = fi
 	}
-	// Unlinked, so that no write of rustc's can reach the kept inode,
-	// which may be a store blob.
-	for n := range kept {
+	for n := range a.kept {
 		if err := unix.Unlink(filepath.Join(outDir, n)); err != nil && !errors.Is(err, unix.ENOENT) {
-			putBack(outDir, saved, kept)
-			return true, false, 0
+			a.restoreKept()
+			return nil, false
 		}
 	}
-	finished, failed, cpu = run(exec.Command(inv.Rustc, inv.Args...), cancel)
-	for _, n := range names {
-		if !kept[n] {
-			os.Remove(filepath.Join(outDir, n)) // not there before: not there after
+	return a, true
+}
+
+// putBack renames the kept outputs over whatever the compile left at
+// their names and removes the outputs that were not there before. stopped
+// says rustc was killed: the objects of its codegen units are removed too
+// (its incremental session dir rustc itself removes next time; its lock
+// is free).
+func (a *aside) putBack(stopped bool) {
+	for _, n := range a.names {
+		if a.kept[n] == nil {
+			os.Remove(filepath.Join(a.outDir, n)) // not there before: not there after
 		}
 	}
-	putBack(outDir, saved, kept)
-	if !finished {
-		// What a stopped rustc leaves of its codegen units; its
-		// incremental session dir rustc itself removes next time (its
-		// lock is free).
-		leftovers, _ := filepath.Glob(filepath.Join(outDir, u.name+".*.rcgu.o"))
+	a.restoreKept()
+	if stopped {
+		leftovers, _ := filepath.Glob(filepath.Join(a.outDir, a.unit.name+".*.rcgu.o"))
 		for _, l := range leftovers {
 			os.Remove(l)
 		}
 	}
-	return finished, failed, cpu
+}
+
+// restoreKept renames the kept outputs back to their names.
+func (a *aside) restoreKept() {
+	for n := range a.kept {
+		_ = os.Rename(filepath.Join(a.saved, n), filepath.Join(a.outDir, n))
+	}
+	os.RemoveAll(a.saved)
+}
+
+// complete reports whether the compile wrote every output that was
+// there before.
+func (a *aside) complete() bool {
+	for n := range a.kept {
+		if _, err := os.Lstat(filepath.Join(a.outDir, n)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// keep makes the compile's outputs the unit's (after complete): each is
+// dated as the one it replaces, so that Cargo sees no change, an output
+// that was not there before is removed, and the kept ones are dropped.
+func (a *aside) keep() error {
+	defer os.RemoveAll(a.saved)
+	for _, n := range a.names {
+		fi := a.kept[n]
+		out := filepath.Join(a.outDir, n)
+		if fi == nil {
+			os.Remove(out)
+			continue
+		}
+		if err := os.Chtimes(out, fi.ModTime(), fi.ModTime()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // run runs cmd at the lowest CPU priority in a process group of its own,
@@ -450,13 +510,6 @@ func run(cmd *exec.Cmd, cancel func() bool) (finished, failed bool, cpu time.Dur
 				return false, false, used()
 			}
 		}
-	}
-}
-
-// putBack renames the kept outputs over whatever is at their names.
-func putBack(outDir, saved string, kept map[string]bool) {
-	for n := range kept {
-		_ = os.Rename(filepath.Join(saved, n), filepath.Join(outDir, n))
 	}
 }
 

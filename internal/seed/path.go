@@ -86,6 +86,7 @@ type pathUnit struct {
 	anchor  string   // the file whose mtime Cargo compares inputs with
 	outputs []string // the outputs Cargo compares (legacy: deps/ or build/<pkg>-<hash>/)
 	all     []string // every regular file of the unit outside .fingerprint
+	cargo   []string // of which the files Cargo writes: all but grove's marks
 	depInfo string   // rustc's dep-info (compile units)
 	reads   string   // the wrapper's reads file beside it (key/reads.go), "" if none
 }
@@ -98,7 +99,10 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 		return nil
 	}
 	// The newest output of every unit, by package, for the donor's
-	// StaleDependency test.
+	// StaleDependency test: of the files Cargo writes, as Cargo compares
+	// them. grove's marks are written after rustc ends (a dependency's
+	// may be newer than a dependent compiled meanwhile, pipelined on its
+	// metadata), and Cargo never reads them.
 	describe := func(u cargolayout.Unit) pathUnit { return describeUnit(u, byHash[u.Hash]) }
 	newestOf := map[string][]struct {
 		kind unitKind
@@ -109,7 +113,7 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 		newestOf[u.Pkg] = append(newestOf[u.Pkg], struct {
 			kind unitKind
 			t    time.Time
-		}{d.kind, restore.Newest(d.all)})
+		}{d.kind, restore.Newest(d.cargo)})
 	}
 	var ordered []pathUnit
 	for _, k := range []unitKind{kindScript, kindRun, kindLib, kindOther} {
@@ -120,6 +124,9 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 		}
 	}
 	c.res.SkippedUnits += len(units) - len(ordered)
+	// Localizing needs every lib member in the batch (package incr): a
+	// unit of unknown kind may be one.
+	localize := len(units) == len(ordered)
 	for _, u := range ordered {
 		// The newest output of the units this one depends on directly,
 		// as Cargo draws the edges (by package and kind; several units
@@ -162,13 +169,19 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 		}
 		if !ok {
 			c.res.SkippedUnits++
+			localize = localize && u.kind != kindLib
 			continue
 		}
 		if err := c.copyPathUnit(u, dst); err != nil {
 			return err
 		}
-		c.warmJobs(p.Dir, u)
+		if c.warmJobs(p.Dir, u) == 0 && u.kind == kindLib {
+			localize = false
+		}
 		c.res.PathUnits++
+	}
+	if !localize && c.res.warm[p.Dir] != nil {
+		c.res.warm[p.Dir].Localize = false
 	}
 	return nil
 }
@@ -198,6 +211,9 @@ func describeUnit(u cargolayout.Unit, depsFiles []string) pathUnit {
 	}
 	add := func(f string) {
 		d.all = append(d.all, f)
+		if !strings.HasSuffix(f, key.ReadsFileName(".d")) && !strings.HasSuffix(f, key.EnvMarkName(".d")) {
+			d.cargo = append(d.cargo, f)
+		}
 		switch {
 		case strings.HasSuffix(f, ".d"):
 			d.depInfo = f

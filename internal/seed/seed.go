@@ -77,7 +77,7 @@ type Result struct {
 	CopiedBytes     int64    `json:"bytes_copied"`
 	DryRun          bool     `json:"dry_run,omitempty"`
 	donorDirs, dirs cargolayout.Dirs
-	warm            []incr.Job // warm.go
+	warm            map[string]*incr.Batch // by profile dir (warm.go)
 }
 
 // ErrNothingToSeed means there is no built worktree to copy from.

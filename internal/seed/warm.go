@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/grove-rs/grove/internal/depinfo"
 	"github.com/grove-rs/grove/internal/incr"
@@ -19,20 +18,22 @@ import (
 // donor's last compile of the unit (incr.Command) pointed at this tree:
 // the one plain cargo would have run here. A donor unit with no recorded
 // compile (built with warming off, or before grove recorded them), or
-// whose command would still name the donor, is not warmed.
+// whose command would still name the donor, is not warmed. The compiles
+// of one build dir run as one batch, which replaces the seeded outputs
+// with its own when every lib member is in it (incr.Batch.Localize: the
+// rule is in package incr).
 //
 // The environment is this process's (what the next build here inherits)
 // with what Cargo set for the donor's compile (incr.CargoEnv, pointed at
 // this tree) and the values the unit's dep-info says the compile read
-// (env-dep: a build script's rustc-env); a value that differs would only
-// cost the state's reuse.
-func (c *copier) warmJobs(p string, u pathUnit) {
+// (env-dep: a build script's rustc-env).
+func (c *copier) warmJobs(p string, u pathUnit) int {
 	if c.dry || (u.kind != kindLib && u.kind != kindOther) || u.depInfo == "" {
-		return
+		return 0
 	}
 	cmds, err := incr.Commands(filepath.Join(p, "incremental"), "-"+u.Hash)
 	if err != nil || len(cmds) == 0 {
-		return
+		return 0
 	}
 	from := []string{c.res.donorDirs.Build, c.res.donorDirs.Target, c.res.Donor}
 	to := []string{c.res.BuildDir, c.res.Target, c.res.Worktree}
@@ -41,54 +42,69 @@ func (c *copier) warmJobs(p string, u pathUnit) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		moved, ok := cmds[n].Moved(from, to)
+	n := 0
+	for _, name := range names {
+		moved, ok := cmds[name].Moved(from, to)
 		if !ok {
 			continue
 		}
-		if job, ok := incr.JobFor(moved, unitEnv(c.here(u.depInfo), moved.Env), c.res.BuildDir); ok {
-			c.res.warm = append(c.res.warm, job)
-		}
-	}
-}
-
-// unitEnv is this process's environment with cargo's values (NAME=value)
-// and the env-dep values of the dep-info file d over it.
-func unitEnv(d string, cargo []string) []string {
-	set := map[string]string{}
-	unset := map[string]bool{}
-	for _, kv := range cargo {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			set[k] = v
-		}
-	}
-	if b, err := os.ReadFile(d); err == nil {
-		if info, err := depinfo.Parse(string(b)); err == nil {
-			for _, e := range info.Env {
-				if e.Set {
-					set[e.Name] = e.Value
-				} else {
-					delete(set, e.Name)
-					unset[e.Name] = true
-				}
-			}
-		}
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; ok || unset[k] {
+		if _, ok := incr.JobFor(moved, nil, c.res.BuildDir); !ok {
 			continue
 		}
-		env = append(env, kv)
+		set, unset := envDeps(c.here(u.depInfo))
+		b := c.res.batch(p)
+		b.Jobs = append(b.Jobs, incr.BatchJob{Command: moved, Set: set, Unset: unset})
+		n++
 	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
+	return n
 }
 
-// WarmJobs are the background compiles that give the seeded members this
-// tree's incremental state (warmJobs); the caller starts them when
-// warming is on (settings.Warm).
-func (r *Result) WarmJobs() []incr.Job { return r.warm }
+// envDeps returns the env-dep values of the dep-info file d: what the
+// compile read with env!, set (NAME=value) or unset.
+func envDeps(d string) (set, unset []string) {
+	b, err := os.ReadFile(d)
+	if err != nil {
+		return nil, nil
+	}
+	info, err := depinfo.Parse(string(b))
+	if err != nil {
+		return nil, nil
+	}
+	for _, e := range info.Env {
+		if e.Set {
+			set = append(set, e.Name+"="+e.Value)
+		} else {
+			unset = append(unset, e.Name)
+		}
+	}
+	return set, unset
+}
+
+// batch is the warm batch of the profile dir p, made on first use.
+func (r *Result) batch(p string) *incr.Batch {
+	if r.warm == nil {
+		r.warm = map[string]*incr.Batch{}
+	}
+	if r.warm[p] == nil {
+		r.warm[p] = &incr.Batch{Localize: true}
+	}
+	return r.warm[p]
+}
+
+// WarmBatches are the background compiles that give the seeded members
+// this tree's incremental state (warmJobs), one batch per build dir; the
+// caller starts them when warming is on (settings.Warm).
+func (r *Result) WarmBatches() []*incr.Batch {
+	dirs := make([]string, 0, len(r.warm))
+	for d := range r.warm {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	var out []*incr.Batch
+	for _, d := range dirs {
+		if len(r.warm[d].Jobs) > 0 {
+			out = append(out, r.warm[d])
+		}
+	}
+	return out
+}

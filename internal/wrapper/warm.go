@@ -1,7 +1,14 @@
 package wrapper
 
 import (
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/grove-rs/grove/internal/filehash"
+	"github.com/grove-rs/grove/internal/record"
+	"github.com/grove-rs/grove/internal/rustc"
 
 	"github.com/grove-rs/grove/internal/incr"
 	"github.com/grove-rs/grove/internal/key"
@@ -45,4 +52,51 @@ func (w *wrapper) beforeCompile(u *key.Unit) {
 			w.logf("record the compile for seeds: %v", err)
 		}
 	}
+}
+
+// recordLib writes the lib record of an rlib a warm batch made this
+// tree's (incr.RunBatch), so that binaries linking it stay cacheable
+// (key/link.go).
+func (w *wrapper) recordLib(inv *rustc.Invocation, cwd string) {
+	names, err := inv.OutputNames()
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".rlib") {
+			continue
+		}
+		if w.rec == (record.Store{}) {
+			if err := w.openStore(); err != nil {
+				w.logf("warm batch: %v (no lib record)", err)
+				return
+			}
+		}
+		p := n
+		if dir := inv.OutDir; filepath.IsAbs(dir) {
+			p = filepath.Join(dir, n)
+		} else {
+			p = filepath.Join(cwd, dir, n)
+		}
+		d, err := digestFile(p)
+		if err == nil {
+			err = w.rec.PutLib(record.Digest(d), key.LibRecord(inv))
+		}
+		if err != nil {
+			w.logf("warm batch: lib record of %s: %v", n, err)
+		}
+	}
+}
+
+func digestFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	d := filehash.NewDigester()
+	if _, err := io.Copy(d, f); err != nil {
+		return "", err
+	}
+	return d.Digest(), nil
 }

@@ -45,6 +45,9 @@ func Main(rustcPath string, args []string) int {
 	if job := os.Getenv(ingestEnv); job != "" {
 		return ingestMain(job) // the background store of big programs (ingest.go)
 	}
+	if file := os.Getenv(incr.BatchEnv); file != "" {
+		return incr.RunBatch(file, store.WarmQueue(w.cfg.Dir), w.logf, w.recordLib) // the batch grove seed began (incr/batch.go)
+	}
 	if os.Getenv(incr.Env) != "" {
 		return incr.Run(rustcPath, args, store.WarmQueue(w.cfg.Dir), w.logf) // a background compile Start began
 	}
