@@ -33,9 +33,11 @@ only when it was built with the environment this build gets, as far as
 grove keys it. The first cargo build then finds the copied units fresh and
 builds the rest, which the cache serves. The target and build dirs are
 Cargo's (cargo metadata), so build.build-dir and Cargo's per-unit layout
-work. The seeded workspace members then get this worktree's incremental
-state in the background, so the first edit is incremental
-(GROVE_WARM_INCREMENTAL=0 turns that off).
+work. The seeded workspace members are then compiled once more in the
+background, in this worktree, and replace the copies when all of them
+compile before a build does (their debug info then names this worktree, as
+plain cargo's would), so the first edit is incremental and reuses what
+plain cargo reuses (GROVE_WARM_INCREMENTAL=0 turns that off).
 
 --install-hook installs the git post-checkout hook that seeds every worktree
 made by 'git worktree add', whatever tool runs it (grove init does so too).
