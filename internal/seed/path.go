@@ -100,20 +100,28 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 	}
 	// The newest output of every unit, by package, for the donor's
 	// StaleDependency test: of the files Cargo writes, as Cargo compares
-	// them. grove's marks are written after rustc ends (a dependency's
-	// may be newer than a dependent compiled meanwhile, pipelined on its
-	// metadata), and Cargo never reads them.
+	// them (grove's marks, written after rustc ends, Cargo never reads).
+	// An rlib that depends on a lib needs only its metadata: Cargo
+	// starts it on the .rmeta (pipelining), so the dependency's codegen
+	// may end after it; what it was compiled against is current as long
+	// as the .rmeta is not newer (meta: the .rmeta's time, else the
+	// newest; Cargo's DepFingerprint.only_requires_rmeta).
 	describe := func(u cargolayout.Unit) pathUnit { return describeUnit(u, byHash[u.Hash]) }
-	newestOf := map[string][]struct {
-		kind unitKind
-		t    time.Time
-	}{}
+	type dated struct {
+		kind         unitKind
+		newest, meta time.Time
+	}
+	newestOf := map[string][]dated{}
 	for _, u := range all {
 		d := describe(u)
-		newestOf[u.Pkg] = append(newestOf[u.Pkg], struct {
-			kind unitKind
-			t    time.Time
-		}{d.kind, restore.Newest(d.cargo)})
+		o := dated{kind: d.kind, newest: restore.Newest(d.cargo)}
+		o.meta = o.newest
+		for _, f := range d.outputs {
+			if strings.HasSuffix(f, ".rmeta") {
+				o.meta = restore.Newest([]string{f})
+			}
+		}
+		newestOf[u.Pkg] = append(newestOf[u.Pkg], o)
 	}
 	var ordered []pathUnit
 	for _, k := range []unitKind{kindScript, kindRun, kindLib, kindOther} {
@@ -132,10 +140,16 @@ func (c *copier) pathUnits(p cargolayout.Profile, dst string, all, units []cargo
 		// as Cargo draws the edges (by package and kind; several units
 		// of one package and kind all count).
 		var depNewest time.Time
+		// An rlib (it has an .rmeta; a proc-macro links its deps).
+		pipelined := u.kind == kindLib && slices.ContainsFunc(u.outputs, func(f string) bool { return strings.HasSuffix(f, ".rmeta") })
 		take := func(pkg string, kinds ...unitKind) {
 			for _, o := range newestOf[pkg] {
-				if slices.Contains(kinds, o.kind) && o.t.After(depNewest) {
-					depNewest = o.t
+				t := o.newest
+				if pipelined && o.kind == kindLib {
+					t = o.meta
+				}
+				if slices.Contains(kinds, o.kind) && t.After(depNewest) {
+					depNewest = t
 				}
 			}
 		}

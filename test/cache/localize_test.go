@@ -196,3 +196,58 @@ func TestSeededMembersBuildDuringBatch(t *testing.T) {
 		})
 	}
 }
+
+// A lib Cargo started on its dependency's metadata (pipelining) may end
+// before the dependency's codegen does; it is fresh all the same, and
+// seed copies it: the new worktree's first build compiles nothing. (Seed
+// compared the dependency's rlib, and left the lib and everything built
+// on it to Cargo.)
+func TestSeededLibPipelinedOnSlowDependency(t *testing.T) {
+	t.Parallel()
+	var slow strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&slow, "pub fn s%d(x: u64) -> u64 { (0..x).map(|i| i * %d).filter(|v| v %% 3 == 0).sum() }\n", i, i)
+	}
+	e := newEnv(t)
+	repo := newRepo(t, map[string]string{
+		"Cargo.toml":       "[workspace]\nresolver = \"2\"\nmembers = [\"base\", \"mid\", \"app\"]\n",
+		"base/Cargo.toml":  "[package]\nname = \"base\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"base/src/lib.rs":  "pub mod slow;\npub fn k() -> u64 { 7 }\n",
+		"base/src/slow.rs": slow.String(),
+		"mid/Cargo.toml":   "[package]\nname = \"mid\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nbase = { path = \"../base\" }\n",
+		"mid/src/lib.rs":   "pub fn m(x: u64) -> u64 { base::k() * x }\n",
+		"app/Cargo.toml":   "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nmid = { path = \"../mid\" }\n",
+		"app/src/main.rs":  "fn main() { println!(\"{}\", mid::m(5)); }\n",
+		".gitignore":       "target/\n",
+	})
+	git(t, repo, "checkout", "-q", "--detach")
+	e.cargo(repo, true, "build")
+	rlib, _ := filepath.Glob(filepath.Join(repo, "target/debug/deps/libbase-*.rlib"))
+	mid, _ := filepath.Glob(filepath.Join(repo, "target/debug/deps/libmid-*.rlib"))
+	if len(rlib) != 1 || len(mid) != 1 {
+		t.Fatalf("rlibs: %v %v", rlib, mid)
+	}
+	a, _ := os.Stat(rlib[0])
+	b, _ := os.Stat(mid[0])
+	if !a.ModTime().After(b.ModTime()) {
+		t.Logf("base's codegen ended before mid's (%v, %v): the case did not arise this time", a.ModTime(), b.ModTime())
+	}
+	wt := filepath.Join(t.TempDir(), "b")
+	git(t, repo, "worktree", "add", "-q", "--detach", wt)
+	cmd := exec.Command(groveBin, "seed", "--from", repo)
+	cmd.Dir = wt
+	cmd.Env = append(os.Environ(), "GROVE_DIR="+e.store)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("grove seed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), " 0 units of path packages left to cargo") {
+		t.Errorf("grove seed left units to Cargo:\n%s", out)
+	}
+	if b := e.cargo(wt, true, "build"); len(b.compiled) != 0 {
+		t.Errorf("the seeded tree's first build compiled %v", b.compiled)
+	}
+	if got := run(t, filepath.Join(wt, "target/debug/app")); got != "35" {
+		t.Errorf("app printed %q", got)
+	}
+}
