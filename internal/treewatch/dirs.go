@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/filehash"
 	"github.com/grove-rs/grove/internal/gitwt"
@@ -50,6 +52,15 @@ var ErrTooMany = fmt.Errorf("more than %d dirs to watch", MaxDirs)
 // subdirs are visited (a stat each, which inotify does not report).
 // A dir is listed again only when it changed.
 func Dirs(root string, skip func(dir string) bool, cache string) ([]string, error) {
+	// One process at a time: compiles that start together in a fresh tree
+	// (no cache yet) would each list every dir and run git, and each
+	// listing is seen by the watches of the compiles already running as
+	// reads of theirs (listings, which differ between trees: lost hits).
+	// The others wait for the cache the first one writes, and only stat.
+	if l, err := os.OpenFile(cache+".lock", os.O_CREATE|os.O_RDWR, 0o644); err == nil {
+		defer l.Close()
+		_ = unix.Flock(int(l.Fd()), unix.LOCK_EX)
+	}
 	old := readCache(cache)
 	now := time.Now()
 	var dirs []string

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/grove-rs/grove/internal/filehash"
 )
 
@@ -129,6 +131,46 @@ func TestDirsCachedListsNothing(t *testing.T) {
 	}
 	if len(r.Listed)+len(r.Opened) != 0 || r.Wrote != "" {
 		t.Errorf("a cached Dirs was seen: %+v", r)
+	}
+}
+
+// Two Dirs of one tree at once, as the first compiles of a fresh tree
+// start: the second waits for the first's cache (the lock beside it), so
+// it lists nothing that the first one's watch would take for reads.
+func TestDirsOneListingAtATime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("flock and inotify are Linux's here")
+	}
+	root := t.TempDir()
+	mkdirs(t, root, "a/b", "c")
+	cache := filepath.Join(t.TempDir(), "cache")
+	skip := func(string) bool { return false }
+	l, err := os.OpenFile(cache+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := unix.Flock(int(l.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Dirs(root, skip, cache)
+		done <- err
+	}()
+	select {
+	case <-done:
+		t.Fatal("Dirs listed the tree while another process held the listing lock")
+	case <-time.After(200 * time.Millisecond):
+	}
+	unix.Flock(int(l.Fd()), unix.LOCK_UN)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Dirs still waits after the lock was released")
 	}
 }
 
