@@ -88,11 +88,14 @@ func TestSeededPathUnitsTwin(t *testing.T) {
 				t.Errorf("seeded worktree's program prints %q, plain cargo's %q", got, want)
 			}
 			if tc.noop && len(b.compiled) != 0 {
-				// Known flaky (about 1 in 4–8 runs, not understood; the
-				// note of session 8): some donor builds leave state no
-				// seed copies from, while the output is always right. A
-				// lost seed after a second donor build from nothing is
-				// the failure.
+				// Was flaky (about 1 in 4–8 runs): the build-script
+				// compiles starting together each listed the tree for
+				// their watch, and each took the other's listing for
+				// reads of its own, which do not list the same in the
+				// new worktree (`.git` is a file there). One listing at
+				// a time (treewatch.Dirs) should end it; the retry
+				// stays, a lost seed after a second donor build from
+				// nothing is the failure.
 				t.Logf("seeded first build compiled %v; the donor is built again from nothing", b.compiled)
 				if err := os.RemoveAll(filepath.Join(repo, "target")); err != nil {
 					t.Fatal(err)
