@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/grove-rs/grove/internal/atomicfile"
 	"github.com/grove-rs/grove/internal/rustc"
 )
@@ -280,35 +278,14 @@ func RunBatch(file, queue string, logf func(format string, args ...any), committ
 			os.Remove(bu.unit.pendingPath())
 		}
 	}()
-	ql, err := os.OpenFile(u0.queuePath(), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
+	t, ok := waitTurn(u0, queue, logf)
+	if !ok {
 		return 0
 	}
-	defer ql.Close()
-	if unix.Flock(int(ql.Fd()), unix.LOCK_EX) != nil {
-		return 0
-	}
-	cl, err := os.OpenFile(u0.cargoLock(), os.O_RDWR, 0)
-	if err != nil {
-		return 0
-	}
-	defer cl.Close()
-	var gl *os.File
-	if queue != "" {
-		if gl, err = os.OpenFile(queue, os.O_CREATE|os.O_RDWR, 0o600); err != nil {
-			logf("warm batch: %v (not queued)", err)
-			gl = nil
-		} else {
-			defer gl.Close()
-		}
-	}
-	cancel := func() bool { return buildWaiting(cl) }
+	defer t.close()
 	localize := b.Localize
 	for {
-		if gl != nil && unix.Flock(int(gl.Fd()), unix.LOCK_EX) != nil {
-			return 0
-		}
-		if unix.Flock(int(cl.Fd()), unix.LOCK_EX) != nil {
+		if !t.take() {
 			return 0
 		}
 		if localize && !sameStamps(b.Stamps, stamps(us)) {
@@ -319,9 +296,9 @@ func RunBatch(file, queue string, logf func(format string, args ...any), committ
 		var done bool
 		var cpu time.Duration
 		if localize {
-			done, cpu = runLocalizing(us, cancel, logf, committed)
+			done, cpu = runLocalizing(us, t.buildWaiting, logf, committed)
 		} else {
-			done, cpu = runWarming(us, cancel, logf)
+			done, cpu = runWarming(us, t.buildWaiting, logf)
 		}
 		if done {
 			logf("warm batch of %d members in %s: done in %.1f s (CPU %.1f s)", len(us), filepath.Dir(u0.dir), time.Since(start).Seconds(), cpu.Seconds())
@@ -329,11 +306,7 @@ func RunBatch(file, queue string, logf func(format string, args ...any), committ
 		}
 		b.Stamps = stamps(us) // what this process left, under Cargo's lock
 		logf("warm batch: a build is waiting; it goes first (stopped after %.1f s), warming resumes after it", time.Since(start).Seconds())
-		_ = unix.Flock(int(cl.Fd()), unix.LOCK_UN)
-		if gl != nil {
-			_ = unix.Flock(int(gl.Fd()), unix.LOCK_UN)
-		}
-		time.Sleep(yieldPause)
+		t.yield()
 	}
 }
 

@@ -251,39 +251,13 @@ func Run(rustcPath string, args []string, queue string, logf func(format string,
 	if unix.Flock(int(ul.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return 0 // another one compiles this unit
 	}
-	// One background compile of this build dir at a time, and only it
-	// waits on Cargo's lock: any other process waiting there is a build.
-	ql, err := os.OpenFile(u.queuePath(), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
+	t, ok := waitTurn(u, queue, logf)
+	if !ok {
 		return 0
 	}
-	defer ql.Close()
-	if unix.Flock(int(ql.Fd()), unix.LOCK_EX) != nil {
-		return 0
-	}
-	cl, err := os.OpenFile(u.cargoLock(), os.O_RDWR, 0)
-	if err != nil {
-		return 0
-	}
-	defer cl.Close()
-	var gl *os.File
-	if queue != "" {
-		if gl, err = os.OpenFile(queue, os.O_CREATE|os.O_RDWR, 0o600); err != nil {
-			logf("warm %s: %v (not queued)", u.name, err)
-			gl = nil
-		} else {
-			defer gl.Close()
-		}
-	}
+	defer t.close()
 	for {
-		// The user's queue first, then Cargo's lock (held while any
-		// build of this dir runs): holding Cargo's lock while waiting
-		// in the queue would block a build behind another tree's
-		// background compile.
-		if gl != nil && unix.Flock(int(gl.Fd()), unix.LOCK_EX) != nil {
-			return 0
-		}
-		if unix.Flock(int(cl.Fd()), unix.LOCK_EX) != nil {
+		if !t.take() {
 			return 0
 		}
 		if _, err := os.Stat(u.pendingPath()); err != nil {
@@ -291,8 +265,8 @@ func Run(rustcPath string, args []string, queue string, logf func(format string,
 		}
 		start := time.Now()
 		done, failed, cpu := false, false, time.Duration(0)
-		if !buildWaiting(cl) {
-			done, failed, cpu = compileKeeping(u, inv, cwd, func() bool { return buildWaiting(cl) })
+		if !t.buildWaiting() {
+			done, failed, cpu = compileKeeping(u, inv, cwd, t.buildWaiting)
 		}
 		if done {
 			os.Remove(u.pendingPath())
@@ -308,12 +282,73 @@ func Run(rustcPath string, args []string, queue string, logf func(format string,
 			return 0
 		}
 		logf("warm %s: a build is waiting; it goes first (stopped after %.1f s, CPU %.1f s), warming resumes after it", u.name, time.Since(start).Seconds(), cpu.Seconds())
-		_ = unix.Flock(int(cl.Fd()), unix.LOCK_UN)
-		if gl != nil {
-			_ = unix.Flock(int(gl.Fd()), unix.LOCK_UN)
+		t.yield()
+	}
+}
+
+// turn is a background compile's hold on its build dir: the dir's queue
+// (one background compile of a build dir runs or waits at a time, so any
+// other process waiting on Cargo's lock is a build), Cargo's lock, and
+// the user's queue (one background compile per user).
+type turn struct {
+	queue, cargo, user *os.File
+}
+
+// waitTurn waits for the build dir's queue of u and opens Cargo's lock
+// and the user's queue userQueue ("" for none); ok is false when there is
+// no build dir to compile in.
+func waitTurn(u Unit, userQueue string, logf func(format string, args ...any)) (t *turn, ok bool) {
+	q, err := os.OpenFile(u.queuePath(), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false
+	}
+	if unix.Flock(int(q.Fd()), unix.LOCK_EX) != nil {
+		q.Close()
+		return nil, false
+	}
+	c, err := os.OpenFile(u.cargoLock(), os.O_RDWR, 0)
+	if err != nil {
+		q.Close()
+		return nil, false
+	}
+	t = &turn{queue: q, cargo: c}
+	if userQueue != "" {
+		if t.user, err = os.OpenFile(userQueue, os.O_CREATE|os.O_RDWR, 0o600); err != nil {
+			logf("warm %s: %v (not queued)", u.name, err)
+			t.user = nil
 		}
-		// Let the waiting build take the lock before asking again.
-		time.Sleep(yieldPause)
+	}
+	return t, true
+}
+
+// take waits for the user's queue, then for Cargo's lock (held while any
+// build of the dir runs): holding Cargo's lock while waiting in the queue
+// would block a build behind another tree's background compile.
+func (t *turn) take() bool {
+	if t.user != nil && unix.Flock(int(t.user.Fd()), unix.LOCK_EX) != nil {
+		return false
+	}
+	return unix.Flock(int(t.cargo.Fd()), unix.LOCK_EX) == nil
+}
+
+// yield lets go of Cargo's lock and the user's queue, and gives the
+// build that waits time to take the lock before take asks again.
+func (t *turn) yield() {
+	_ = unix.Flock(int(t.cargo.Fd()), unix.LOCK_UN)
+	if t.user != nil {
+		_ = unix.Flock(int(t.user.Fd()), unix.LOCK_UN)
+	}
+	time.Sleep(yieldPause)
+}
+
+// buildWaiting reports whether a build waits for Cargo's lock.
+func (t *turn) buildWaiting() bool { return buildWaiting(t.cargo) }
+
+func (t *turn) close() {
+	for _, f := range []*os.File{t.cargo, t.user, t.queue} {
+		if f != nil {
+			f.Close()
+		}
 	}
 }
 
