@@ -36,23 +36,27 @@ func localizeRepo(t *testing.T) string {
 	})
 }
 
-// seedTree adds a worktree of repo and seeds it with warming on.
-func seedTree(t *testing.T, e *env, repo, name string) string {
+// seedTree adds a worktree of repo and seeds it, with warming on or off,
+// and returns it and what seed printed.
+func seedTree(t *testing.T, e *env, repo, name string, warm bool) (string, string) {
 	t.Helper()
 	wt := filepath.Join(t.TempDir(), name)
 	git(t, repo, "worktree", "add", "-q", "--detach", wt)
 	cmd := exec.Command(groveBin, "seed", "--from", repo)
 	cmd.Dir = wt
-	cmd.Env = append(append(os.Environ(), "GROVE_DIR="+e.store, "GROVE_WARM_INCREMENTAL=1"), e.extra...)
+	cmd.Env = append(os.Environ(), "GROVE_DIR="+e.store)
+	if warm {
+		cmd.Env = append(append(cmd.Env, "GROVE_WARM_INCREMENTAL=1"), e.extra...)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("grove seed: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "incremental state in the background") {
+	if warm && !strings.Contains(string(out), "incremental state in the background") {
 		t.Fatalf("grove seed warmed nothing:\n%s", out)
 	}
 	t.Logf("grove seed: %s", out)
-	return wt
+	return wt, string(out)
 }
 
 // namesTree reports which member outputs in wt's deps/ hold the path dir.
@@ -92,7 +96,7 @@ func TestSeededMembersLocalized(t *testing.T) {
 		t.Fatal("the donor's outputs do not name the donor: the test shows nothing")
 	}
 
-	wt := seedTree(t, e, repo, "b")
+	wt, _ := seedTree(t, e, repo, "b", true)
 	waitWarm(t, wt)
 	if hits := namesTree(t, wt, repo); len(hits) > 0 {
 		t.Errorf("after the background compiles, outputs still name the donor: %v", hits)
@@ -150,7 +154,7 @@ func TestSeededMembersBuildDuringBatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "grove.log")
 			e.extra = []string{"GROVE_WARM_INCREMENTAL=1", "GROVE_LOG=" + log}
-			wt := seedTree(t, e, repo, "b")
+			wt, _ := seedTree(t, e, repo, "b", true)
 			if tc.wait {
 				deadline := time.Now().Add(2 * time.Minute)
 				for {
@@ -232,16 +236,8 @@ func TestSeededLibPipelinedOnSlowDependency(t *testing.T) {
 	if !a.ModTime().After(b.ModTime()) {
 		t.Logf("base's codegen ended before mid's (%v, %v): the case did not arise this time", a.ModTime(), b.ModTime())
 	}
-	wt := filepath.Join(t.TempDir(), "b")
-	git(t, repo, "worktree", "add", "-q", "--detach", wt)
-	cmd := exec.Command(groveBin, "seed", "--from", repo)
-	cmd.Dir = wt
-	cmd.Env = append(os.Environ(), "GROVE_DIR="+e.store)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("grove seed: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), " 0 units of path packages left to cargo") {
+	wt, out := seedTree(t, e, repo, "b", false)
+	if !strings.Contains(out, " 0 units of path packages left to cargo") {
 		t.Errorf("grove seed left units to Cargo:\n%s", out)
 	}
 	if b := e.cargo(wt, true, "build"); len(b.compiled) != 0 {
